@@ -1,0 +1,265 @@
+"""Settings: declared once, built once, passed explicitly.
+
+Each setting is a field of :class:`Settings` with its type, default and help
+text (``metadata``); the docs page ``docs/configuration.md`` and ``newsdesk
+config`` are generated from these same declarations. Precedence, lowest first:
+defaults → ``newsdesk.toml`` (in the data directory, or ``NEWSDESK_CONFIG``) →
+``NEWSDESK_*`` environment variables → CLI flags. There is no module-level
+settings object: :func:`load_settings` returns one and callers pass it on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from newsdesk.errors import ConfigError
+
+ENV_PREFIX = "NEWSDESK_"
+VERSION = "0.1.0"
+
+
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+def _default_data_dir() -> str:
+    import platformdirs  # imported lazily: only needed when no data dir is given
+
+    return platformdirs.user_data_dir("newsdesk", appauthor=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of newsdesk. Field order is the order of the docs page."""
+
+    data_dir: str = _setting("", "Directory for the SQLite database and caches (default: the platform's user data dir).")
+    db: str = _setting(
+        "",
+        "Database URL. Empty: SQLite at DATA_DIR/newsdesk.db. A postgresql:// URL selects PostgreSQL (psycopg 3).",
+        secret=True,
+    )
+    user_agent: str = _setting(
+        f"newsdesk/{VERSION} (+https://github.com/newsdesk/newsdesk; self-hosted news reader)",
+        "User-Agent sent with every request; also the name matched in robots.txt.",
+    )
+    allow_private_networks: bool = _setting(
+        False,
+        "Allow fetching loopback, private, link-local and reserved addresses (SSRF guard off). "
+        "Only for tests, benchmarks, the demo, or feeds on your own network.",
+    )
+    max_connections: int = _setting(64, "Concurrent HTTP connections in total.")
+    max_connections_per_host: int = _setting(8, "Concurrent HTTP connections to one host (politeness).")
+    connect_timeout_s: float = _setting(10.0, "Seconds to establish a connection.")
+    read_timeout_s: float = _setting(20.0, "Seconds to wait for the next chunk of a response.")
+    total_timeout_s: float = _setting(45.0, "Seconds for one whole request, redirects included.")
+    max_redirects: int = _setting(5, "Redirects followed before giving up.")
+    feed_max_bytes: int = _setting(10_000_000, "Largest feed body accepted (after decompression).")
+    page_max_bytes: int = _setting(5_000_000, "Largest article page accepted (after decompression).")
+    respect_robots_txt: bool = _setting(True, "Check robots.txt before fetching article pages.")
+    min_check_interval_s: float = _setting(600.0, "Shortest time between two checks of one feed.")
+    default_check_interval_s: float = _setting(3600.0, "Time between checks when the feed gives no hint.")
+    max_check_interval_s: float = _setting(86400.0, "Longest time between two checks of one feed.")
+    error_backoff_base_s: float = _setting(300.0, "First retry delay after an error; doubles per failure, with jitter.")
+    max_consecutive_errors: int = _setting(12, "A source failing this many times in a row is paused.")
+    fetch_pages: bool = _setting(True, "Fetch article pages when the feed's text is short (per-source override).")
+    min_feed_words: int = _setting(
+        150, "A feed entry with fewer words than this gets its page fetched and extracted."
+    )
+    extract_workers: int = _setting(0, "Processes for text extraction; 0 means one per CPU core.")
+    page_concurrency: int = _setting(16, "Article pages fetched at once.")
+    host: str = _setting("127.0.0.1", "Address `newsdesk serve` listens on.")
+    port: int = _setting(8000, "Port `newsdesk serve` listens on.")
+    scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
+    log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: str = _setting("text", "Log format on stderr: text or json.")
+
+    @property
+    def database_url(self) -> str:
+        """The effective SQLAlchemy URL (SQLite in the data directory unless ``db`` is set)."""
+        if self.db:
+            url = self.db
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{Path(self.resolved_data_dir) / 'newsdesk.db'}"
+
+    @property
+    def resolved_data_dir(self) -> str:
+        return self.data_dir or _default_data_dir()
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """One declared setting, for ``newsdesk config`` and the docs page."""
+
+    name: str
+    type_name: str
+    default: Any
+    help: str
+    secret: bool
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def declared_settings() -> list[SettingInfo]:
+    hints = get_type_hints(Settings)
+    return [
+        SettingInfo(
+            name=f.name,
+            type_name=_type_name(hints[f.name]),
+            default=f.default,
+            help=f.metadata["help"],
+            secret=f.metadata["secret"],
+        )
+        for f in dataclasses.fields(Settings)
+    ]
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(name: str, tp: Any, value: Any) -> Any:
+    """Turn a TOML or environment value into the declared type, or raise ConfigError."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value in (None, ""):
+            return None
+        tp = args[0]
+    try:
+        if tp is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if tp is int:
+            if isinstance(value, bool):
+                raise ValueError("not an integer")
+            return int(value)
+        if tp is float:
+            return float(value)
+        if tp is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: {exc}") from exc
+    raise ConfigError(f"setting {name}: unsupported type {tp!r}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    section = data.get("newsdesk", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [newsdesk] must be a table")
+    return section
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+) -> Settings:
+    """Build the effective settings: defaults → TOML → environment → ``overrides``.
+
+    ``overrides`` holds CLI flags; ``None`` values mean "not given" and are ignored.
+    """
+    env = os.environ if env is None else env
+    hints = get_type_hints(Settings)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values: dict[str, Any] = {}
+
+    # 1. The data directory decides where the TOML file is, so resolve it first.
+    data_dir = overrides.get("data_dir") or env.get(ENV_PREFIX + "DATA_DIR") or ""
+    toml_path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if toml_path is None:
+        toml_path = str(Path(data_dir or _default_data_dir()) / "newsdesk.toml")
+    # 2. TOML file.
+    for key, value in _read_toml(Path(toml_path)).items():
+        key = key.replace("-", "_")
+        if key not in names:
+            raise ConfigError(f"{toml_path}: unknown setting {key!r}")
+        values[key] = _coerce(key, hints[key], value)
+    # 3. Environment.
+    for key in names:
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None:
+            values[key] = _coerce(key, hints[key], raw)
+    # 4. CLI flags.
+    for key, value in overrides.items():
+        if key not in names:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, hints[key], value)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    positive = (
+        "max_connections",
+        "max_connections_per_host",
+        "connect_timeout_s",
+        "read_timeout_s",
+        "total_timeout_s",
+        "feed_max_bytes",
+        "page_max_bytes",
+        "min_check_interval_s",
+        "max_check_interval_s",
+        "max_consecutive_errors",
+        "page_concurrency",
+    )
+    for name in positive:
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name} must be positive, got {getattr(s, name)!r}")
+    if s.min_check_interval_s > s.max_check_interval_s:
+        raise ConfigError("min_check_interval_s must not exceed max_check_interval_s")
+    if s.log_format not in ("text", "json"):
+        raise ConfigError(f"setting log_format must be text or json, got {s.log_format!r}")
+    if s.db and not s.db.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")):
+        raise ConfigError("setting db must be a sqlite:// or postgresql:// URL")
+
+
+def effective_settings(settings: Settings) -> list[tuple[SettingInfo, Any]]:
+    """Each declared setting with its effective value, secrets masked."""
+    out = []
+    for info in declared_settings():
+        value = getattr(settings, info.name)
+        if info.secret and value:
+            value = _mask(str(value))
+        out.append((info, value))
+    return out
+
+
+def _mask(value: str) -> str:
+    """Hide a password inside a URL, or the whole value if it is not a URL."""
+    if "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    if "://" in value:
+        return value
+    return "***"

@@ -1,0 +1,113 @@
+"""The one error hierarchy of newsdesk.
+
+Every error a user can see derives from :class:`NewsdeskError` and carries a
+human ``reason``. Families follow the resource they concern (feeds, articles,
+storage, AI, configuration), as lemon24/reader's ``exceptions.py`` does, so the
+CLI and the web layer can map a whole family to one message and status code.
+In a batch, a per-item failure is one of these *values*, never a bare ``None``.
+"""
+
+from __future__ import annotations
+
+
+class NewsdeskError(Exception):
+    """Base of every newsdesk error; ``str()`` is a one-line human reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class ConfigError(NewsdeskError):
+    """A setting has a bad value or the configuration file cannot be read."""
+
+
+class StorageError(NewsdeskError):
+    """The database failed; the driver error is chained as ``__cause__``."""
+
+
+class NotFoundError(NewsdeskError):
+    """A requested resource (source, article, category) does not exist."""
+
+
+class SourceExistsError(NewsdeskError):
+    """A source with this URL is already subscribed."""
+
+
+class FeedError(NewsdeskError):
+    """Something went wrong with one feed; ``url`` says which."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+
+
+class FetchError(FeedError):
+    """The feed (or page) could not be downloaded.
+
+    ``retry_after`` is the server's requested delay in seconds, when it gave one;
+    ``permanent`` marks errors retrying will not fix soon (404, 410, refused address).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(url, reason)
+        self.status = status
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class BlockedAddressError(FetchError):
+    """The URL resolves to an address the SSRF guard refuses (private, loopback, …)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason, permanent=True)
+
+
+class TooLargeError(FetchError):
+    """The body exceeded the configured size cap (checked while streaming)."""
+
+
+class RobotsDisallowedError(FetchError):
+    """robots.txt forbids fetching this URL for our User-Agent."""
+
+    def __init__(self, url: str, reason: str = "disallowed by robots.txt") -> None:
+        super().__init__(url, reason, permanent=True)
+
+
+class ParseError(FeedError):
+    """The document is not a feed newsdesk can read."""
+
+
+class DiscoveryError(FeedError):
+    """No feed could be found at or linked from a site URL."""
+
+
+class ArticleError(NewsdeskError):
+    """Something went wrong with one article page; ``url`` says which."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+
+
+class ExtractError(ArticleError):
+    """The page was fetched but no article text could be extracted."""
+
+
+class OPMLError(NewsdeskError):
+    """An OPML document cannot be read."""
+
+
+class AIError(NewsdeskError):
+    """A model or LLM endpoint failed."""

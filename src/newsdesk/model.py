@@ -1,0 +1,276 @@
+"""Domain types shared by every layer.
+
+All are frozen, slotted dataclasses: values that stages return and that the
+facade applies. Times are timezone-aware UTC ``datetime`` objects. The types
+that end in ``Update`` are *intents* (model: lemon24/reader's ``*Intent``): a
+stage decides what should change, the facade writes it in one transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ExtractionStatus(enum.StrEnum):
+    """Where an article's text came from, or why it has none of its own."""
+
+    PENDING = "pending"  # the page must still be fetched and extracted
+    FEED = "feed"  # the feed's own content was full enough; no page fetched
+    EXTRACTED = "extracted"  # text extracted from the article page
+    FAILED = "failed"  # page fetch/extraction failed; the feed summary is kept, see reason
+    SKIPPED = "skipped"  # page fetching is off for this source or the article is a duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A folder of sources (from OPML outlines or the catalog)."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A subscribed feed and the state of fetching it, as the user sees it."""
+
+    id: int
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    category: str | None = None
+    language: str | None = None
+    fetch_pages: bool | None = None  # None: fetch the page only when the feed text is short
+    paused: bool = False
+    pause_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    error_count: int = 0
+    check_interval_s: float | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedDocument:
+    """A successful HTTP exchange (200 with a body, or 304 without one)."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    charset: str | None = None  # from the Content-Type header, when given
+    etag: str | None = None
+    last_modified: str | None = None
+    max_age_s: float | None = None  # from Cache-Control max-age / Expires
+    permanent_redirect: str | None = None  # set when a 301/308 chain moved the resource
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed entry, normalized and with its HTML already sanitized."""
+
+    guid: str | None
+    url: str | None
+    title: str | None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    updated: datetime | None = None
+    summary_html: str | None = None
+    content_html: str | None = None
+    image_url: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed document turned into plain values; scheduling hints included."""
+
+    title: str | None
+    site_url: str | None
+    entries: tuple[ParsedEntry, ...]
+    description: str | None = None
+    language: str | None = None
+    format: str = "unknown"  # e.g. rss20, atom10, json11
+    ttl_minutes: int | None = None  # RSS <ttl>
+    skip_hours: frozenset[int] = frozenset()  # RSS <skipHours>, UTC hours
+    skip_days: frozenset[int] = frozenset()  # RSS <skipDays>, 0=Monday
+    update_period_s: float | None = None  # sy:updatePeriod / sy:updateFrequency
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """What the feed tells us about an article, ready to store.
+
+    ``id`` is stable (derived from source id and guid) so re-running an update
+    upserts instead of duplicating. ``entry_hash`` covers every field taken from
+    the feed, so a changed entry is recognised and an unchanged one skipped.
+    """
+
+    id: str
+    source_id: int
+    guid: str
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    updated_at: datetime | None
+    summary: str | None  # sanitized HTML from the feed
+    content_html: str | None  # sanitized HTML: feed content, later the extracted page
+    text: str  # plain text of content_html (or summary)
+    image_url: str | None
+    categories: tuple[str, ...]
+    word_count: int
+    content_hash: str | None  # hash of the normalized text; None when there is too little text
+    entry_hash: str
+    language: str | None = None
+
+
+class DraftAction(enum.StrEnum):
+    """What the dedup decider wants done with a draft."""
+
+    INSERT = "insert"
+    UPDATE = "update"  # same id, the feed changed the entry
+    SKIP = "skip"  # same id, nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleUpdate:
+    """Intent: store (or skip) one draft, maybe as a duplicate of another article."""
+
+    draft: ArticleDraft
+    action: DraftAction
+    duplicate_of: str | None = None
+    extraction_status: ExtractionStatus = ExtractionStatus.PENDING
+    reason: str | None = None  # why it is a duplicate / why the page is not fetched
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """Intent: the outcome of one feed check, to be applied in one transaction."""
+
+    source_id: int
+    checked_at: datetime
+    next_check_at: datetime
+    check_interval_s: float
+    ok: bool
+    error: str | None = None
+    error_count: int = 0
+    pause: bool = False
+    new_url: str | None = None  # after a permanent redirect
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    language: str | None = None
+    not_modified: bool = False
+    drafts: tuple[ArticleDraft, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPage:
+    """An article whose page still has to be fetched and extracted."""
+
+    article_id: str
+    url: str
+    source_id: int
+    summary: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What the extractor found in an article page."""
+
+    text: str
+    html: str | None = None  # sanitized
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    language: str | None = None
+    image_url: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None
+    method: str = "trafilatura"
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """Intent: the outcome of fetching and extracting one article page."""
+
+    article_id: str
+    status: ExtractionStatus
+    reason: str | None = None
+    extracted: Extracted | None = None
+    word_count: int = 0
+    reading_time_s: int = 0
+    content_hash: str | None = None
+    language: str | None = None  # detected from the feed text when the page failed
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article as the interfaces show it."""
+
+    id: str
+    source_id: int
+    guid: str
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    updated_at: datetime | None
+    fetched_at: datetime
+    summary: str | None
+    content_html: str | None
+    text: str | None
+    language: str | None
+    image_url: str | None
+    description: str | None
+    word_count: int
+    reading_time_s: int
+    content_hash: str | None
+    extraction_status: ExtractionStatus
+    extraction_reason: str | None
+    duplicate_of: str | None = None
+    source_title: str | None = None
+    categories: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    """Totals of one ``update`` pass, for the CLI and the API."""
+
+    sources_checked: int = 0
+    sources_ok: int = 0
+    sources_not_modified: int = 0
+    sources_failed: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    duplicates: int = 0
+    pages_fetched: int = 0
+    pages_failed: int = 0
+    errors: tuple[tuple[str, str], ...] = ()  # (url, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    sources: int
+    articles: int
+    articles_with_text: int
+    source_errors: int
+    paused_sources: int = 0
+    duplicates: int = 0
+    pending_pages: int = 0

@@ -1,0 +1,179 @@
+"""The ingestion pipeline, written down once, in order.
+
+Read this module as the table of contents; each numbered step is a function in
+a module of its own. Stages decide and return values or intents
+(:class:`FeedUpdate`, :class:`ArticleUpdate`, :class:`PageResult`); they never
+touch the database. ``tasks`` runs them concurrently and ``core`` applies the
+intents in transactions.
+
+Feed: 1 fetch → 2 parse (+ sanitize) → 3 normalize → 4 dedup/decide → 5 schedule → (store)
+Page: 1 fetch page (robots.txt) → 2 extract (process pool; sanitize) → 3 metadata → (store)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from newsdesk.config import Settings
+from newsdesk.errors import ExtractError, FetchError, NewsdeskError, ParseError
+from newsdesk.model import (
+    ArticleDraft,
+    ArticleUpdate,
+    ExtractionStatus,
+    Extracted,
+    FeedUpdate,
+    PageResult,
+    PendingPage,
+    Source,
+)
+from newsdesk.pipeline.dedup import decide_articles, page_policy
+from newsdesk.pipeline.fetch import Fetcher
+from newsdesk.pipeline.metadata import detect_language, reading_time_s
+from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
+from newsdesk.pipeline.parse import parse_feed
+from newsdesk.pipeline.schedule import schedule_failure, schedule_success
+
+__all__ = ["decide_articles", "page_policy", "update_article_page", "update_feed"]
+
+Extract = Callable[[bytes, str], Awaitable[Extracted]]
+
+
+async def update_feed(
+    source: Source, fetcher: Fetcher, *, now: datetime, settings: Settings, rng: random.Random
+) -> FeedUpdate:
+    """Check one feed and decide what changes. Never raises for a bad feed:
+    the failure becomes part of the returned intent, with a human reason."""
+    try:
+        # 1. fetch (conditional GET; redirects, size caps, SSRF guard inside the fetcher)
+        doc = await fetcher.fetch_feed(source.url, source.etag, source.last_modified)
+        if doc.not_modified:
+            sched = schedule_success(
+                now=now,
+                settings=settings,
+                feed=None,
+                max_age_s=doc.max_age_s,
+                published=(),
+                previous_interval_s=source.check_interval_s,
+                rng=rng,
+            )
+            return FeedUpdate(
+                source_id=source.id,
+                checked_at=now,
+                next_check_at=sched.next_check_at,
+                check_interval_s=sched.interval_s,
+                ok=True,
+                not_modified=True,
+                etag=doc.etag or source.etag,
+                last_modified=doc.last_modified or source.last_modified,
+                new_url=doc.permanent_redirect,
+            )
+        # 2. parse (fastfeedparser, feedparser fallback; feed HTML sanitized)
+        feed = parse_feed(doc.body, doc.url, doc.content_type)
+        # 3. normalize entries into drafts (canonical URL, stable id, hashes)
+        drafts = make_drafts(source.id, feed)
+        # 5. schedule (4, dedup, needs the database's keys: ``decide_articles`` below)
+        sched = schedule_success(
+            now=now,
+            settings=settings,
+            feed=feed,
+            max_age_s=doc.max_age_s,
+            published=[d.published_at for d in drafts if d.published_at],
+            previous_interval_s=source.check_interval_s,
+            rng=rng,
+        )
+    except (FetchError, ParseError) as exc:
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        permanent = exc.permanent if isinstance(exc, FetchError) else False
+        sched = schedule_failure(
+            now=now,
+            settings=settings,
+            error_count=source.error_count,
+            retry_after_s=retry_after,
+            permanent=permanent,
+            rng=rng,
+        )
+        return FeedUpdate(
+            source_id=source.id,
+            checked_at=now,
+            next_check_at=sched.next_check_at,
+            check_interval_s=sched.interval_s,
+            ok=False,
+            error=exc.reason,
+            error_count=sched.error_count,
+            pause=sched.pause,
+        )
+    return FeedUpdate(
+        source_id=source.id,
+        checked_at=now,
+        next_check_at=sched.next_check_at,
+        check_interval_s=sched.interval_s,
+        ok=True,
+        etag=doc.etag,
+        last_modified=doc.last_modified,
+        title=feed.title,
+        site_url=feed.site_url,
+        language=feed.language,
+        new_url=doc.permanent_redirect,
+        drafts=tuple(drafts),
+    )
+
+
+def decide_feed_articles(
+    drafts: Sequence[ArticleDraft],
+    *,
+    sources: dict[int, Source],
+    known_entry_hashes: dict[str, str],
+    known_urls: dict[str, str],
+    known_hashes: dict[str, str],
+    settings: Settings,
+) -> list[ArticleUpdate]:
+    """4. dedup and decide: insert/update/skip, duplicate-of, fetch the page or not."""
+    policies = {
+        sid: page_policy(src.fetch_pages, settings.fetch_pages, settings.min_feed_words) for sid, src in sources.items()
+    }
+    return decide_articles(
+        drafts,
+        entry_hash_by_id=known_entry_hashes,
+        id_by_canonical_url=known_urls,
+        id_by_content_hash=known_hashes,
+        wants_page=lambda d: policies[d.source_id](d),
+    )
+
+
+async def update_article_page(page: PendingPage, fetcher: Fetcher, extract: Extract) -> PageResult:
+    """Fetch and extract one article page. A page that cannot be fetched or
+    extracted keeps the feed's summary; the result records why."""
+    try:
+        # 1. fetch the page (robots.txt, size cap, SSRF guard inside the fetcher)
+        doc = await fetcher.fetch_page(page.url)
+        # 2. extract in the process pool (trafilatura, fallbacks; output sanitized)
+        extracted = await extract(doc.body, doc.url)
+    except (FetchError, ExtractError) as exc:
+        return _failed(page, exc)
+    except NewsdeskError as exc:  # any other typed failure is still per-item
+        return _failed(page, exc)
+    # 3. metadata: word count, reading time, language, content hash
+    words = count_words(extracted.text)
+    language = extracted.language or detect_language(extracted.text)
+    if language != extracted.language:
+        extracted = _with_language(extracted, language)
+    return PageResult(
+        article_id=page.article_id,
+        status=ExtractionStatus.EXTRACTED,
+        extracted=extracted,
+        word_count=words,
+        reading_time_s=reading_time_s(words),
+        content_hash=content_hash(extracted.text),
+    )
+
+
+def _failed(page: PendingPage, exc: NewsdeskError) -> PageResult:
+    return PageResult(article_id=page.article_id, status=ExtractionStatus.FAILED, reason=exc.reason)
+
+
+def _with_language(ex: Extracted, language: str | None) -> Extracted:
+    from dataclasses import replace
+
+    return replace(ex, language=language)

@@ -1,0 +1,185 @@
+"""Stage 3: parsed entries → :class:`~newsdesk.model.ArticleDraft` values.
+
+Canonicalizes URLs (tracking parameters and fragments dropped), derives the
+stable article id from (source id, guid), and computes the two hashes the
+dedup decider needs: ``content_hash`` over normalized text (same story text
+under another URL) and ``entry_hash`` over every feed field (did the entry change?).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newsdesk.model import ArticleDraft, ParsedEntry, ParsedFeed
+from newsdesk.pipeline.sanitize import html_to_text
+
+# Query parameters that only track the click; dropping them never changes the page.
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "rb_clickid",
+        "s_cid",
+        "cmpid",
+        "ocid",
+        "ncid",
+        "sr_share",
+        "__twitter_impression",
+        "at_medium",
+        "at_campaign",
+        "ito",
+        "smid",
+        "ref_src",
+        "ref_url",
+        "spm",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "ga_", "_ga", "itm_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+MAX_URL_LENGTH = 2000  # longer URLs are kept but not used as a dedup key
+MIN_HASH_WORDS = 12  # too little text to say two entries are the same article
+
+
+def canonicalize_url(url: str | None) -> str | None:
+    """Normalize a URL for comparison: lower-case scheme/host, no default port,
+    no fragment, no tracking parameters, remaining parameters kept in order."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    if parts.username or parts.password:
+        return None  # credentials in a feed link are never a canonical article address
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_EXACT and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    canonical = urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    return canonical if len(canonical) <= MAX_URL_LENGTH else None
+
+
+def _digest(*parts: str | None) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update((p or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def article_id(source_id: int, guid: str) -> str:
+    """Stable id of an article: the same (source, guid) always maps to the same id."""
+    return _digest(str(source_id), guid)
+
+
+def content_hash(text: str) -> str | None:
+    """Hash of the words of ``text`` (case and punctuation ignored); None if too short to trust."""
+    words = _WORD_RE.findall(text.lower())
+    if len(words) < MIN_HASH_WORDS:
+        return None
+    return _digest(" ".join(words))
+
+
+def count_words(text: str) -> int:
+    return len(_WORD_RE.findall(text))
+
+
+def entry_guid(entry: ParsedEntry) -> str | None:
+    """The entry's identity within its feed: guid, else link, else title+date."""
+    if entry.guid:
+        return entry.guid.strip()[:1000]
+    if entry.url:
+        return entry.url.strip()[:1000]
+    if entry.title:
+        stamp = entry.published.isoformat() if entry.published else ""
+        return "title:" + _digest(entry.title, stamp)
+    return None
+
+
+def make_drafts(source_id: int, feed: ParsedFeed) -> list[ArticleDraft]:
+    """Turn every usable entry into a draft; entries without any identity are dropped."""
+    drafts: dict[str, ArticleDraft] = {}
+    for entry in feed.entries:
+        guid = entry_guid(entry)
+        if guid is None:
+            continue
+        body_html = entry.content_html or entry.summary_html or ""
+        text = html_to_text(body_html) if body_html else ""
+        draft = ArticleDraft(
+            id=article_id(source_id, guid),
+            source_id=source_id,
+            guid=guid,
+            url=entry.url,
+            canonical_url=canonicalize_url(entry.url),
+            title=entry.title,
+            authors=entry.authors,
+            published_at=entry.published,
+            updated_at=entry.updated,
+            summary=entry.summary_html,
+            content_html=entry.content_html or entry.summary_html,
+            text=text,
+            image_url=entry.image_url,
+            categories=entry.categories,
+            word_count=count_words(text),
+            content_hash=content_hash(text),
+            entry_hash=_entry_hash(entry),
+            language=feed.language,
+        )
+        drafts.setdefault(draft.id, draft)  # a feed repeating a guid keeps its first entry
+    return list(drafts.values())
+
+
+def _entry_hash(entry: ParsedEntry) -> str:
+    return _digest(
+        entry.url,
+        entry.title,
+        "\x1e".join(entry.authors),
+        entry.published.isoformat() if entry.published else None,
+        entry.updated.isoformat() if entry.updated else None,
+        entry.summary_html,
+        entry.content_html,
+        entry.image_url,
+        "\x1e".join(entry.categories),
+    )
+
+
+def collect_keys(drafts: Iterable[ArticleDraft]) -> tuple[list[str], list[str], list[str]]:
+    """The ids, canonical URLs and content hashes to look up before deciding."""
+    ids, urls, hashes = [], [], []
+    for d in drafts:
+        ids.append(d.id)
+        if d.canonical_url:
+            urls.append(d.canonical_url)
+        if d.content_hash:
+            hashes.append(d.content_hash)
+    return ids, urls, hashes

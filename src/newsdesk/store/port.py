@@ -1,0 +1,89 @@
+"""The storage port: what the facade needs from a database, nothing more.
+
+Every method that writes is one transaction and idempotent: applying the same
+intents twice leaves the database as applying them once, which is what makes a
+killed ``newsdesk update`` safe to run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from newsdesk.model import Article, ArticleUpdate, Category, FeedUpdate, PageResult, PendingPage, Source, Stats
+
+
+@dataclass(frozen=True, slots=True)
+class KnownKeys:
+    """What the database already holds for a batch of drafts (input of the dedup decider)."""
+
+    entry_hash_by_id: dict[str, str] = field(default_factory=dict)
+    id_by_canonical_url: dict[str, str] = field(default_factory=dict)
+    id_by_content_hash: dict[str, str] = field(default_factory=dict)
+
+
+class Storage(Protocol):
+    """Everything newsdesk stores. Implemented by :class:`newsdesk.store.SqlStorage`."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    def migrate(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    # sources and categories
+    def add_source(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        site_url: str | None = None,
+        category: str | None = None,
+        fetch_pages: bool | None = None,
+        now: datetime,
+    ) -> Source: ...
+
+    def get_source(self, source_id: int) -> Source: ...
+
+    def find_source(self, url: str) -> Source | None: ...
+
+    def list_sources(self) -> list[Source]: ...
+
+    def remove_source(self, source_id: int) -> None: ...
+
+    def set_paused(self, source_id: int, paused: bool, reason: str | None, now: datetime) -> Source: ...
+
+    def due_sources(self, now: datetime, limit: int | None = None) -> list[Source]: ...
+
+    def list_categories(self) -> list[Category]: ...
+
+    def ensure_category(self, name: str, parent: str | None = None) -> Category: ...
+
+    # articles
+    def known_keys(
+        self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]
+    ) -> KnownKeys: ...
+
+    def apply_feed_updates(self, feeds: Sequence[FeedUpdate], articles: Sequence[ArticleUpdate], now: datetime) -> None: ...
+
+    def pending_pages(self, limit: int, source_id: int | None = None) -> list[PendingPage]: ...
+
+    def apply_page_results(self, results: Sequence[PageResult]) -> None: ...
+
+    def get_article(self, article_id: str) -> Article: ...
+
+    def list_articles(
+        self,
+        *,
+        source_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        include_duplicates: bool = False,
+    ) -> list[Article]: ...
+
+    def article_count(self, include_duplicates: bool = True) -> int: ...
+
+    def stats(self) -> Stats: ...

@@ -1,0 +1,598 @@
+"""SQLAlchemy Core implementation of :class:`~newsdesk.store.port.Storage`.
+
+SQLite runs in WAL mode so readers never block the single writer; PostgreSQL is
+reached through psycopg 3. Every public write method is one transaction.
+Driver errors surface as :class:`~newsdesk.errors.StorageError` with the
+original exception as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    case,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from newsdesk.errors import NotFoundError, SourceExistsError, StorageError
+from newsdesk.logs import event as log_event
+from newsdesk.model import (
+    Article,
+    ArticleUpdate,
+    Category,
+    DraftAction,
+    ExtractionStatus,
+    FeedUpdate,
+    PageResult,
+    PendingPage,
+    Source,
+    Stats,
+)
+from newsdesk.store.dialect import insert_ignore
+from newsdesk.store.port import KnownKeys
+from newsdesk.store.schema import articles, categories, sources
+
+log = logging.getLogger(__name__)
+
+HEAD_REVISION = "0001"
+_CHUNK = 500  # bound parameters per IN (...) query; far below both databases' limits
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
+    """Turn driver errors into StorageError, keeping our own errors as they are."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error in {fn.__name__}: {exc.__class__.__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def open_storage(url: str) -> SqlStorage:
+    """Connect to the database at ``url`` (creating SQLite's directory) and migrate it."""
+    storage = SqlStorage(url)
+    storage.migrate()
+    return storage
+
+
+class SqlStorage:
+    """Storage on SQLite or PostgreSQL via SQLAlchemy Core."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite"):
+                path = url.split(":///", 1)[1] if ":///" in url else ""
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(url, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StorageError(f"cannot open database: {exc}") from exc
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------
+
+    @_wrap_errors
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    @_wrap_errors
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision; cheap when already there.
+
+        Alembic is imported only when an upgrade is needed, which keeps
+        short CLI commands fast.
+        """
+        if self.current_revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        log.info(log_event("store.migrated", revision=HEAD_REVISION, dialect=self.dialect))
+
+    # -- categories -------------------------------------------------------------
+
+    @_wrap_errors
+    def list_categories(self) -> list[Category]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(categories).order_by(categories.c.name)).all()
+        return [Category(id=r.id, name=r.name, parent_id=r.parent_id) for r in rows]
+
+    @_wrap_errors
+    def ensure_category(self, name: str, parent: str | None = None) -> Category:
+        with self.engine.begin() as conn:
+            return self._ensure_category(conn, name, parent)
+
+    def _ensure_category(self, conn: Connection, name: str, parent: str | None) -> Category:
+        parent_id = self._ensure_category(conn, parent, None).id if parent else None
+        row = conn.execute(select(categories).where(categories.c.name == name)).first()
+        if row is None:
+            conn.execute(insert_ignore(self.dialect, categories).values(name=name, parent_id=parent_id))
+            row = conn.execute(select(categories).where(categories.c.name == name)).one()
+        return Category(id=row.id, name=row.name, parent_id=row.parent_id)
+
+    # -- sources ------------------------------------------------------------------
+
+    def _source_query(self) -> Any:
+        return select(sources, categories.c.name.label("category_name")).select_from(
+            sources.outerjoin(categories, sources.c.category_id == categories.c.id)
+        )
+
+    @staticmethod
+    def _source(row: Row[Any]) -> Source:
+        m = row._mapping
+        return Source(
+            id=m["id"],
+            url=m["url"],
+            title=m["title"],
+            site_url=m["site_url"],
+            category=m["category_name"],
+            language=m["language"],
+            fetch_pages=m["fetch_pages"],
+            paused=bool(m["paused"]),
+            pause_reason=m["pause_reason"],
+            etag=m["etag"],
+            last_modified=m["last_modified"],
+            next_check_at=m["next_check_at"],
+            last_checked_at=m["last_checked_at"],
+            last_success_at=m["last_success_at"],
+            last_error=m["last_error"],
+            last_error_at=m["last_error_at"],
+            error_count=m["error_count"],
+            check_interval_s=m["check_interval_s"],
+            created_at=m["created_at"],
+        )
+
+    @_wrap_errors
+    def add_source(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        site_url: str | None = None,
+        category: str | None = None,
+        fetch_pages: bool | None = None,
+        now: datetime,
+    ) -> Source:
+        with self.engine.begin() as conn:
+            category_id = self._ensure_category(conn, category, None).id if category else None
+            try:
+                with conn.begin_nested():
+                    result = conn.execute(
+                        sources.insert().values(
+                            url=url,
+                            title=title,
+                            site_url=site_url,
+                            category_id=category_id,
+                            fetch_pages=fetch_pages,
+                            created_at=now,
+                            next_check_at=now,
+                            error_count=0,
+                            paused=False,
+                        )
+                    )
+            except IntegrityError as exc:
+                raise SourceExistsError(f"already subscribed: {url}") from exc
+            source_id = result.inserted_primary_key[0]  # type: ignore[index]
+            row = conn.execute(self._source_query().where(sources.c.id == source_id)).one()
+        return self._source(row)
+
+    @_wrap_errors
+    def get_source(self, source_id: int) -> Source:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._source_query().where(sources.c.id == source_id)).first()
+        if row is None:
+            raise NotFoundError(f"no source with id {source_id}")
+        return self._source(row)
+
+    @_wrap_errors
+    def find_source(self, url: str) -> Source | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._source_query().where(sources.c.url == url)).first()
+        return self._source(row) if row else None
+
+    @_wrap_errors
+    def list_sources(self) -> list[Source]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._source_query().order_by(sources.c.id)).all()
+        return [self._source(r) for r in rows]
+
+    @_wrap_errors
+    def remove_source(self, source_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(articles.delete().where(articles.c.source_id == source_id))
+            result = conn.execute(sources.delete().where(sources.c.id == source_id))
+            if result.rowcount == 0:
+                raise NotFoundError(f"no source with id {source_id}")
+
+    @_wrap_errors
+    def set_paused(self, source_id: int, paused: bool, reason: str | None, now: datetime) -> Source:
+        values: dict[str, Any] = {"paused": paused, "pause_reason": reason if paused else None}
+        if not paused:
+            values.update(error_count=0, next_check_at=now)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            if result.rowcount == 0:
+                raise NotFoundError(f"no source with id {source_id}")
+        return self.get_source(source_id)
+
+    @_wrap_errors
+    def due_sources(self, now: datetime, limit: int | None = None) -> list[Source]:
+        query = (
+            self._source_query()
+            .where(
+                sources.c.paused == False,  # noqa: E712 -- SQL expression, not a Python comparison
+                (sources.c.next_check_at == None) | (sources.c.next_check_at <= now),  # noqa: E711
+            )
+            .order_by(sources.c.next_check_at, sources.c.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [self._source(r) for r in conn.execute(query).all()]
+
+    # -- articles: ingest -------------------------------------------------------
+
+    @_wrap_errors
+    def known_keys(
+        self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]
+    ) -> KnownKeys:
+        keys = KnownKeys()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids))):
+                for r in conn.execute(select(articles.c.id, articles.c.entry_hash).where(articles.c.id.in_(chunk))):
+                    keys.entry_hash_by_id[r.id] = r.entry_hash
+            primary = articles.c.duplicate_of == None  # noqa: E711
+            for chunk in _chunks(sorted(set(canonical_urls))):
+                q = select(articles.c.canonical_url, articles.c.id).where(
+                    articles.c.canonical_url.in_(chunk), primary
+                )
+                for r in conn.execute(q):
+                    keys.id_by_canonical_url.setdefault(r.canonical_url, r.id)
+            for chunk in _chunks(sorted(set(content_hashes))):
+                q = select(articles.c.content_hash, articles.c.id).where(articles.c.content_hash.in_(chunk), primary)
+                for r in conn.execute(q):
+                    keys.id_by_content_hash.setdefault(r.content_hash, r.id)
+        return keys
+
+    @_wrap_errors
+    def apply_feed_updates(self, feeds: Sequence[FeedUpdate], articles_: Sequence[ArticleUpdate], now: datetime) -> None:
+        """Write feed states and their articles in one transaction."""
+        with self.engine.begin() as conn:
+            for fu in feeds:
+                self._apply_feed_state(conn, fu)
+            inserts = [_article_row(a, now) for a in articles_ if a.action is DraftAction.INSERT]
+            if inserts:
+                conn.execute(insert_ignore(self.dialect, articles), inserts)
+            changes = [_article_change(a) for a in articles_ if a.action is DraftAction.UPDATE]
+            if changes:
+                conn.execute(_UPDATE_FROM_FEED, changes)
+
+    def _apply_feed_state(self, conn: Connection, fu: FeedUpdate) -> None:
+        values: dict[str, Any] = {
+            "last_checked_at": fu.checked_at,
+            "next_check_at": fu.next_check_at,
+            "check_interval_s": fu.check_interval_s,
+            "error_count": fu.error_count,
+        }
+        if fu.ok:
+            values.update(last_success_at=fu.checked_at, last_error=None, last_error_at=None)
+            if fu.etag is not None or fu.last_modified is not None or not fu.not_modified:
+                values.update(etag=fu.etag, last_modified=fu.last_modified)
+            if fu.title:
+                values["title"] = fu.title
+            if fu.site_url:
+                values["site_url"] = fu.site_url
+            if fu.language:
+                values["language"] = fu.language
+        else:
+            values.update(last_error=fu.error, last_error_at=fu.checked_at)
+        if fu.pause:
+            values.update(paused=True, pause_reason=fu.error)
+        conn.execute(update(sources).where(sources.c.id == fu.source_id).values(**values))
+        if fu.new_url:
+            taken = conn.execute(select(sources.c.id).where(sources.c.url == fu.new_url)).first()
+            if taken is None:
+                conn.execute(update(sources).where(sources.c.id == fu.source_id).values(url=fu.new_url))
+                log.info(log_event("source.moved", source=fu.source_id, url=fu.new_url))
+
+    # -- articles: pages ------------------------------------------------------------
+
+    @_wrap_errors
+    def pending_pages(self, limit: int, source_id: int | None = None) -> list[PendingPage]:
+        query = select(
+            articles.c.id, articles.c.url, articles.c.source_id, articles.c.summary, articles.c.published_at
+        ).where(
+            articles.c.extraction_status == ExtractionStatus.PENDING.value,
+            articles.c.url != None,  # noqa: E711
+        )
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        query = query.order_by(articles.c.fetched_at.desc(), articles.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                PendingPage(
+                    article_id=r.id, url=r.url, source_id=r.source_id, summary=r.summary, published_at=r.published_at
+                )
+                for r in conn.execute(query)
+            ]
+
+    @_wrap_errors
+    def apply_page_results(self, results: Sequence[PageResult]) -> None:
+        with self.engine.begin() as conn:
+            for res in results:
+                values: dict[str, Any] = {
+                    "extraction_status": res.status.value,
+                    "extraction_reason": res.reason,
+                }
+                ex = res.extracted
+                if ex is not None and res.status is ExtractionStatus.EXTRACTED:
+                    current = conn.execute(
+                        select(articles.c.title, articles.c.authors, articles.c.published_at, articles.c.image_url)
+                        .where(articles.c.id == res.article_id)
+                    ).first()
+                    if current is None:
+                        continue
+                    values.update(
+                        text=ex.text,
+                        content_html=ex.html,
+                        word_count=res.word_count,
+                        reading_time_s=res.reading_time_s,
+                        content_hash=res.content_hash,
+                        description=ex.description,
+                    )
+                    if ex.language:
+                        values["language"] = ex.language
+                    if ex.canonical_url:
+                        values["canonical_url"] = ex.canonical_url
+                    if not current.title and ex.title:
+                        values["title"] = ex.title
+                    if not json.loads(current.authors or "[]") and ex.authors:
+                        values["authors"] = json.dumps(list(ex.authors), ensure_ascii=False)
+                    if current.published_at is None and ex.published is not None:
+                        values["published_at"] = ex.published
+                    if not current.image_url and ex.image_url:
+                        values["image_url"] = ex.image_url
+                elif res.language:
+                    values["language"] = res.language
+                conn.execute(update(articles).where(articles.c.id == res.article_id).values(**values))
+
+    # -- articles: queries ----------------------------------------------------------------
+
+    def _article_query(self) -> Any:
+        return select(articles, sources.c.title.label("source_title")).select_from(
+            articles.join(sources, articles.c.source_id == sources.c.id)
+        )
+
+    @_wrap_errors
+    def get_article(self, article_id: str) -> Article:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._article_query().where(articles.c.id == article_id)).first()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id}")
+        return _article(row)
+
+    @_wrap_errors
+    def list_articles(
+        self,
+        *,
+        source_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        include_duplicates: bool = False,
+    ) -> list[Article]:
+        query = self._article_query()
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        if not include_duplicates:
+            query = query.where(articles.c.duplicate_of == None)  # noqa: E711
+        newest = func.coalesce(articles.c.published_at, articles.c.fetched_at)
+        query = query.order_by(newest.desc(), articles.c.id).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [_article(r) for r in conn.execute(query)]
+
+    @_wrap_errors
+    def article_count(self, include_duplicates: bool = True) -> int:
+        query = select(func.count()).select_from(articles)
+        if not include_duplicates:
+            query = query.where(articles.c.duplicate_of == None)  # noqa: E711
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @_wrap_errors
+    def stats(self) -> Stats:
+        with_text = articles.c.extraction_status.in_([ExtractionStatus.FEED.value, ExtractionStatus.EXTRACTED.value])
+        with self.engine.connect() as conn:
+            s = conn.execute(
+                select(
+                    func.count(),
+                    func.sum(case((sources.c.last_error != None, 1), else_=0)),  # noqa: E711
+                    func.sum(case((sources.c.paused == True, 1), else_=0)),  # noqa: E712
+                ).select_from(sources)
+            ).one()
+            a = conn.execute(
+                select(
+                    func.count(),
+                    func.sum(case((and_(with_text, articles.c.word_count > 0), 1), else_=0)),
+                    func.sum(case((articles.c.duplicate_of != None, 1), else_=0)),  # noqa: E711
+                    func.sum(case((articles.c.extraction_status == ExtractionStatus.PENDING.value, 1), else_=0)),
+                ).select_from(articles)
+            ).one()
+        return Stats(
+            sources=int(s[0]),
+            source_errors=int(s[1] or 0),
+            paused_sources=int(s[2] or 0),
+            articles=int(a[0]),
+            articles_with_text=int(a[1] or 0),
+            duplicates=int(a[2] or 0),
+            pending_pages=int(a[3] or 0),
+        )
+
+
+def _article_row(a: ArticleUpdate, now: datetime) -> dict[str, Any]:
+    d = a.draft
+    return {
+        "id": d.id,
+        "source_id": d.source_id,
+        "guid": d.guid,
+        "url": d.url,
+        "canonical_url": d.canonical_url,
+        "title": d.title,
+        "authors": json.dumps(list(d.authors), ensure_ascii=False),
+        "published_at": d.published_at,
+        "updated_at": d.updated_at,
+        "fetched_at": now,
+        "summary": d.summary,
+        "content_html": d.content_html,
+        "text": d.text,
+        "language": d.language,
+        "image_url": d.image_url,
+        "description": None,
+        "categories": json.dumps(list(d.categories), ensure_ascii=False),
+        "word_count": d.word_count,
+        "reading_time_s": 0,
+        "content_hash": d.content_hash,
+        "entry_hash": d.entry_hash,
+        "extraction_status": a.extraction_status.value,
+        "extraction_reason": a.reason,
+        "duplicate_of": a.duplicate_of,
+    }
+
+
+def _article_change(a: ArticleUpdate) -> dict[str, Any]:
+    d = a.draft
+    return {
+        "b_id": d.id,
+        "b_url": d.url,
+        "b_title": d.title,
+        "b_authors": json.dumps(list(d.authors), ensure_ascii=False),
+        "b_published_at": d.published_at,
+        "b_updated_at": d.updated_at,
+        "b_summary": d.summary,
+        "b_content_html": d.content_html,
+        "b_text": d.text,
+        "b_image_url": d.image_url,
+        "b_categories": json.dumps(list(d.categories), ensure_ascii=False),
+        "b_word_count": d.word_count,
+        "b_content_hash": d.content_hash,
+        "b_entry_hash": d.entry_hash,
+        "b_status": a.extraction_status.value,
+    }
+
+
+_extracted = articles.c.extraction_status == ExtractionStatus.EXTRACTED.value
+
+
+def _keep_if_extracted(column: Any, param: str) -> Any:
+    """A changed feed entry must not overwrite text already extracted from its page."""
+    return case((_extracted, column), else_=bindparam(param))
+
+
+# Applies a changed feed entry: feed fields always, text fields only while the
+# article has no extracted page text of its own.
+_UPDATE_FROM_FEED = (
+    update(articles)
+    .where(articles.c.id == bindparam("b_id"))
+    .values(
+        url=bindparam("b_url"),
+        title=bindparam("b_title"),
+        authors=bindparam("b_authors"),
+        published_at=bindparam("b_published_at"),
+        updated_at=bindparam("b_updated_at"),
+        summary=bindparam("b_summary"),
+        image_url=func.coalesce(bindparam("b_image_url"), articles.c.image_url),
+        categories=bindparam("b_categories"),
+        entry_hash=bindparam("b_entry_hash"),
+        content_html=_keep_if_extracted(articles.c.content_html, "b_content_html"),
+        text=_keep_if_extracted(articles.c.text, "b_text"),
+        word_count=_keep_if_extracted(articles.c.word_count, "b_word_count"),
+        content_hash=_keep_if_extracted(articles.c.content_hash, "b_content_hash"),
+        extraction_status=_keep_if_extracted(articles.c.extraction_status, "b_status"),
+    )
+)
+
+
+def _article(row: Row[Any]) -> Article:
+    m = row._mapping
+    return Article(
+        id=m["id"],
+        source_id=m["source_id"],
+        guid=m["guid"],
+        url=m["url"],
+        canonical_url=m["canonical_url"],
+        title=m["title"],
+        authors=tuple(json.loads(m["authors"] or "[]")),
+        published_at=m["published_at"],
+        updated_at=m["updated_at"],
+        fetched_at=m["fetched_at"],
+        summary=m["summary"],
+        content_html=m["content_html"],
+        text=m["text"],
+        language=m["language"],
+        image_url=m["image_url"],
+        description=m["description"],
+        word_count=m["word_count"],
+        reading_time_s=m["reading_time_s"],
+        content_hash=m["content_hash"],
+        extraction_status=ExtractionStatus(m["extraction_status"]),
+        extraction_reason=m["extraction_reason"],
+        duplicate_of=m["duplicate_of"],
+        source_title=m["source_title"],
+        categories=tuple(json.loads(m["categories"] or "[]")),
+    )
