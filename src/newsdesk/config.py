@@ -39,7 +39,9 @@ def _default_data_dir() -> str:
 class Settings:
     """Every tunable of newsdesk. Field order is the order of the docs page."""
 
-    data_dir: str = _setting("", "Directory for the SQLite database and caches (default: the platform's user data dir).")
+    data_dir: str = _setting(
+        "", "Directory for the SQLite database and caches (default: the platform's user data dir)."
+    )
     db: str = _setting(
         "",
         "Database URL. Empty: SQLite at DATA_DIR/newsdesk.db. A postgresql:// URL selects PostgreSQL (psycopg 3).",
@@ -69,9 +71,7 @@ class Settings:
     error_backoff_base_s: float = _setting(300.0, "First retry delay after an error; doubles per failure, with jitter.")
     max_consecutive_errors: int = _setting(12, "A source failing this many times in a row is paused.")
     fetch_pages: bool = _setting(True, "Fetch article pages when the feed's text is short (per-source override).")
-    min_feed_words: int = _setting(
-        150, "A feed entry with fewer words than this gets its page fetched and extracted."
-    )
+    min_feed_words: int = _setting(150, "A feed entry with fewer words than this gets its page fetched and extracted.")
     extract_workers: int = _setting(0, "Processes for text extraction; 0 means one per CPU core.")
     page_concurrency: int = _setting(16, "Article pages fetched at once.")
     host: str = _setting("127.0.0.1", "Address `newsdesk serve` listens on.")
@@ -197,8 +197,8 @@ def load_settings(
     if toml_path is None:
         toml_path = str(Path(data_dir or _default_data_dir()) / "newsdesk.toml")
     # 2. TOML file.
-    for key, value in _read_toml(Path(toml_path)).items():
-        key = key.replace("-", "_")
+    for raw_key, value in _read_toml(Path(toml_path)).items():
+        key = raw_key.replace("-", "_")
         if key not in names:
             raise ConfigError(f"{toml_path}: unknown setting {key!r}")
         values[key] = _coerce(key, hints[key], value)

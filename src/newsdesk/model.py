@@ -8,9 +8,11 @@ stage decides what should change, the facade writes it in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 
 class ExtractionStatus(enum.StrEnum):
@@ -274,3 +276,18 @@ class Stats:
     paused_sources: int = 0
     duplicates: int = 0
     pending_pages: int = 0
+
+
+def as_plain(value: Any) -> Any:
+    """JSON-ready form of domain values (dataclasses, datetimes as ISO UTC, enums, tuples)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [as_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    return value

@@ -21,8 +21,8 @@ from newsdesk.errors import ExtractError, FetchError, NewsdeskError, ParseError
 from newsdesk.model import (
     ArticleDraft,
     ArticleUpdate,
-    ExtractionStatus,
     Extracted,
+    ExtractionStatus,
     FeedUpdate,
     PageResult,
     PendingPage,

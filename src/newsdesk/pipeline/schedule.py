@@ -11,6 +11,7 @@ server's Retry-After; after ``max_consecutive_errors`` the source is paused.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ def posting_interval_s(published: Sequence[datetime]) -> float | None:
     times = sorted({p for p in published if p is not None}, reverse=True)[:20]
     if len(times) < 3:
         return None
-    gaps = sorted((a - b).total_seconds() for a, b in zip(times, times[1:], strict=False))
+    gaps = sorted((a - b).total_seconds() for a, b in itertools.pairwise(times))
     gaps = [g for g in gaps if g > 0]
     if not gaps:
         return None
@@ -60,7 +61,7 @@ def schedule_success(
         base = rate / 2 if rate is not None else settings.default_check_interval_s
     hints = [h for h in (max_age_s, _feed_hint_s(feed)) if h]
     if hints:
-        base = max(base, max(hints))  # never poll faster than the publisher asks
+        base = max(base, *hints)  # never poll faster than the publisher asks
     interval = _clamp(base, settings)
     interval *= rng.uniform(0.9, 1.1)  # spread feeds that share a rhythm
     interval = _clamp(interval, settings)

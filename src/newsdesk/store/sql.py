@@ -290,9 +290,7 @@ class SqlStorage:
     # -- articles: ingest -------------------------------------------------------
 
     @_wrap_errors
-    def known_keys(
-        self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]
-    ) -> KnownKeys:
+    def known_keys(self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]) -> KnownKeys:
         keys = KnownKeys()
         with self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(ids))):
@@ -300,9 +298,7 @@ class SqlStorage:
                     keys.entry_hash_by_id[r.id] = r.entry_hash
             primary = articles.c.duplicate_of == None  # noqa: E711
             for chunk in _chunks(sorted(set(canonical_urls))):
-                q = select(articles.c.canonical_url, articles.c.id).where(
-                    articles.c.canonical_url.in_(chunk), primary
-                )
+                q = select(articles.c.canonical_url, articles.c.id).where(articles.c.canonical_url.in_(chunk), primary)
                 for r in conn.execute(q):
                     keys.id_by_canonical_url.setdefault(r.canonical_url, r.id)
             for chunk in _chunks(sorted(set(content_hashes))):
@@ -312,7 +308,9 @@ class SqlStorage:
         return keys
 
     @_wrap_errors
-    def apply_feed_updates(self, feeds: Sequence[FeedUpdate], articles_: Sequence[ArticleUpdate], now: datetime) -> None:
+    def apply_feed_updates(
+        self, feeds: Sequence[FeedUpdate], articles_: Sequence[ArticleUpdate], now: datetime
+    ) -> None:
         """Write feed states and their articles in one transaction."""
         with self.engine.begin() as conn:
             for fu in feeds:
@@ -384,8 +382,9 @@ class SqlStorage:
                 ex = res.extracted
                 if ex is not None and res.status is ExtractionStatus.EXTRACTED:
                     current = conn.execute(
-                        select(articles.c.title, articles.c.authors, articles.c.published_at, articles.c.image_url)
-                        .where(articles.c.id == res.article_id)
+                        select(
+                            articles.c.title, articles.c.authors, articles.c.published_at, articles.c.image_url
+                        ).where(articles.c.id == res.article_id)
                     ).first()
                     if current is None:
                         continue

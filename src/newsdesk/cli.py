@@ -1,0 +1,428 @@
+"""The ``newsdesk`` command: one Typer group mirroring the facade.
+
+Data goes to stdout (``--json`` on every listing), logs and progress to
+stderr. Exit codes: 0 ok, 1 a newsdesk error (one line on stderr), 2 usage.
+Heavy modules (the web server, the demo) are imported inside the commands that
+need them, so short commands start fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from newsdesk.config import Settings, declared_settings, effective_settings, load_settings
+from newsdesk.core import Newsdesk, extract_inputs, make_newsdesk
+from newsdesk.errors import NewsdeskError
+from newsdesk.logs import configure_logging
+from newsdesk.model import Source, as_plain
+
+app = typer.Typer(
+    name="newsdesk",
+    help="newsdesk — a self-hosted news aggregator.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(help="Subscribe to feeds and manage them.", no_args_is_help=True)
+articles_app = typer.Typer(help="Read stored articles.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(articles_app, name="articles")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@dataclasses.dataclass
+class _State:
+    overrides: dict[str, Any]
+    config_file: str | None
+    settings: Settings | None = None
+
+
+def _state(ctx: typer.Context) -> _State:
+    state = ctx.find_root().obj
+    assert isinstance(state, _State)
+    return state
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    state = _state(ctx)
+    if state.settings is None:
+        state.settings = load_settings(state.overrides, config_file=state.config_file)
+        configure_logging(state.settings.log_level, state.settings.log_format)
+    return state.settings
+
+
+@contextmanager
+def _desk(ctx: typer.Context) -> Iterator[Newsdesk]:
+    desk = make_newsdesk(_settings(ctx))
+    try:
+        yield desk
+    finally:
+        desk.close()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(as_plain(value), ensure_ascii=False) + "\n")
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory [env NEWSDESK_DATA_DIR].")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL, e.g. postgresql://… [env NEWSDESK_DB].")] = None,
+    config: Annotated[str | None, typer.Option(help="Path of newsdesk.toml [env NEWSDESK_CONFIG].")] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    """Global options apply to every command."""
+    ctx.obj = _State(overrides={"data_dir": data_dir, "db": db, "log_level": log_level}, config_file=config)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the data directory and the database (safe to run again)."""
+    with _desk(ctx) as desk:
+        typer.echo(f"newsdesk database ready: {desk.settings.database_url.split('@')[-1]}")
+
+
+# -- sources ---------------------------------------------------------------------------
+
+
+def _source_row(s: Source) -> str:
+    state = "paused" if s.paused else ("error" if s.last_error else "ok")
+    title = (s.title or "")[:40]
+    return f"{s.id:>5}  {state:<6}  {title:<40}  {s.url}"
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Argument(help="Feed URL, or a site URL whose feed is discovered.")] = None,
+    catalog: Annotated[str | None, typer.Option(help="Subscribe to a whole catalog category, e.g. world.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title to show instead of the feed's own.")] = None,
+    category: Annotated[str | None, typer.Option(help="Put the source in this category.")] = None,
+    fetch_pages: Annotated[
+        bool | None, typer.Option("--fetch-pages/--no-fetch-pages", help="Fetch article pages (default: auto).")
+    ] = None,
+    discover: Annotated[bool, typer.Option(help="Fetch the URL first to find and check its feed.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Subscribe to a feed (by feed or site URL) or to a catalog category."""
+    if (url is None) == (catalog is None):
+        raise typer.BadParameter("give either a URL or --catalog NAME")
+    with _desk(ctx) as desk:
+        if catalog is not None:
+            report = desk.add_catalog(catalog)
+            if as_json:
+                _print_json(report)
+            else:
+                typer.echo(f"added {len(report.added)} sources, {len(report.existing)} already subscribed")
+            return
+        assert url is not None
+        source = desk.add_source(url, title=title, category=category, fetch_pages=fetch_pages, discover=discover)
+        if as_json:
+            _print_json(source)
+        else:
+            typer.echo(f"added source {source.id}: {source.title or ''} {source.url}")
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List subscribed sources with their fetch state."""
+    with _desk(ctx) as desk:
+        sources = desk.sources()
+    if as_json:
+        _print_json(sources)
+        return
+    for s in sources:
+        typer.echo(_source_row(s))
+        if s.last_error:
+            typer.echo(f"       last error {_when(s.last_error_at)}: {s.last_error}")
+        if s.paused:
+            typer.echo(f"       paused: {s.pause_reason or ''}")
+        typer.echo(f"       last success {_when(s.last_success_at)}, next check {_when(s.next_check_at)}")
+
+
+@sources_app.command("remove")
+def sources_remove(ctx: typer.Context, source_id: int) -> None:
+    """Unsubscribe and delete the source's articles."""
+    with _desk(ctx) as desk:
+        desk.remove_source(source_id)
+    typer.echo(f"removed source {source_id}")
+
+
+@sources_app.command("pause")
+def sources_pause(ctx: typer.Context, source_id: int, reason: str = "paused by the user") -> None:
+    """Stop checking a source until it is resumed."""
+    with _desk(ctx) as desk:
+        desk.pause_source(source_id, reason)
+    typer.echo(f"paused source {source_id}")
+
+
+@sources_app.command("resume")
+def sources_resume(ctx: typer.Context, source_id: int) -> None:
+    """Resume a paused source; it is checked on the next update."""
+    with _desk(ctx) as desk:
+        desk.resume_source(source_id)
+    typer.echo(f"resumed source {source_id}")
+
+
+@sources_app.command("import")
+def sources_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="OPML file.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import subscriptions from OPML (folders become categories)."""
+    with _desk(ctx) as desk:
+        report = desk.import_opml(file.read_bytes())
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(
+            f"imported {len(report.added)} sources, {len(report.existing)} already subscribed, "
+            f"{len(report.failed)} failed"
+        )
+        for url, reason in report.failed:
+            typer.echo(f"  failed: {url}: {reason}", err=True)
+
+
+@sources_app.command("export")
+def sources_export(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(dir_okay=False, help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export subscriptions as OPML."""
+    with _desk(ctx) as desk:
+        data = desk.export_opml()
+    if file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        file.write_bytes(data)
+
+
+@sources_app.command("catalog")
+def sources_catalog(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option(help="Only topic, region or city categories.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the bundled catalog of news feeds (Kagi kite, MIT) by category and region."""
+    from newsdesk import catalog
+
+    cats = [c for c in catalog.categories() if kind is None or c.kind == kind]
+    if as_json:
+        _print_json(cats)
+        return
+    for c in cats:
+        typer.echo(f"{c.slug:<32} {c.kind:<7} {c.language:<3} {c.feed_count:>4} feeds  {c.name}")
+    typer.echo(f"\n{catalog.ATTRIBUTION}", err=True)
+
+
+# -- update, articles, stats -----------------------------------------------------------------
+
+
+def _progress_bar() -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    """A progress callback drawing on stderr when it is a terminal (else none)."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=None)
+    tasks: dict[str, Any] = {}
+    bar.start()
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update, bar.stop
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    all_sources: Annotated[bool, typer.Option("--all", help="Check every source, not only those due.")] = False,
+    source: Annotated[int | None, typer.Option(help="Check only this source (even if paused).")] = None,
+    feeds_only: Annotated[bool, typer.Option(help="Skip fetching article pages.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """One full pass: feeds, then article pages and extraction; then exit."""
+    with _desk(ctx) as desk:
+        progress, stop = _progress_bar()
+        try:
+            report = desk.update(all_sources=all_sources, source_id=source, feeds_only=feeds_only, progress=progress)
+        finally:
+            stop()
+    if as_json:
+        _print_json(report)
+        return
+    typer.echo(
+        f"checked {report.sources_checked} sources ({report.sources_not_modified} unchanged, "
+        f"{report.sources_failed} failed): {report.articles_new} new articles, {report.articles_updated} updated, "
+        f"{report.duplicates} duplicates; {report.pages_fetched} pages extracted, {report.pages_failed} failed"
+    )
+    for url, reason in report.errors[:20]:
+        typer.echo(f"  {url}: {reason}", err=True)
+
+
+@articles_app.command("list")
+def articles_list(
+    ctx: typer.Context,
+    source: Annotated[int | None, typer.Option(help="Only this source's articles.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    duplicates: Annotated[bool, typer.Option(help="Include exact duplicates.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Newest articles first."""
+    with _desk(ctx) as desk:
+        items = desk.articles(source_id=source, limit=limit, offset=offset, include_duplicates=duplicates)
+    if as_json:
+        for a in items:
+            _print_json(a)
+        return
+    for a in items:
+        typer.echo(f"{_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
+
+
+@articles_app.command("show")
+def articles_show(ctx: typer.Context, article_id: str, as_json: JsonFlag = False) -> None:
+    """One article with its clean text."""
+    with _desk(ctx) as desk:
+        a = desk.article(article_id)
+    if as_json:
+        _print_json(a)
+        return
+    typer.echo(f"{a.title}\n{a.source_title} · {_when(a.published_at)} · {a.url}\n")
+    typer.echo(a.text or a.extraction_reason or "")
+
+
+@app.command()
+def extract(
+    ctx: typer.Context,
+    inputs: Annotated[list[str], typer.Argument(help="HTML files or http(s) URLs.")],
+    url: Annotated[str | None, typer.Option(help="The page's URL, for files (resolves links).")] = None,
+    as_json: JsonFlag = True,
+) -> None:
+    """Extract clean text and metadata; one JSON line per input, in input order."""
+    for result in extract_inputs(_settings(ctx), inputs, url=url):
+        _print_json(result)
+
+
+@app.command()
+def stats(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Counts of sources, articles and errors."""
+    with _desk(ctx) as desk:
+        s = desk.stats()
+    if as_json:
+        _print_json(s)
+        return
+    for key, value in as_plain(s).items():
+        typer.echo(f"{key:<20} {value}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the scheduler and the JSON API until stopped."""
+    state = _state(ctx)
+    state.overrides.update(host=host, port=port)
+    from newsdesk.web.server import serve as run_server
+
+    run_server(_settings(ctx))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port of the newsdesk server.")] = 8000,
+) -> None:
+    """Start newsdesk on a bundled offline demo (Wikinews), at http://127.0.0.1:PORT."""
+    from newsdesk.demo.run import run_demo
+
+    state = _state(ctx)
+    state.overrides.update(port=port)
+    run_demo(state.overrides, state.config_file)
+
+
+@app.command("config")
+def config_cmd(
+    ctx: typer.Context,
+    as_json: JsonFlag = False,
+    markdown: Annotated[bool, typer.Option(help="Print the settings reference as Markdown.")] = False,
+) -> None:
+    """Show the effective settings (secrets masked)."""
+    if markdown:
+        sys.stdout.write(settings_markdown())
+        return
+    settings = _settings(ctx)
+    rows = effective_settings(settings)
+    if as_json:
+        _print_json({info.name: value for info, value in rows})
+        return
+    for info, value in rows:
+        typer.echo(f"{info.name:<28} {value!s:<40} [{info.env_var}]")
+
+
+def settings_markdown() -> str:
+    """docs/configuration.md, generated from the declarations in config.py."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated by `newsdesk config --markdown` from `src/newsdesk/config.py`; do not edit by hand.",
+        "",
+        "Precedence, lowest first: defaults → `newsdesk.toml` (in the data directory, or `NEWSDESK_CONFIG`; "
+        "keys as below, optionally under a `[newsdesk]` table) → environment variables → command-line flags.",
+        "",
+        "| setting | env | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for info in declared_settings():
+        default = "" if info.default == "" else f"`{info.default}`"
+        help_text = info.help + (" (secret: masked in `newsdesk config`)" if info.secret else "")
+        lines.append(f"| `{info.name}` | `{info.env_var}` | {info.type_name} | {default} | {help_text} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Entry point: run the app, turning newsdesk errors into one line and exit code 1."""
+    try:
+        code = app(standalone_mode=False)
+    except NewsdeskError as exc:
+        typer.echo(f"error: {exc.reason}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""The facade: every command and query of newsdesk, and the one place that wires it.
+
+Interfaces (CLI, web, demo) call :class:`Newsdesk` and nothing below it.
+:func:`make_newsdesk` builds one from :class:`~newsdesk.config.Settings`.
+Commands read state from storage, call the pipeline's deciders and apply the
+intents they return; long-running passes are delegated to ``tasks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk import catalog
+from newsdesk.config import Settings
+from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
+from newsdesk.logs import event
+from newsdesk.model import Article, Category, Source, Stats, UpdateReport
+from newsdesk.store import Storage, open_storage
+from newsdesk.tasks.runner import Progress, run_update
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Outcome of adding many sources at once (OPML import, catalog)."""
+
+    added: tuple[Source, ...]
+    existing: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]  # (url, reason)
+
+
+class Newsdesk:
+    """Commands and queries over one newsdesk database."""
+
+    def __init__(self, settings: Settings, storage: Storage, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def __enter__(self) -> Newsdesk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sources ------------------------------------------------------------------
+
+    def add_source(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        fetch_pages: bool | None = None,
+        discover: bool = True,
+    ) -> Source:
+        """Subscribe to a feed, given its URL or a site/page URL that links to one.
+
+        With ``discover`` the URL is fetched first: a site URL resolves to its
+        feed, and a URL that leads to no feed is refused with the reason.
+        """
+        url = url.strip()
+        if not url.startswith(("http://", "https://")):
+            raise DiscoveryError(url, "only http:// and https:// URLs can be subscribed")
+        feed_url, feed_title, site_url = url, title, None
+        if discover:
+            feed_url, feed_title, site_url = asyncio.run(self._discover(url))
+            feed_title = title or feed_title
+        if self.storage.find_source(feed_url) is not None:
+            raise SourceExistsError(f"already subscribed: {feed_url}")
+        source = self.storage.add_source(
+            feed_url,
+            title=feed_title,
+            site_url=site_url,
+            category=category,
+            fetch_pages=fetch_pages,
+            now=self.clock(),
+        )
+        log.info(event("source.added", id=source.id, url=source.url))
+        return source
+
+    async def _discover(self, url: str) -> tuple[str, str | None, str | None]:
+        from newsdesk.pipeline.discover import discover_feed
+        from newsdesk.pipeline.fetch import Fetcher
+
+        async with Fetcher(self.settings) as fetcher:
+            try:
+                feed_url, feed = await discover_feed(url, fetcher.fetch_feed)
+            except FetchError as exc:
+                raise DiscoveryError(url, f"cannot fetch {url}: {exc.reason}") from exc
+        return feed_url, feed.title, feed.site_url
+
+    def add_many(
+        self, entries: list[tuple[str, str | None, str | None]], *, parent_category: str | None = None
+    ) -> ImportReport:
+        """Subscribe to many feeds without fetching them (OPML, catalog); their first check validates them."""
+        added: list[Source] = []
+        existing: list[str] = []
+        failed: list[tuple[str, str]] = []
+        for url, title, category in entries:
+            try:
+                if self.storage.find_source(url) is not None:
+                    existing.append(url)
+                    continue
+                if category and parent_category:
+                    self.storage.ensure_category(category, parent_category)
+                added.append(self.storage.add_source(url, title=title, category=category, now=self.clock()))
+            except SourceExistsError:
+                existing.append(url)
+            except NewsdeskError as exc:
+                failed.append((url, exc.reason))
+        return ImportReport(tuple(added), tuple(existing), tuple(failed))
+
+    def add_catalog(self, name: str) -> ImportReport:
+        """Subscribe to every feed of one bundled catalog category (e.g. ``world``)."""
+        cat = catalog.find(name)
+        urls = catalog.feeds(cat)
+        return self.add_many([(u, None, cat.name) for u in urls])
+
+    def import_opml(self, data: bytes) -> ImportReport:
+        from newsdesk.pipeline.opml import parse_opml
+
+        feeds = parse_opml(data)
+        if not feeds:
+            raise OPMLError("the OPML document lists no feeds")
+        return self.add_many([(f.url, f.title, f.category) for f in feeds])
+
+    def export_opml(self) -> bytes:
+        from newsdesk.pipeline.opml import OpmlFeed, export_opml
+
+        feeds = [OpmlFeed(url=s.url, title=s.title, site_url=s.site_url, category=s.category) for s in self.sources()]
+        return export_opml(feeds, title="newsdesk subscriptions")
+
+    def remove_source(self, source_id: int) -> None:
+        self.storage.remove_source(source_id)
+        log.info(event("source.removed", id=source_id))
+
+    def pause_source(self, source_id: int, reason: str = "paused by the user") -> Source:
+        return self.storage.set_paused(source_id, True, reason, self.clock())
+
+    def resume_source(self, source_id: int) -> Source:
+        return self.storage.set_paused(source_id, False, None, self.clock())
+
+    def sources(self) -> list[Source]:
+        return self.storage.list_sources()
+
+    def source(self, source_id: int) -> Source:
+        return self.storage.get_source(source_id)
+
+    def categories(self) -> list[Category]:
+        return self.storage.list_categories()
+
+    # -- updating -------------------------------------------------------------------
+
+    def update(
+        self,
+        *,
+        all_sources: bool = False,
+        source_id: int | None = None,
+        feeds_only: bool = False,
+        progress: Progress | None = None,
+    ) -> UpdateReport:
+        """One full pass (feeds, then pages and extraction) and return its totals.
+
+        Default: the sources that are due. ``all_sources``: every source not paused.
+        ``source_id``: that one source, even if paused or not due.
+        """
+        return asyncio.run(
+            self.aupdate(all_sources=all_sources, source_id=source_id, feeds_only=feeds_only, progress=progress)
+        )
+
+    async def aupdate(
+        self,
+        *,
+        all_sources: bool = False,
+        source_id: int | None = None,
+        feeds_only: bool = False,
+        progress: Progress | None = None,
+    ) -> UpdateReport:
+        if source_id is not None:
+            targets = [self.storage.get_source(source_id)]
+        elif all_sources:
+            targets = [s for s in self.storage.list_sources() if not s.paused]
+        else:
+            targets = self.storage.due_sources(self.clock())
+        return await run_update(
+            self.storage,
+            self.settings,
+            targets,
+            feeds_only=feeds_only,
+            clock=self.clock,
+            progress=progress,
+            page_source_id=source_id,
+        )
+
+    # -- articles ---------------------------------------------------------------------
+
+    def articles(
+        self, *, source_id: int | None = None, limit: int = 50, offset: int = 0, include_duplicates: bool = False
+    ) -> list[Article]:
+        if source_id is not None:
+            self.storage.get_source(source_id)  # raises NotFoundError for a wrong id
+        return self.storage.list_articles(
+            source_id=source_id, limit=limit, offset=offset, include_duplicates=include_duplicates
+        )
+
+    def article(self, article_id: str) -> Article:
+        return self.storage.get_article(article_id)
+
+    def stats(self) -> Stats:
+        return self.storage.stats()
+
+
+def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = None) -> Iterator[dict[str, Any]]:
+    """Extract each HTML file or URL; one result dict per input, in input order.
+
+    Needs no database. A failed input yields ``{"input": …, "error": reason}``.
+    """
+    from newsdesk.tasks.extract_batch import extract_many
+
+    results = asyncio.run(extract_many(settings, inputs, base_url=url))
+    yield from results
+
+
+def make_newsdesk(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Newsdesk:
+    """Open (and migrate) the configured database and wire the facade."""
+    return Newsdesk(settings, open_storage(settings.database_url), clock)
+
+
+__all__ = ["ImportReport", "Newsdesk", "NotFoundError", "extract_inputs", "make_newsdesk", "utcnow"]

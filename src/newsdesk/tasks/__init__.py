@@ -1,0 +1,1 @@
+"""Use cases that run jobs: update passes, batch extraction, the in-process scheduler."""

@@ -1,0 +1,284 @@
+"""Running one update pass: many feeds and pages at once, one writer.
+
+Feed checks run concurrently on the event loop (bounded by the fetcher's
+connection limits); their intents are gathered into batches and written by a
+single writer thread, so SQLite sees one writer and fetching never waits for
+the disk. The dedup decision for a batch is made in that same writer thread,
+right before its write, so it always sees every earlier batch.
+
+Pages follow the feeds: pending pages are fetched concurrently and extracted
+in a process pool sized to the cores (the event loop keeps fetching while the
+workers extract).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from newsdesk import pipeline
+from newsdesk.config import Settings
+from newsdesk.logs import bind, event
+from newsdesk.model import (
+    ArticleUpdate,
+    DraftAction,
+    ExtractionStatus,
+    FeedUpdate,
+    PageResult,
+    PendingPage,
+    Source,
+    UpdateReport,
+)
+from newsdesk.pipeline.fetch import Fetcher
+from newsdesk.pipeline.normalize import collect_keys
+from newsdesk.store import Storage
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+T = TypeVar("T")
+
+FEED_BATCH_DRAFTS = 4000  # drafts per write transaction
+FEED_BATCH_FEEDS = 200  # feeds per write transaction, even if they bring few drafts
+PAGE_BATCH = 200  # pages fetched and extracted per round
+PAGE_WRITE_BATCH = 50
+
+
+@dataclass
+class _Totals:
+    """Mutable counters of one pass, frozen into an UpdateReport at the end."""
+
+    checked: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    pages_ok: int = 0
+    pages_failed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def report(self) -> UpdateReport:
+        return UpdateReport(
+            sources_checked=self.checked,
+            sources_ok=self.ok,
+            sources_not_modified=self.not_modified,
+            sources_failed=self.failed,
+            articles_new=self.new,
+            articles_updated=self.updated,
+            duplicates=self.duplicates,
+            pages_fetched=self.pages_ok,
+            pages_failed=self.pages_failed,
+            errors=tuple(self.errors),
+        )
+
+
+class Writer:
+    """All writes of a pass go through this single thread, in order."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def write_feed_batch(
+    storage: Storage, settings: Settings, updates: Sequence[FeedUpdate], sources: dict[int, Source], now: datetime
+) -> list[ArticleUpdate]:
+    """Decide dedup against the database, then write states and articles in one transaction."""
+    drafts = [d for u in updates for d in u.drafts]
+    ids, urls, hashes = collect_keys(drafts)
+    known = storage.known_keys(ids, urls, hashes)
+    decisions = pipeline.decide_feed_articles(
+        drafts,
+        sources=sources,
+        known_entry_hashes=known.entry_hash_by_id,
+        known_urls=known.id_by_canonical_url,
+        known_hashes=known.id_by_content_hash,
+        settings=settings,
+    )
+    storage.apply_feed_updates(updates, decisions, now)
+    return decisions
+
+
+async def run_update(
+    storage: Storage,
+    settings: Settings,
+    sources: Sequence[Source],
+    *,
+    feeds_only: bool,
+    clock: Clock,
+    progress: Progress | None = None,
+    page_source_id: int | None = None,
+) -> UpdateReport:
+    """One full pass: the given feeds, then (unless ``feeds_only``) their pending pages."""
+    writer = Writer()
+    try:
+        async with Fetcher(settings) as fetcher:
+            run = _Pass(storage, settings, fetcher, writer, clock, progress)
+            await run.feeds(sources)
+            if not feeds_only:
+                await run.pages(page_source_id)
+    finally:
+        writer.close()
+    report = run.totals.report()
+    log.info(
+        event(
+            "update.done",
+            feeds=report.sources_checked,
+            failed=report.sources_failed,
+            new=report.articles_new,
+            pages=report.pages_fetched,
+        )
+    )
+    return report
+
+
+class _Pass:
+    """The moving parts of one update pass, shared by its feed and page phases."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        fetcher: Fetcher,
+        writer: Writer,
+        clock: Clock,
+        progress: Progress | None,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.fetcher = fetcher
+        self.writer = writer
+        self.clock = clock
+        self.progress = progress
+        self.totals = _Totals()
+        self.rng = random.Random()
+
+    async def feeds(self, sources: Sequence[Source]) -> None:
+        """Check every source concurrently; write their intents in batches as they come."""
+        by_id = {s.id: s for s in sources}
+        queue = list(reversed(sources))
+        pending: list[FeedUpdate] = []
+        pending_drafts = 0
+        writes: list[asyncio.Future[list[ArticleUpdate]]] = []
+        done = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_drafts
+            if pending:
+                batch, pending, pending_drafts = pending, [], 0
+                args = (self.storage, self.settings, batch, by_id, self.clock())
+                writes.append(asyncio.ensure_future(self.writer.run(write_feed_batch, *args)))
+
+        async def worker() -> None:
+            nonlocal pending_drafts, done
+            while queue:
+                source = queue.pop()
+                with bind(feed=source.url):
+                    upd = await pipeline.update_feed(
+                        source, self.fetcher, now=self.clock(), settings=self.settings, rng=self.rng
+                    )
+                _count_feed(self.totals, source, upd)
+                pending.append(upd)
+                pending_drafts += len(upd.drafts)
+                done += 1
+                if self.progress:
+                    self.progress("feeds", done, len(sources))
+                if pending_drafts >= FEED_BATCH_DRAFTS or len(pending) >= FEED_BATCH_FEEDS:
+                    flush()
+
+        n_workers = max(1, min(self.settings.max_connections, len(sources)))
+        await asyncio.gather(*(worker() for _ in range(n_workers)))
+        flush()
+        for fut in writes:
+            for decision in await fut:
+                _count_article(self.totals, decision)
+
+    async def pages(self, source_id: int | None) -> None:
+        """Fetch and extract pending pages, a round at a time, until none is left."""
+        batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+        if not batch:
+            return
+        stats = await self.writer.run(self.storage.stats)
+        self._pages_total = stats.pending_pages if source_id is None else len(batch)
+        self._pages_done = 0
+        attempted: set[str] = set()
+        async with _extractor(self.settings) as extract:
+            while batch := [p for p in batch if p.article_id not in attempted]:
+                attempted.update(p.article_id for p in batch)
+                await self._page_round(batch, extract)
+                batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+
+    async def _page_round(self, batch: Sequence[PendingPage], extract: pipeline.Extract) -> None:
+        sem = asyncio.Semaphore(self.settings.page_concurrency)
+        results: list[PageResult] = []
+
+        async def one(page: PendingPage) -> None:
+            async with sem:
+                with bind(article=page.article_id):
+                    res = await pipeline.update_article_page(page, self.fetcher, extract)
+            results.append(res)
+            self._count_page(page, res)
+            if len(results) >= PAGE_WRITE_BATCH:
+                chunk = results[:]
+                results.clear()
+                await self.writer.run(self.storage.apply_page_results, chunk)
+
+        await asyncio.gather(*(one(p) for p in batch))
+        if results:
+            await self.writer.run(self.storage.apply_page_results, results)
+
+    def _count_page(self, page: PendingPage, res: PageResult) -> None:
+        self._pages_done += 1
+        if res.status is ExtractionStatus.EXTRACTED:
+            self.totals.pages_ok += 1
+        else:
+            self.totals.pages_failed += 1
+            log.info(event("page.failed", url=page.url, reason=res.reason))
+        if self.progress:
+            self.progress("pages", self._pages_done, max(self._pages_total, self._pages_done))
+
+
+def _count_feed(totals: _Totals, source: Source, upd: FeedUpdate) -> None:
+    totals.checked += 1
+    if not upd.ok:
+        totals.failed += 1
+        totals.errors.append((source.url, upd.error or "unknown error"))
+        log.warning(event("feed.failed", url=source.url, reason=upd.error, errors=upd.error_count, paused=upd.pause))
+    elif upd.not_modified:
+        totals.not_modified += 1
+        totals.ok += 1
+    else:
+        totals.ok += 1
+
+
+def _count_article(totals: _Totals, decision: ArticleUpdate) -> None:
+    if decision.action is DraftAction.INSERT:
+        if decision.duplicate_of:
+            totals.duplicates += 1
+        else:
+            totals.new += 1
+    elif decision.action is DraftAction.UPDATE:
+        totals.updated += 1
+
+
+@contextlib.asynccontextmanager
+async def _extractor(settings: Settings) -> AsyncIterator[pipeline.Extract]:
+    from newsdesk.pipeline.extract_pool import ExtractorPool
+
+    async with ExtractorPool(settings) as pool:
+        yield pool.extract

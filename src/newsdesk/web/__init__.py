@@ -1,0 +1,88 @@
+"""The web interface: the JSON API under ``/api/v1`` (the reader UI comes later).
+
+All routes are registered here, on one screen. Handlers parse input, call the
+facade, and return plain data; one exception handler maps newsdesk errors to
+status codes with one JSON envelope: ``{"error": {"type": …, "message": …}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from newsdesk.config import VERSION
+from newsdesk.core import Newsdesk
+from newsdesk.errors import (
+    ConfigError,
+    DiscoveryError,
+    NewsdeskError,
+    NotFoundError,
+    OPMLError,
+    SourceExistsError,
+    StorageError,
+)
+from newsdesk.model import as_plain as plain
+
+_STATUS: list[tuple[type[NewsdeskError], int]] = [
+    (NotFoundError, 404),
+    (SourceExistsError, 409),
+    (DiscoveryError, 422),
+    (OPMLError, 422),
+    (ConfigError, 500),
+    (StorageError, 503),
+]
+
+
+def _status_for(exc: NewsdeskError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def create_app(desk: Newsdesk, *, lifespan: Any = None) -> FastAPI:
+    app = FastAPI(
+        title="newsdesk", version=VERSION, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/v1/openapi.json"
+    )
+    app.state.desk = desk
+
+    @app.exception_handler(NewsdeskError)
+    async def newsdesk_error(_request: Request, exc: NewsdeskError) -> JSONResponse:
+        return JSONResponse(
+            status_code=_status_for(exc), content={"error": {"type": exc.__class__.__name__, "message": exc.reason}}
+        )
+
+    @app.get("/api/v1/health")
+    async def health() -> dict[str, Any]:
+        stats = await run_in_threadpool(desk.stats)
+        return {"status": "ok", "version": VERSION, "database": desk.storage.dialect, "stats": plain(stats)}
+
+    @app.get("/api/v1/sources")
+    async def sources() -> dict[str, Any]:
+        return {"sources": plain(await run_in_threadpool(desk.sources))}
+
+    @app.get("/api/v1/sources/{source_id}")
+    async def source(source_id: int) -> dict[str, Any]:
+        return {"source": plain(await run_in_threadpool(desk.source, source_id))}
+
+    @app.get("/api/v1/articles")
+    async def articles(
+        source_id: int | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        items = await run_in_threadpool(lambda: desk.articles(source_id=source_id, limit=limit, offset=offset))
+        return {"articles": plain(items), "limit": limit, "offset": offset}
+
+    @app.get("/api/v1/articles/{article_id}")
+    async def article(article_id: str) -> dict[str, Any]:
+        return {"article": plain(await run_in_threadpool(desk.article, article_id))}
+
+    @app.get("/api/v1/stats")
+    async def stats() -> dict[str, Any]:
+        return {"stats": plain(await run_in_threadpool(desk.stats))}
+
+    return app

@@ -1,0 +1,80 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), settings, paths.
+
+PostgreSQL tests run when ``NEWSDESK_TEST_POSTGRES_URL`` is set (CI sets it);
+with ``NEWSDESK_TEST_REQUIRE_POSTGRES=1`` a missing server fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from newsdesk.config import Settings
+from newsdesk.store import SqlStorage, open_storage
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SHARED_DATA = SHARED / "data"
+SHARED_BENCH = SHARED / "bench"
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+    if not url and os.environ.get("NEWSDESK_TEST_REQUIRE_POSTGRES") == "1":
+        pytest.fail("NEWSDESK_TEST_REQUIRE_POSTGRES=1 but NEWSDESK_TEST_POSTGRES_URL is not set")
+    return url
+
+
+def _sqlalchemy_pg(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything newsdesk created, so each test starts from an empty database."""
+    engine = create_engine(_sqlalchemy_pg(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS articles, sources, categories, alembic_version CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL of each kind (the storage contract runs on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'newsdesk.db'}"
+    url = postgres_url()
+    if not url:
+        pytest.skip("set NEWSDESK_TEST_POSTGRES_URL to run PostgreSQL tests")
+    reset_postgres(url)
+    return _sqlalchemy_pg(url)
+
+
+@pytest.fixture
+def storage(db_url: str) -> Iterator[SqlStorage]:
+    s = open_storage(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for tests: a private data dir, loopback allowed, fast back-off."""
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        allow_private_networks=True,
+        max_connections_per_host=64,
+        connect_timeout_s=2.0,
+        read_timeout_s=3.0,
+        total_timeout_s=6.0,
+        error_backoff_base_s=60.0,
+    )
+
+
+def require_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data not found: {path}")
+    return path

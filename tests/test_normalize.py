@@ -1,0 +1,50 @@
+"""URL canonicalization, stable ids and hashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsdesk.model import ParsedEntry
+from newsdesk.pipeline.normalize import article_id, canonicalize_url, content_hash, entry_guid
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://Example.COM/a/b?utm_source=x&id=3#frag", "https://example.com/a/b?id=3"),
+        ("http://example.com:80/x?fbclid=1&gclid=2", "http://example.com/x"),
+        ("https://example.com:8443/x?b=2&a=1", "https://example.com:8443/x?b=2&a=1"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/x?UTM_Campaign=y&mc_eid=1&keep=", "https://example.com/x?keep="),
+        ("javascript:alert(1)", None),
+        ("ftp://example.com/file", None),
+        ("https://user:pw@example.com/x", None),
+        ("not a url", None),
+        ("", None),
+        (None, None),
+        ("https://[::1]:99999/x", None),
+    ],
+)
+def test_canonicalize_url(url: str | None, expected: str | None) -> None:
+    assert canonicalize_url(url) == expected
+
+
+def test_article_id_is_stable_and_distinct() -> None:
+    assert article_id(1, "guid") == article_id(1, "guid")
+    assert article_id(1, "guid") != article_id(2, "guid")
+    assert len(article_id(1, "guid")) == 32
+
+
+def test_content_hash_ignores_case_and_punctuation_but_not_words() -> None:
+    text = "The council approved the budget on Tuesday after a long debate about schools and roads."
+    assert content_hash(text) == content_hash(text.upper().replace(".", "!"))
+    assert content_hash(text) != content_hash(text.replace("Tuesday", "Monday"))
+    assert content_hash("Too short to trust.") is None
+
+
+def test_entry_guid_fallbacks() -> None:
+    assert entry_guid(ParsedEntry(guid=" g ", url="u", title="t")) == "g"
+    assert entry_guid(ParsedEntry(guid=None, url="https://x/1", title="t")) == "https://x/1"
+    by_title = entry_guid(ParsedEntry(guid=None, url=None, title="A title"))
+    assert by_title is not None and by_title.startswith("title:")
+    assert entry_guid(ParsedEntry(guid=None, url=None, title=None)) is None

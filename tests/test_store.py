@@ -1,0 +1,232 @@
+"""The storage contract, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from newsdesk.errors import NotFoundError, SourceExistsError, StorageError
+from newsdesk.model import (
+    ArticleDraft,
+    ArticleUpdate,
+    DraftAction,
+    Extracted,
+    ExtractionStatus,
+    FeedUpdate,
+    PageResult,
+)
+from newsdesk.store import SqlStorage
+from newsdesk.store.schema import metadata
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def draft(source_id: int, guid: str, **kw: object) -> ArticleDraft:
+    base = ArticleDraft(
+        id=f"{source_id}-{guid}",
+        source_id=source_id,
+        guid=guid,
+        url=f"https://example.com/{guid}",
+        canonical_url=f"https://example.com/{guid}",
+        title=f"Title {guid}",
+        authors=("Ann Author",),
+        published_at=NOW - timedelta(hours=1),
+        updated_at=None,
+        summary="<p>summary</p>",
+        content_html="<p>summary</p>",
+        text="summary",
+        image_url=None,
+        categories=("World",),
+        word_count=1,
+        content_hash=None,
+        entry_hash=f"h-{guid}",
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def ok_update(source_id: int, *drafts: ArticleDraft, **kw: object) -> FeedUpdate:
+    return FeedUpdate(
+        source_id=source_id,
+        checked_at=NOW,
+        next_check_at=NOW + timedelta(hours=1),
+        check_interval_s=3600.0,
+        ok=True,
+        etag='"v1"',
+        title="Feed title",
+        drafts=drafts,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def insert(d: ArticleDraft, status: ExtractionStatus = ExtractionStatus.PENDING, **kw: object) -> ArticleUpdate:
+    return ArticleUpdate(draft=d, action=DraftAction.INSERT, extraction_status=status, **kw)  # type: ignore[arg-type]
+
+
+def test_migrated_schema_matches_metadata(storage: SqlStorage) -> None:
+    with storage.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    storage.migrate()  # a second run is a no-op
+    assert storage.current_revision() is not None
+
+
+def test_sources_add_find_list_remove(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", title="Example", category="World", now=NOW)
+    assert s.id > 0 and s.category == "World" and s.next_check_at == NOW and not s.paused
+    with pytest.raises(SourceExistsError):
+        storage.add_source("https://example.com/feed", now=NOW)
+    assert storage.find_source("https://example.com/feed") == s
+    assert storage.find_source("https://other.example/feed") is None
+    assert [x.id for x in storage.list_sources()] == [s.id]
+    assert [c.name for c in storage.list_categories()] == ["World"]
+    storage.remove_source(s.id)
+    with pytest.raises(NotFoundError):
+        storage.get_source(s.id)
+    with pytest.raises(NotFoundError):
+        storage.remove_source(s.id)
+
+
+def test_feed_update_is_one_idempotent_transaction(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", now=NOW)
+    d1, d2 = draft(s.id, "a"), draft(s.id, "b")
+    updates = [insert(d1), insert(d2)]
+    storage.apply_feed_updates([ok_update(s.id, d1, d2)], updates, NOW)
+    storage.apply_feed_updates([ok_update(s.id, d1, d2)], updates, NOW)  # a rerun after a crash
+    assert storage.article_count() == 2
+    src = storage.get_source(s.id)
+    assert src.etag == '"v1"' and src.title == "Feed title" and src.last_success_at == NOW
+    a = storage.get_article(d1.id)
+    assert a.title == "Title a" and a.authors == ("Ann Author",) and a.categories == ("World",)
+    assert a.published_at == NOW - timedelta(hours=1) and a.published_at.tzinfo is not None
+    assert a.source_title == "Feed title"
+
+
+def test_failed_update_keeps_articles_and_records_reason(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", now=NOW)
+    d1 = draft(s.id, "a")
+    storage.apply_feed_updates([ok_update(s.id, d1)], [insert(d1)], NOW)
+    failed = FeedUpdate(
+        source_id=s.id,
+        checked_at=NOW,
+        next_check_at=NOW + timedelta(minutes=5),
+        check_interval_s=300,
+        ok=False,
+        error="HTTP 500 Internal Server Error",
+        error_count=12,
+        pause=True,
+    )
+    storage.apply_feed_updates([failed], [], NOW)
+    src = storage.get_source(s.id)
+    assert src.last_error == "HTTP 500 Internal Server Error" and src.last_error_at == NOW
+    assert src.error_count == 12 and src.paused and src.pause_reason == src.last_error
+    assert src.etag == '"v1"' and src.last_success_at == NOW
+    assert storage.article_count() == 1
+    assert storage.stats().source_errors == 1 and storage.stats().paused_sources == 1
+    assert storage.due_sources(NOW + timedelta(days=1)) == []
+    resumed = storage.set_paused(s.id, False, None, NOW)
+    assert not resumed.paused and resumed.error_count == 0
+    assert [x.id for x in storage.due_sources(NOW)] == [s.id]
+
+
+def test_changed_entry_never_overwrites_extracted_text(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", now=NOW)
+    d1 = draft(s.id, "a")
+    storage.apply_feed_updates([ok_update(s.id, d1)], [insert(d1)], NOW)
+    [page] = storage.pending_pages(10)
+    assert page.article_id == d1.id and page.url == d1.url
+    extracted = Extracted(text="Full text of the article.", html="<p>Full text of the article.</p>", language="en")
+    storage.apply_page_results(
+        [
+            PageResult(
+                article_id=d1.id,
+                status=ExtractionStatus.EXTRACTED,
+                extracted=extracted,
+                word_count=5,
+                reading_time_s=60,
+                content_hash="c1",
+            )
+        ]
+    )
+    assert storage.pending_pages(10) == []
+    changed = replace(d1, title="New title", text="changed summary", entry_hash="h2")
+    storage.apply_feed_updates(
+        [ok_update(s.id, changed)],
+        [ArticleUpdate(draft=changed, action=DraftAction.UPDATE, extraction_status=ExtractionStatus.PENDING)],
+        NOW,
+    )
+    a = storage.get_article(d1.id)
+    assert a.title == "New title"
+    assert a.text == "Full text of the article." and a.extraction_status is ExtractionStatus.EXTRACTED
+    assert a.word_count == 5 and a.language == "en"
+    assert storage.stats().articles_with_text == 1
+
+
+def test_failed_page_keeps_summary_and_reason(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", now=NOW)
+    d1 = draft(s.id, "a")
+    storage.apply_feed_updates([ok_update(s.id, d1)], [insert(d1)], NOW)
+    storage.apply_page_results(
+        [PageResult(article_id=d1.id, status=ExtractionStatus.FAILED, reason="HTTP 404 Not Found")]
+    )
+    a = storage.get_article(d1.id)
+    assert a.extraction_status is ExtractionStatus.FAILED and a.extraction_reason == "HTTP 404 Not Found"
+    assert a.summary == "<p>summary</p>" and a.text == "summary"
+
+
+def test_known_keys_and_duplicates(storage: SqlStorage) -> None:
+    s = storage.add_source("https://example.com/feed", now=NOW)
+    d1 = draft(s.id, "a", content_hash="same")
+    d2 = draft(s.id, "b", canonical_url=d1.canonical_url, content_hash="same")
+    storage.apply_feed_updates(
+        [ok_update(s.id, d1, d2)],
+        [insert(d1), insert(d2, ExtractionStatus.SKIPPED, duplicate_of=d1.id, reason="dup")],
+        NOW,
+    )
+    keys = storage.known_keys([d1.id, d2.id, "nope"], [d1.canonical_url or ""], ["same"])
+    assert keys.entry_hash_by_id == {d1.id: "h-a", d2.id: "h-b"}
+    assert keys.id_by_canonical_url == {d1.canonical_url: d1.id}  # duplicates never act as primaries
+    assert keys.id_by_content_hash == {"same": d1.id}
+    assert [a.id for a in storage.list_articles()] == [d1.id]
+    assert {a.id for a in storage.list_articles(include_duplicates=True)} == {d1.id, d2.id}
+    assert storage.stats().duplicates == 1
+    many = [f"id-{i}" for i in range(1200)]  # more than one IN (...) chunk
+    assert storage.known_keys(many, [], []).entry_hash_by_id == {}
+
+
+def test_permanent_redirect_moves_source_unless_taken(storage: SqlStorage) -> None:
+    a = storage.add_source("https://a.example/feed", now=NOW)
+    b = storage.add_source("https://b.example/feed", now=NOW)
+    storage.apply_feed_updates([ok_update(a.id, new_url="https://a.example/new")], [], NOW)
+    assert storage.get_source(a.id).url == "https://a.example/new"
+    storage.apply_feed_updates([ok_update(b.id, new_url="https://a.example/new")], [], NOW)
+    assert storage.get_source(b.id).url == "https://b.example/feed"
+
+
+def test_list_articles_newest_first_and_by_source(storage: SqlStorage) -> None:
+    s1 = storage.add_source("https://a.example/feed", now=NOW)
+    s2 = storage.add_source("https://b.example/feed", now=NOW)
+    old = draft(s1.id, "old", published_at=NOW - timedelta(days=2))
+    new = draft(s2.id, "new", published_at=NOW - timedelta(minutes=5))
+    undated = draft(s1.id, "undated", published_at=None)
+    storage.apply_feed_updates(
+        [ok_update(s1.id, old, undated), ok_update(s2.id, new)], [insert(old), insert(new), insert(undated)], NOW
+    )
+    assert [a.id for a in storage.list_articles()] == [undated.id, new.id, old.id]  # undated: fetch time
+    assert [a.id for a in storage.list_articles(source_id=s1.id)] == [undated.id, old.id]
+    assert [a.id for a in storage.list_articles(limit=1, offset=1)] == [new.id]
+
+
+def test_naive_datetimes_are_refused(storage: SqlStorage) -> None:
+    with pytest.raises((StorageError, ValueError)):
+        storage.add_source("https://example.com/feed", now=datetime(2026, 1, 1))
+
+
+def test_storage_errors_are_wrapped(tmp_path: object) -> None:
+    s = SqlStorage("sqlite:////nonexistent-dir/definitely/not/here.db")
+    with pytest.raises(StorageError) as info:
+        s.list_sources()
+    assert info.value.__cause__ is not None
