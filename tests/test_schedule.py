@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -65,7 +66,7 @@ def test_backoff_doubles_honours_retry_after_and_pauses() -> None:
         schedule_failure(now=NOW, settings=S, error_count=n, retry_after_s=None, permanent=False, rng=rng).interval_s
         for n in range(5)
     ]
-    assert all(b > a for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(delays))
     assert delays[0] <= 1.25 * S.error_backoff_base_s
     ra = schedule_failure(now=NOW, settings=S, error_count=0, retry_after_s=20000, permanent=False, rng=rng)
     assert ra.interval_s >= 20000 and ra.error_count == 1 and not ra.pause

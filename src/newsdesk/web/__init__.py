@@ -1,4 +1,4 @@
-"""The web interface: the JSON API under ``/api/v1`` (the reader UI comes later).
+"""The web interface: the JSON API under ``/api/v1`` and a few server-rendered pages.
 
 All routes are registered here, on one screen. Handlers parse input, call the
 facade, and return plain data; one exception handler maps newsdesk errors to
@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from newsdesk.config import VERSION
 from newsdesk.core import Newsdesk
@@ -25,6 +25,7 @@ from newsdesk.errors import (
     StorageError,
 )
 from newsdesk.model import as_plain as plain
+from newsdesk.web.pages import Pages
 
 _STATUS: list[tuple[type[NewsdeskError], int]] = [
     (NotFoundError, 404),
@@ -43,7 +44,7 @@ def _status_for(exc: NewsdeskError) -> int:
     return 400
 
 
-def create_app(desk: Newsdesk, *, lifespan: Any = None) -> FastAPI:
+def create_app(desk: Newsdesk, *, lifespan: Any = None, demo_notice: str | None = None) -> FastAPI:
     app = FastAPI(
         title="newsdesk", version=VERSION, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/v1/openapi.json"
     )
@@ -84,5 +85,19 @@ def create_app(desk: Newsdesk, *, lifespan: Any = None) -> FastAPI:
     @app.get("/api/v1/stats")
     async def stats() -> dict[str, Any]:
         return {"stats": plain(await run_in_threadpool(desk.stats))}
+
+    pages = Pages(desk, demo_notice)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(source_id: int | None = None, offset: int = Query(0, ge=0)) -> HTMLResponse:
+        return HTMLResponse(await run_in_threadpool(pages.index, source_id, offset))
+
+    @app.get("/articles/{article_id}", response_class=HTMLResponse)
+    async def article_page(article_id: str) -> HTMLResponse:
+        return HTMLResponse(await run_in_threadpool(pages.article, article_id))
+
+    @app.get("/sources", response_class=HTMLResponse)
+    async def sources_page() -> HTMLResponse:
+        return HTMLResponse(await run_in_threadpool(pages.sources))
 
     return app

@@ -18,7 +18,7 @@ from newsdesk.web import create_app
 log = logging.getLogger(__name__)
 
 
-def build_app(desk: Newsdesk, *, schedule: bool = True) -> FastAPI:
+def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None) -> FastAPI:
     """The API app; with ``schedule`` it also checks due feeds in the background."""
     scheduler = Scheduler(desk.aupdate, desk.settings.scheduler_tick_s)
 
@@ -29,15 +29,17 @@ def build_app(desk: Newsdesk, *, schedule: bool = True) -> FastAPI:
         yield
         await scheduler.stop()
 
-    app = create_app(desk, lifespan=lifespan)
+    app = create_app(desk, lifespan=lifespan, demo_notice=demo_notice)
     app.state.scheduler = scheduler
     return app
 
 
-def serve(settings: Settings) -> None:
-    desk = make_newsdesk(settings)
+def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | None = None) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    desk = desk or make_newsdesk(settings)
     try:
         log.info(event("server.start", url=f"http://{settings.host}:{settings.port}"))
-        uvicorn.run(build_app(desk), host=settings.host, port=settings.port, log_level="warning")
+        app = build_app(desk, demo_notice=demo_notice)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         desk.close()

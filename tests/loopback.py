@@ -1,0 +1,114 @@
+"""Real loopback servers for tests and benchmarks: the shared bench corpus server.
+
+``BenchServer`` generates a deterministic corpus with ``../shared/bench/corpus.py``
+(or reuses one) and runs ``../shared/bench/server.py`` on a free port of
+127.0.0.1 in a subprocess, with optional fault injection.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_corpus(out: Path, feeds: int, port: int, seed: int = 42) -> dict[str, Any]:
+    """Generate (once) a corpus whose URLs point at 127.0.0.1:port; return its plan."""
+    plan_path = out / "plan.json"
+    if not plan_path.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED_BENCH / "corpus.py"),
+                "--feeds",
+                str(feeds),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+                "--base-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    plan: dict[str, Any] = json.loads(plan_path.read_text())
+    return plan
+
+
+class BenchServer:
+    """The shared loopback feed/page server over a generated corpus."""
+
+    def __init__(self, corpus_dir: Path, feeds: int, *, port: int | None = None, **server_args: Any) -> None:
+        self.port = port or free_port()
+        self.corpus_dir = corpus_dir
+        self.plan = make_corpus(corpus_dir, feeds, self.port)
+        self.port = int(self.plan["base_url"].rsplit(":", 1)[1])
+        self.base_url = self.plan["base_url"]
+        self.server_args = server_args
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def feed_urls(self) -> list[str]:
+        return [self.base_url + f["path"] for f in self.plan["feeds"]]
+
+    @property
+    def n_items(self) -> int:
+        return int(self.plan["n_items"])
+
+    def start(self) -> BenchServer:
+        args = [sys.executable, str(SHARED_BENCH / "server.py"), "--corpus", str(self.corpus_dir)]
+        args += ["--port", str(self.port)]
+        for key, value in self.server_args.items():
+            args += ["--" + key.replace("_", "-"), str(value)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base_url + "/_stats", timeout=1) as r:
+                    r.read()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("bench server exited") from None
+                time.sleep(0.1)
+        raise RuntimeError("bench server did not start")
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.base_url + "/_stats", timeout=5) as r:
+            data: dict[str, Any] = json.loads(r.read())
+        return data
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            if self.proc.stdout:
+                self.proc.stdout.close()
+            self.proc = None
+
+    def __enter__(self) -> BenchServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,91 @@
+"""End-to-end update passes through the facade, against real loopback servers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsdesk.config import Settings
+from newsdesk.core import Newsdesk
+from newsdesk.model import ExtractionStatus
+from newsdesk.store import open_storage
+from tests.loopback import BenchServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("corpus-20")
+
+
+@pytest.fixture(scope="module")
+def server(corpus_dir: Path) -> Iterator[BenchServer]:
+    with BenchServer(corpus_dir, feeds=20) as srv:
+        yield srv
+
+
+def desk_for(settings: Settings, db_url: str) -> Newsdesk:
+    return Newsdesk(settings, open_storage(db_url))
+
+
+def test_first_and_second_poll(server: BenchServer, settings: Settings, db_url: str) -> None:
+    with desk_for(settings, db_url) as desk:
+        desk.add_many([(u, None, "Bench") for u in server.feed_urls])
+        report = desk.update(all_sources=True, feeds_only=True)
+        assert report.sources_checked == 20 and report.sources_failed == 0
+        stats = desk.stats()
+        assert stats.articles == server.n_items
+        assert report.articles_new + report.duplicates == server.n_items
+        sources = desk.sources()
+        assert all(s.last_success_at and s.etag and s.title and not s.last_error for s in sources)
+        assert all(s.next_check_at and s.next_check_at > s.last_success_at for s in sources)  # type: ignore[operator]
+        again = desk.update(all_sources=True, feeds_only=True)
+        assert again.sources_not_modified == 20 and again.articles_new == 0
+        assert desk.stats().articles == server.n_items
+        assert desk.update().sources_checked == 0  # nothing is due right after a check
+        a = desk.articles(limit=1)[0]
+        assert a.title and a.url and a.published_at and a.authors and a.text
+        assert a.extraction_status is ExtractionStatus.PENDING  # feeds-only: pages not fetched yet
+
+
+def test_full_pass_extracts_clean_text(tmp_path: Path, settings: Settings) -> None:
+    with BenchServer(tmp_path / "corpus", feeds=2) as srv:
+        desk = desk_for(settings, f"sqlite:///{tmp_path / 'db.sqlite'}")
+        with desk:
+            desk.add_many([(u, None, None) for u in srv.feed_urls])
+            report = desk.update(all_sources=True)
+            assert report.pages_fetched > 0 and report.pages_failed == 0
+            stats = desk.stats()
+            assert stats.pending_pages == 0 and stats.articles_with_text == stats.articles - stats.duplicates
+            for a in desk.articles(limit=500):
+                assert a.extraction_status is ExtractionStatus.EXTRACTED, a.extraction_reason
+                assert a.word_count > 100 and a.reading_time_s >= 60 and a.language == "en"
+                for junk in ("WhatsApp", "cookie", "Subscribe to our newsletter", "Read more", "Comments"):
+                    assert junk.lower() not in (a.text or "").lower(), (junk, a.url)
+
+
+def test_faults_are_isolated_and_reported(tmp_path: Path, settings: Settings) -> None:
+    srv = BenchServer(tmp_path / "corpus", feeds=40, fault_rate=0.35, hold_s=30, slow_s=20, oversize_mb=12)
+    with srv:
+        fast = settings.replace(feed_max_bytes=5_000_000, read_timeout_s=2.0, total_timeout_s=4.0)
+        with desk_for(fast, f"sqlite:///{tmp_path / 'db.sqlite'}") as desk:
+            desk.add_many([(u, None, None) for u in srv.feed_urls])
+            started = time.monotonic()
+            report = desk.update(all_sources=True, feeds_only=True)
+            assert time.monotonic() - started < 30
+            assert 0 < report.sources_failed < 40 and report.sources_ok + report.sources_failed == 40
+            failed = [s for s in desk.sources() if s.last_error]
+            assert len(failed) == report.sources_failed
+            for s in failed:
+                assert s.last_error_at and s.next_check_at and s.error_count == 1 and not s.paused
+                assert s.last_error.strip()
+            stored = desk.stats().articles
+            ok_items = sum(f["n"] for f in srv.plan["feeds"] if srv.base_url + f["path"] not in {s.url for s in failed})
+            assert stored == ok_items
+            # Failures never lose what was stored: a second pass keeps every article.
+            desk.update(all_sources=True, feeds_only=True)
+            assert desk.stats().articles >= stored
