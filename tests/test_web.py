@@ -1,0 +1,125 @@
+"""The JSON API and pages, served by a real uvicorn on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+
+from newsdesk.config import Settings
+from newsdesk.core import Newsdesk
+from newsdesk.model import ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
+from newsdesk.store import open_storage
+from newsdesk.web.humanize import relative_time
+from newsdesk.web.pages import safe_url
+from newsdesk.web.server import build_app
+from tests.loopback import free_port
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def seed(desk: Newsdesk) -> str:
+    s = desk.storage.add_source("https://news.example/feed", title="Example News", now=NOW)
+    d = ArticleDraft(
+        id="a1",
+        source_id=s.id,
+        guid="g1",
+        url="javascript:alert(1)",  # hostile feed link: must never become a clickable link
+        canonical_url=None,
+        title="Council <b>approves</b> budget",
+        authors=("Ann",),
+        published_at=NOW - timedelta(hours=10),
+        updated_at=None,
+        summary="<p>Short.</p>",
+        content_html="<p>The council approved the budget.</p>",
+        text="The council approved the budget.",
+        image_url=None,
+        categories=(),
+        word_count=5,
+        content_hash=None,
+        entry_hash="h",
+    )
+    upd = FeedUpdate(
+        source_id=s.id, checked_at=NOW, next_check_at=NOW + timedelta(hours=1), check_interval_s=3600, ok=True
+    )
+    desk.storage.apply_feed_updates(
+        [upd], [ArticleUpdate(draft=d, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)], NOW
+    )
+    return d.id
+
+
+@pytest.fixture
+def base_url(settings: Settings, db_url: str) -> Iterator[str]:
+    desk = Newsdesk(settings, open_storage(db_url), clock=lambda: NOW)
+    seed(desk)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(build_app(desk, schedule=False), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    desk.close()
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            body = r.read().decode()
+            status = r.status
+            ctype = r.headers.get("content-type", "")
+    except urllib.error.HTTPError as err:
+        body, status, ctype = err.read().decode(), err.code, err.headers.get("content-type", "")
+    return status, (json.loads(body) if "json" in ctype else body)
+
+
+def test_api(base_url: str) -> None:
+    status, health = get(base_url + "/api/v1/health")
+    assert status == 200 and health["status"] == "ok" and health["stats"]["articles"] == 1
+    status, data = get(base_url + "/api/v1/sources")
+    assert status == 200 and data["sources"][0]["title"] == "Example News"
+    status, data = get(base_url + "/api/v1/articles?limit=10")
+    assert status == 200 and [a["id"] for a in data["articles"]] == ["a1"]
+    assert data["articles"][0]["published_at"] == "2026-11-29T02:00:00Z"
+    status, err = get(base_url + "/api/v1/articles/nope")
+    assert status == 404 and err == {"error": {"type": "NotFoundError", "message": "no article with id nope"}}
+    status, err = get(base_url + "/api/v1/sources/999")
+    assert status == 404 and err["error"]["type"] == "NotFoundError"
+    status, _ = get(base_url + "/api/v1/articles?limit=0")
+    assert status == 422
+    status, spec = get(base_url + "/api/v1/openapi.json")
+    assert status == 200 and "/api/v1/articles" in spec["paths"]
+
+
+def test_pages_escape_and_show_relative_time(base_url: str) -> None:
+    status, html = get(base_url + "/")
+    assert status == 200 and "10 hours ago" in html and "Example News" in html
+    assert "Council &lt;b&gt;approves&lt;/b&gt; budget" in html  # titles are text, never markup
+    status, html = get(base_url + "/articles/a1")
+    assert status == 200 and "<p>The council approved the budget.</p>" in html
+    assert "javascript:" not in html
+    status, html = get(base_url + "/sources")
+    assert status == 200 and "https://news.example/feed" in html
+
+
+def test_relative_time_and_safe_url() -> None:
+    assert relative_time(NOW - timedelta(seconds=30), NOW) == "just now"
+    assert relative_time(NOW - timedelta(minutes=1), NOW) == "1 minute ago"
+    assert relative_time(NOW - timedelta(hours=10, minutes=59), NOW) == "10 hours ago"
+    assert relative_time(NOW - timedelta(days=3), NOW) == "3 days ago"
+    assert relative_time(NOW + timedelta(hours=2), NOW) == "in 2 hours"
+    assert relative_time(None, NOW) == ""
+    assert safe_url(" JavaScript:alert(1)") == "" and safe_url("https://x.example/a") == "https://x.example/a"
