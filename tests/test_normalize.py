@@ -48,3 +48,33 @@ def test_entry_guid_fallbacks() -> None:
     by_title = entry_guid(ParsedEntry(guid=None, url=None, title="A title"))
     assert by_title is not None and by_title.startswith("title:")
     assert entry_guid(ParsedEntry(guid=None, url=None, title=None)) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a/b.html",
+        "http://127.0.0.1:8765/a/f1/2-slug.html",
+        "http://example.com:80/x",
+        "https://example.com:443/x",
+        "https://EXAMPLE.com/x",
+        "https://example.com/x?utm_source=a",
+        "https://example.com/x#frag",
+        "https://example.com/%7Euser",
+        "https://example.com:099999/x",
+    ],
+)
+def test_fast_path_agrees_with_full_parse(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        assert canonicalize_url(url) is None
+        return
+    default = {"http": 80, "https": 443}[parts.scheme]
+    netloc = parts.hostname if port in (None, default) else f"{parts.hostname}:{port}"
+    expected_query = "" if "utm_" in parts.query else parts.query
+    expected = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{expected_query}" if expected_query else "")
+    assert canonicalize_url(url) == expected

@@ -129,7 +129,7 @@ class ArticleDraft:
     published_at: datetime | None
     updated_at: datetime | None
     summary: str | None  # sanitized HTML from the feed
-    content_html: str | None  # sanitized HTML: feed content, later the extracted page
+    content_html: str | None  # sanitized HTML: the feed's full content (None if only a summary), later the page
     text: str  # plain text of content_html (or summary)
     image_url: str | None
     categories: tuple[str, ...]

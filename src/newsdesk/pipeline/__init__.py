@@ -31,17 +31,24 @@ from newsdesk.model import (
 from newsdesk.pipeline.dedup import decide_articles, page_policy
 from newsdesk.pipeline.fetch import Fetcher
 from newsdesk.pipeline.metadata import detect_language, reading_time_s
-from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
-from newsdesk.pipeline.parse import parse_feed
+from newsdesk.pipeline.normalize import content_hash, count_words
+from newsdesk.pipeline.parse_pool import Parsed, parse_inline
 from newsdesk.pipeline.schedule import schedule_failure, schedule_success
 
 __all__ = ["decide_articles", "page_policy", "update_article_page", "update_feed"]
 
 Extract = Callable[[bytes, str], Awaitable[Extracted]]
+Parse = Callable[[bytes, str, str | None, int], Awaitable[Parsed]]
 
 
 async def update_feed(
-    source: Source, fetcher: Fetcher, *, now: datetime, settings: Settings, rng: random.Random
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+    parse: Parse = parse_inline,
 ) -> FeedUpdate:
     """Check one feed and decide what changes. Never raises for a bad feed:
     the failure becomes part of the returned intent, with a human reason."""
@@ -69,10 +76,9 @@ async def update_feed(
                 last_modified=doc.last_modified or source.last_modified,
                 new_url=doc.permanent_redirect,
             )
-        # 2. parse (fastfeedparser, feedparser fallback; feed HTML sanitized)
-        feed = parse_feed(doc.body, doc.url, doc.content_type)
-        # 3. normalize entries into drafts (canonical URL, stable id, hashes)
-        drafts = make_drafts(source.id, feed)
+        # 2. parse (fastfeedparser, feedparser fallback; feed HTML sanitized) and
+        # 3. normalize entries into drafts (canonical URL, stable id, hashes) — in a worker process
+        feed, drafts = await parse(doc.body, doc.url, doc.content_type, source.id)
         # 5. schedule (4, dedup, needs the database's keys: ``decide_articles`` below)
         sched = schedule_success(
             now=now,

@@ -47,7 +47,7 @@ from newsdesk.model import (
     Source,
     Stats,
 )
-from newsdesk.store.dialect import insert_ignore
+from newsdesk.store.dialect import bulk_insert_ignore, insert_ignore
 from newsdesk.store.port import KnownKeys
 from newsdesk.store.schema import articles, categories, sources
 
@@ -316,8 +316,7 @@ class SqlStorage:
             for fu in feeds:
                 self._apply_feed_state(conn, fu)
             inserts = [_article_row(a, now) for a in articles_ if a.action is DraftAction.INSERT]
-            if inserts:
-                conn.execute(insert_ignore(self.dialect, articles), inserts)
+            bulk_insert_ignore(conn, articles, ARTICLE_COLUMNS, inserts)
             changes = [_article_change(a) for a in articles_ if a.action is DraftAction.UPDATE]
             if changes:
                 conn.execute(_UPDATE_FROM_FEED, changes)
@@ -484,34 +483,63 @@ class SqlStorage:
         )
 
 
-def _article_row(a: ArticleUpdate, now: datetime) -> dict[str, Any]:
+ARTICLE_COLUMNS = (
+    "id",
+    "source_id",
+    "guid",
+    "url",
+    "canonical_url",
+    "title",
+    "authors",
+    "published_at",
+    "updated_at",
+    "fetched_at",
+    "summary",
+    "content_html",
+    "text",
+    "language",
+    "image_url",
+    "categories",
+    "word_count",
+    "content_hash",
+    "entry_hash",
+    "extraction_status",
+    "extraction_reason",
+    "duplicate_of",
+)
+
+
+def _json_list(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items), ensure_ascii=False) if items else "[]"
+
+
+def _article_row(a: ArticleUpdate, now: datetime) -> tuple[Any, ...]:
+    """One new article as a tuple in ARTICLE_COLUMNS order (built for speed: ~35k per first poll)."""
     d = a.draft
-    return {
-        "id": d.id,
-        "source_id": d.source_id,
-        "guid": d.guid,
-        "url": d.url,
-        "canonical_url": d.canonical_url,
-        "title": d.title,
-        "authors": json.dumps(list(d.authors), ensure_ascii=False),
-        "published_at": d.published_at,
-        "updated_at": d.updated_at,
-        "fetched_at": now,
-        "summary": d.summary,
-        "content_html": d.content_html,
-        "text": d.text,
-        "language": d.language,
-        "image_url": d.image_url,
-        "description": None,
-        "categories": json.dumps(list(d.categories), ensure_ascii=False),
-        "word_count": d.word_count,
-        "reading_time_s": 0,
-        "content_hash": d.content_hash,
-        "entry_hash": d.entry_hash,
-        "extraction_status": a.extraction_status.value,
-        "extraction_reason": a.reason,
-        "duplicate_of": a.duplicate_of,
-    }
+    return (
+        d.id,
+        d.source_id,
+        d.guid,
+        d.url,
+        d.canonical_url,
+        d.title,
+        _json_list(d.authors),
+        d.published_at,
+        d.updated_at,
+        now,
+        d.summary,
+        d.content_html,
+        d.text,
+        d.language,
+        d.image_url,
+        _json_list(d.categories),
+        d.word_count,
+        d.content_hash,
+        d.entry_hash,
+        a.extraction_status.value,
+        a.reason,
+        a.duplicate_of,
+    )
 
 
 def _article_change(a: ArticleUpdate) -> dict[str, Any]:
@@ -581,7 +609,7 @@ def _article(row: Row[Any]) -> Article:
         updated_at=m["updated_at"],
         fetched_at=m["fetched_at"],
         summary=m["summary"],
-        content_html=m["content_html"],
+        content_html=m["content_html"] or m["summary"],
         text=m["text"],
         language=m["language"],
         image_url=m["image_url"],

@@ -38,6 +38,7 @@ from newsdesk.model import (
 )
 from newsdesk.pipeline.fetch import Fetcher
 from newsdesk.pipeline.normalize import collect_keys
+from newsdesk.pipeline.parse_pool import MIN_FEEDS_FOR_POOL, ParsePool, parse_inline
 from newsdesk.store import Storage
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,12 @@ async def run_update(
     try:
         async with Fetcher(settings) as fetcher:
             run = _Pass(storage, settings, fetcher, writer, clock, progress)
-            await run.feeds(sources)
+            if len(sources) >= MIN_FEEDS_FOR_POOL:
+                async with ParsePool() as pool:
+                    run.parse = pool.parse
+                    await run.feeds(sources)
+            else:
+                await run.feeds(sources)
             if not feeds_only:
                 await run.pages(page_source_id)
     finally:
@@ -167,6 +173,7 @@ class _Pass:
         self.progress = progress
         self.totals = _Totals()
         self.rng = random.Random()
+        self.parse: pipeline.Parse = parse_inline
 
     async def feeds(self, sources: Sequence[Source]) -> None:
         """Check every source concurrently; write their intents in batches as they come."""
@@ -190,7 +197,7 @@ class _Pass:
                 source = queue.pop()
                 with bind(feed=source.url):
                     upd = await pipeline.update_feed(
-                        source, self.fetcher, now=self.clock(), settings=self.settings, rng=self.rng
+                        source, self.fetcher, now=self.clock(), settings=self.settings, rng=self.rng, parse=self.parse
                     )
                 _count_feed(self.totals, source, upd)
                 pending.append(upd)
