@@ -72,7 +72,7 @@ def test_catalog_listing_and_subscribe(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     report = json.loads(added.stdout)
     assert len(report["added"]) > 10 and all(s["category"] == "USA | Texas" for s in report["added"])
-    bad = run(tmp_path, "sources", "add", "--catalog", "texsa")
+    bad = run(tmp_path, "sources", "add", "--catalog", "germny")
     assert bad.returncode == 1 and "did you mean" in bad.stderr
 
 

@@ -402,26 +402,12 @@ def settings_markdown() -> str:
 
 
 def main() -> None:
-    """Entry point: run the app, turning newsdesk errors into one line and exit code 1."""
+    """Entry point: usage errors exit 2 (Typer), newsdesk errors print one line and exit 1."""
     try:
-        code = app(standalone_mode=False)
+        app()
     except NewsdeskError as exc:
         typer.echo(f"error: {exc.reason}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

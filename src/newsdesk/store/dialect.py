@@ -48,6 +48,6 @@ def bulk_insert_ignore(conn: Connection, table: Table, columns: Sequence[str], r
             for i in times:
                 values[i] = _sqlite_time(values[i])
             converted.append(tuple(values))
-        rows = converted  # type: ignore[assignment]
+        rows = converted
     sql = f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, rows)
