@@ -42,13 +42,21 @@ def measure(label: str, results: Path, server: BenchServer, cmd: list[str], coun
     if server.proc is not None:
         args += ["--server-pid", str(server.proc.pid)]
     if count_db is not None:
-        args += ["--count-sql", str(count_db), "SELECT count(*) FROM " + ("articles" if "newsdesk" in label else "entries")]
+        args += [
+            "--count-sql",
+            str(count_db),
+            "SELECT count(*) FROM " + ("articles" if "newsdesk" in label else "entries"),
+        ]
     subprocess.run([*args, "--", *cmd], check=True, env=os.environ | BENCH_ENV, stdout=subprocess.DEVNULL)
     with results.open() as fh:
         return json.loads(fh.readlines()[-1])
 
 
-BENCH_ENV = {"NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDESK_MAX_CONNECTIONS_PER_HOST": "64", "NEWSDESK_LOG_LEVEL": "WARNING"}
+BENCH_ENV = {
+    "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1",
+    "NEWSDESK_MAX_CONNECTIONS_PER_HOST": "64",
+    "NEWSDESK_LOG_LEVEL": "WARNING",
+}
 
 
 def newsdesk_bin() -> str:
@@ -62,15 +70,32 @@ def run_once(server: BenchServer, feeds: int, results: Path, tmp: Path, peers: b
     # newsdesk: subscribe (not timed), then two timed passes
     data = tmp / "newsdesk"
     nd = [newsdesk_bin(), "--data-dir", str(data)]
-    subprocess.run([*nd, "sources", "import", str(server.corpus_dir / "feeds.opml")], check=True,
-                   env=os.environ | BENCH_ENV, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*nd, "sources", "import", str(server.corpus_dir / "feeds.opml")],
+        check=True,
+        env=os.environ | BENCH_ENV,
+        stdout=subprocess.DEVNULL,
+    )
     db = data / "newsdesk.db"
-    out["newsdesk_first"] = measure("newsdesk first poll", results, server, [*nd, "update", "--all", "--feeds-only"], db, feeds)
-    out["newsdesk_second"] = measure("newsdesk second poll", results, server, [*nd, "update", "--all", "--feeds-only"], db, feeds)
+    out["newsdesk_first"] = measure(
+        "newsdesk first poll", results, server, [*nd, "update", "--all", "--feeds-only"], db, feeds
+    )
+    out["newsdesk_second"] = measure(
+        "newsdesk second poll", results, server, [*nd, "update", "--all", "--feeds-only"], db, feeds
+    )
     # reference loop with fastfeedparser
     ref_db = tmp / "ref.db"
-    ref = [sys.executable, str(SHARED_BENCH / "ref_loop.py"), "full", "--urls", str(urls), "--db", str(ref_db),
-           "--parser", "fastfeedparser"]
+    ref = [
+        sys.executable,
+        str(SHARED_BENCH / "ref_loop.py"),
+        "full",
+        "--urls",
+        str(urls),
+        "--db",
+        str(ref_db),
+        "--parser",
+        "fastfeedparser",
+    ]
     out["ref_first"] = measure("ref_loop fastfeedparser first", results, server, ref, None, feeds)
     out["ref_second"] = measure("ref_loop fastfeedparser second", results, server, ref, None, feeds)
     if peers:
@@ -101,7 +126,9 @@ def main() -> int:
                 runs.append(run_once(server, a.feeds, results, tmp, a.peers))
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-    med = {k: {m: statistics.median(r[k][m] for r in runs) for m in ("wall_s", "peak_rss_mb", "cpu_s")} for k in runs[0]}
+    med = {
+        k: {m: statistics.median(r[k][m] for r in runs) for m in ("wall_s", "peak_rss_mb", "cpu_s")} for k in runs[0]
+    }
     entries = runs[-1]["newsdesk_first"]["entries"]
     print(f"\nfeeds={a.feeds} entries(newsdesk)={entries} runs={a.repeat} (median wall s / peak RSS MB / CPU s)")
     for k, v in med.items():
@@ -111,8 +138,8 @@ def main() -> int:
     print(f"second poll: newsdesk {med['newsdesk_second']['wall_s']:.2f} s (target <= 1.0 s)")
     print(f"peak RSS first poll: {med['newsdesk_first']['peak_rss_mb']:.0f} MB (target <= 300)")
     if "reader_first" in med:
-        print(f"lemon24/reader / newsdesk first poll = {med['reader_first']['wall_s'] / med['newsdesk_first']['wall_s']:.1f}x"
-              " (target >= 10)")
+        peer = med["reader_first"]["wall_s"] / med["newsdesk_first"]["wall_s"]
+        print(f"lemon24/reader / newsdesk first poll = {peer:.1f}x (target >= 10)")
     return 0
 
 

@@ -32,7 +32,9 @@ def newsdesk(data: Path, *args: str) -> list[str]:
 
 def subscribe(server: BenchServer, data: Path) -> None:
     opml = server.corpus_dir / "feeds.opml"
-    subprocess.run(newsdesk(data, "sources", "import", str(opml)), check=True, env=os.environ | ENV, capture_output=True)
+    subprocess.run(
+        newsdesk(data, "sources", "import", str(opml)), check=True, env=os.environ | ENV, capture_output=True
+    )
 
 
 def snapshot(data: Path) -> set[tuple[object, ...]]:

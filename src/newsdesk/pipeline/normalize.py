@@ -64,7 +64,9 @@ MIN_HASH_WORDS = 12  # too little text to say two entries are the same article
 
 # Most article links are already canonical (lower-case host, no port, query or fragment): this
 # check lets them skip the parse below, which is the costliest step of normalizing an entry.
-_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?(?::(?!80/|443/)[1-9]\d{0,4})?/[^?#\s@\\%]*")
+_ALREADY_CANONICAL = re.compile(
+    r"https?://[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?(?::(?!80/|443/)[1-9]\d{0,4})?/[^?#\s@\\%]*"
+)
 
 
 def canonicalize_url(url: str | None) -> str | None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
 
 
 def relative_time(when: datetime | None, now: datetime) -> str:
-    """"3 minutes ago", "10 hours ago", "in 2 days"; "just now" under a minute."""
+    """ "3 minutes ago", "10 hours ago", "in 2 days"; "just now" under a minute."""
     if when is None:
         return ""
     seconds = (now - when).total_seconds()
