@@ -20,6 +20,18 @@ class NewsdeskError(Exception):
     def __str__(self) -> str:
         return self.reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Subclasses take other constructor arguments than ``args`` holds; rebuild
+        # from the instance's attributes so errors cross process boundaries intact.
+        return (_restore_error, (type(self), self.__dict__.copy()))
+
+
+def _restore_error(cls: type[NewsdeskError], state: dict[str, object]) -> NewsdeskError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, state.get("reason", ""))
+    err.__dict__.update(state)
+    return err
+
 
 class ConfigError(NewsdeskError):
     """A setting has a bad value or the configuration file cannot be read."""

@@ -6,7 +6,9 @@ a module of its own. Stages decide and return values or intents
 touch the database. ``tasks`` runs them concurrently and ``core`` applies the
 intents in transactions.
 
-Feed: 1 fetch → 2 parse (+ sanitize) → 3 normalize → 4 dedup/decide → 5 schedule → (store)
+Feed: 1 fetch (``fetch_feed``, async) → 2 parse (+ sanitize) → 3 normalize → 5 schedule
+      (``process_feed``, CPU, in a worker process) → 4 dedup/decide (``decide_feed_articles``,
+      right before the write, against the database's keys) → (store)
 Page: 1 fetch page (robots.txt) → 2 extract (process pool; sanitize) → 3 metadata → (store)
 """
 
@@ -24,6 +26,7 @@ from newsdesk.model import (
     Extracted,
     ExtractionStatus,
     FeedUpdate,
+    FetchedDocument,
     PageResult,
     PendingPage,
     Source,
@@ -31,98 +34,139 @@ from newsdesk.model import (
 from newsdesk.pipeline.dedup import decide_articles, page_policy
 from newsdesk.pipeline.fetch import Fetcher
 from newsdesk.pipeline.metadata import detect_language, reading_time_s
-from newsdesk.pipeline.normalize import content_hash, count_words
-from newsdesk.pipeline.parse_pool import Parsed, parse_inline
+from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
+from newsdesk.pipeline.parse import parse_feed
 from newsdesk.pipeline.schedule import schedule_failure, schedule_success
 
-__all__ = ["decide_articles", "page_policy", "update_article_page", "update_feed"]
+__all__ = [
+    "decide_articles",
+    "decide_feed_articles",
+    "fetch_feed",
+    "page_policy",
+    "process_feed",
+    "update_article_page",
+    "update_feed",
+]
 
 Extract = Callable[[bytes, str], Awaitable[Extracted]]
-Parse = Callable[[bytes, str, str | None, int], Awaitable[Parsed]]
 
 
-async def update_feed(
+async def fetch_feed(source: Source, fetcher: Fetcher) -> FetchedDocument | FetchError:
+    """1. fetch (conditional GET; redirects, size caps, SSRF guard inside the fetcher).
+
+    A failure is returned as a value: the next stage decides what it means.
+    """
+    try:
+        return await fetcher.fetch_feed(source.url, source.etag, source.last_modified)
+    except FetchError as exc:
+        return exc
+
+
+def process_feed(
     source: Source,
-    fetcher: Fetcher,
+    fetched: FetchedDocument | FetchError,
     *,
     now: datetime,
     settings: Settings,
     rng: random.Random,
-    parse: Parse = parse_inline,
 ) -> FeedUpdate:
-    """Check one feed and decide what changes. Never raises for a bad feed:
-    the failure becomes part of the returned intent, with a human reason."""
+    """2. parse → 3. normalize → 5. schedule: what one feed check changes.
+
+    Pure CPU, no I/O, picklable inputs and outputs, so it runs in a worker
+    process. Never raises for a bad feed: the failure becomes part of the
+    returned intent, with a human reason.
+    """
     try:
-        # 1. fetch (conditional GET; redirects, size caps, SSRF guard inside the fetcher)
-        doc = await fetcher.fetch_feed(source.url, source.etag, source.last_modified)
-        if doc.not_modified:
-            sched = schedule_success(
-                now=now,
-                settings=settings,
-                feed=None,
-                max_age_s=doc.max_age_s,
-                published=(),
-                previous_interval_s=source.check_interval_s,
-                rng=rng,
-            )
-            return FeedUpdate(
-                source_id=source.id,
-                checked_at=now,
-                next_check_at=sched.next_check_at,
-                check_interval_s=sched.interval_s,
-                ok=True,
-                not_modified=True,
-                etag=doc.etag or source.etag,
-                last_modified=doc.last_modified or source.last_modified,
-                new_url=doc.permanent_redirect,
-            )
-        # 2. parse (fastfeedparser, feedparser fallback; feed HTML sanitized) and
-        # 3. normalize entries into drafts (canonical URL, stable id, hashes) — in a worker process
-        feed, drafts = await parse(doc.body, doc.url, doc.content_type, source.id)
-        # 5. schedule (4, dedup, needs the database's keys: ``decide_articles`` below)
+        if isinstance(fetched, FetchError):
+            raise fetched
+        if fetched.not_modified:
+            return _not_modified(source, fetched, now=now, settings=settings, rng=rng)
+        # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized)
+        feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+        # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text)
+        drafts = make_drafts(source.id, feed)
+        # 5. schedule (4, dedup, needs the database's keys: ``decide_feed_articles`` below)
         sched = schedule_success(
             now=now,
             settings=settings,
             feed=feed,
-            max_age_s=doc.max_age_s,
+            max_age_s=fetched.max_age_s,
             published=[d.published_at for d in drafts if d.published_at],
             previous_interval_s=source.check_interval_s,
             rng=rng,
         )
     except (FetchError, ParseError) as exc:
-        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        permanent = exc.permanent if isinstance(exc, FetchError) else False
-        sched = schedule_failure(
-            now=now,
-            settings=settings,
-            error_count=source.error_count,
-            retry_after_s=retry_after,
-            permanent=permanent,
-            rng=rng,
-        )
-        return FeedUpdate(
-            source_id=source.id,
-            checked_at=now,
-            next_check_at=sched.next_check_at,
-            check_interval_s=sched.interval_s,
-            ok=False,
-            error=exc.reason,
-            error_count=sched.error_count,
-            pause=sched.pause,
-        )
+        return _failed_check(source, exc, now=now, settings=settings, rng=rng)
     return FeedUpdate(
         source_id=source.id,
         checked_at=now,
         next_check_at=sched.next_check_at,
         check_interval_s=sched.interval_s,
         ok=True,
-        etag=doc.etag,
-        last_modified=doc.last_modified,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
         title=feed.title,
         site_url=feed.site_url,
         language=feed.language,
-        new_url=doc.permanent_redirect,
+        new_url=fetched.permanent_redirect,
         drafts=tuple(drafts),
+    )
+
+
+async def update_feed(
+    source: Source, fetcher: Fetcher, *, now: datetime, settings: Settings, rng: random.Random
+) -> FeedUpdate:
+    """Check one feed, all stages in this process (1 fetch, then 2–5)."""
+    return process_feed(source, await fetch_feed(source, fetcher), now=now, settings=settings, rng=rng)
+
+
+def _not_modified(
+    source: Source, doc: FetchedDocument, *, now: datetime, settings: Settings, rng: random.Random
+) -> FeedUpdate:
+    sched = schedule_success(
+        now=now,
+        settings=settings,
+        feed=None,
+        max_age_s=doc.max_age_s,
+        published=(),
+        previous_interval_s=source.check_interval_s,
+        rng=rng,
+    )
+    return FeedUpdate(
+        source_id=source.id,
+        checked_at=now,
+        next_check_at=sched.next_check_at,
+        check_interval_s=sched.interval_s,
+        ok=True,
+        not_modified=True,
+        etag=doc.etag or source.etag,
+        last_modified=doc.last_modified or source.last_modified,
+        new_url=doc.permanent_redirect,
+    )
+
+
+def _failed_check(
+    source: Source, exc: FetchError | ParseError, *, now: datetime, settings: Settings, rng: random.Random
+) -> FeedUpdate:
+    retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+    permanent = exc.permanent if isinstance(exc, FetchError) else False
+    sched = schedule_failure(
+        now=now,
+        settings=settings,
+        error_count=source.error_count,
+        retry_after_s=retry_after,
+        permanent=permanent,
+        rng=rng,
+    )
+    return FeedUpdate(
+        source_id=source.id,
+        checked_at=now,
+        next_check_at=sched.next_check_at,
+        check_interval_s=sched.interval_s,
+        ok=False,
+        error=exc.reason,
+        error_count=sched.error_count,
+        pause=sched.pause,
     )
 
 

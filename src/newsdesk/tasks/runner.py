@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,21 +24,19 @@ from typing import Any, TypeVar
 
 from newsdesk import pipeline
 from newsdesk.config import Settings
+from newsdesk.errors import StorageError
 from newsdesk.logs import bind, event
 from newsdesk.model import (
-    ArticleUpdate,
-    DraftAction,
     ExtractionStatus,
-    FeedUpdate,
+    FetchedDocument,
     PageResult,
     PendingPage,
     Source,
     UpdateReport,
 )
 from newsdesk.pipeline.fetch import Fetcher
-from newsdesk.pipeline.normalize import collect_keys
-from newsdesk.pipeline.parse_pool import MIN_FEEDS_FOR_POOL, ParsePool, parse_inline
 from newsdesk.store import Storage
+from newsdesk.tasks.ingest import FeedJob, FeedOutcome, Ingester, ingester_for
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +44,8 @@ Clock = Callable[[], datetime]
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 T = TypeVar("T")
 
-FEED_BATCH_DRAFTS = 4000  # drafts per write transaction
-FEED_BATCH_FEEDS = 200  # feeds per write transaction, even if they bring few drafts
+CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)
+CHUNK_BYTES = 2_000_000  # …or fewer, when their bodies are large
 PAGE_BATCH = 200  # pages fetched and extracted per round
 PAGE_WRITE_BATCH = 50
 
@@ -96,25 +93,6 @@ class Writer:
         self._pool.shutdown(wait=True)
 
 
-def write_feed_batch(
-    storage: Storage, settings: Settings, updates: Sequence[FeedUpdate], sources: dict[int, Source], now: datetime
-) -> list[ArticleUpdate]:
-    """Decide dedup against the database, then write states and articles in one transaction."""
-    drafts = [d for u in updates for d in u.drafts]
-    ids, urls, hashes = collect_keys(drafts)
-    known = storage.known_keys(ids, urls, hashes)
-    decisions = pipeline.decide_feed_articles(
-        drafts,
-        sources=sources,
-        known_entry_hashes=known.entry_hash_by_id,
-        known_urls=known.id_by_canonical_url,
-        known_hashes=known.id_by_content_hash,
-        settings=settings,
-    )
-    storage.apply_feed_updates(updates, decisions, now)
-    return decisions
-
-
 async def run_update(
     storage: Storage,
     settings: Settings,
@@ -130,12 +108,9 @@ async def run_update(
     try:
         async with Fetcher(settings) as fetcher:
             run = _Pass(storage, settings, fetcher, writer, clock, progress)
-            if len(sources) >= MIN_FEEDS_FOR_POOL:
-                async with ParsePool() as pool:
-                    run.parse = pool.parse
-                    await run.feeds(sources)
-            else:
-                await run.feeds(sources)
+            if sources:
+                with ingester_for(storage, settings, len(sources), storage.url) as ingester:
+                    await run.feeds(sources, ingester)
             if not feeds_only:
                 await run.pages(page_source_id)
     finally:
@@ -172,48 +147,49 @@ class _Pass:
         self.clock = clock
         self.progress = progress
         self.totals = _Totals()
-        self.rng = random.Random()
-        self.parse: pipeline.Parse = parse_inline
 
-    async def feeds(self, sources: Sequence[Source]) -> None:
-        """Check every source concurrently; write their intents in batches as they come."""
-        by_id = {s.id: s for s in sources}
+    async def feeds(self, sources: Sequence[Source], ingester: Ingester) -> None:
+        """Fetch every source concurrently; hand the results to the ingester in chunks."""
         queue = list(reversed(sources))
-        pending: list[FeedUpdate] = []
-        pending_drafts = 0
-        writes: list[asyncio.Future[list[ArticleUpdate]]] = []
-        done = 0
+        chunk: list[FeedJob] = []
+        chunk_bytes = 0
+        ingests: list[asyncio.Future[None]] = []
 
         def flush() -> None:
-            nonlocal pending, pending_drafts
-            if pending:
-                batch, pending, pending_drafts = pending, [], 0
-                args = (self.storage, self.settings, batch, by_id, self.clock())
-                writes.append(asyncio.ensure_future(self.writer.run(write_feed_batch, *args)))
+            nonlocal chunk, chunk_bytes
+            if chunk:
+                jobs, chunk, chunk_bytes = chunk, [], 0
+                ingests.append(asyncio.ensure_future(self._ingest(ingester, jobs, len(sources))))
 
-        async def worker() -> None:
-            nonlocal pending_drafts, done
+        async def fetcher_task() -> None:
+            nonlocal chunk_bytes
             while queue:
                 source = queue.pop()
                 with bind(feed=source.url):
-                    upd = await pipeline.update_feed(
-                        source, self.fetcher, now=self.clock(), settings=self.settings, rng=self.rng, parse=self.parse
-                    )
-                _count_feed(self.totals, source, upd)
-                pending.append(upd)
-                pending_drafts += len(upd.drafts)
-                done += 1
-                if self.progress:
-                    self.progress("feeds", done, len(sources))
-                if pending_drafts >= FEED_BATCH_DRAFTS or len(pending) >= FEED_BATCH_FEEDS:
+                    fetched = await pipeline.fetch_feed(source, self.fetcher)
+                chunk.append(FeedJob(source, fetched, self.clock()))
+                chunk_bytes += len(fetched.body) if isinstance(fetched, FetchedDocument) else 0
+                if len(chunk) >= CHUNK_FEEDS or chunk_bytes >= CHUNK_BYTES:
                     flush()
 
-        n_workers = max(1, min(self.settings.max_connections, len(sources)))
-        await asyncio.gather(*(worker() for _ in range(n_workers)))
+        n_tasks = max(1, min(self.settings.max_connections, len(sources)))
+        await asyncio.gather(*(fetcher_task() for _ in range(n_tasks)))
         flush()
-        for fut in writes:
-            for decision in await fut:
-                _count_article(self.totals, decision)
+        await asyncio.gather(*ingests)
+
+    async def _ingest(self, ingester: Ingester, jobs: list[FeedJob], total: int) -> None:
+        try:
+            outcomes = await ingester.ingest(jobs)
+        except StorageError as exc:
+            log.error(event("ingest.failed", feeds=len(jobs), reason=exc.reason))
+            outcomes = [
+                FeedOutcome(j.source.id, j.source.url, False, False, exc.reason, j.source.error_count, False)
+                for j in jobs
+            ]
+        for outcome in outcomes:
+            _count_feed(self.totals, outcome)
+            if self.progress:
+                self.progress("feeds", self.totals.checked, total)
 
     async def pages(self, source_id: int | None) -> None:
         """Fetch and extract pending pages, a round at a time, until none is left."""
@@ -260,27 +236,28 @@ class _Pass:
             self.progress("pages", self._pages_done, max(self._pages_total, self._pages_done))
 
 
-def _count_feed(totals: _Totals, source: Source, upd: FeedUpdate) -> None:
+def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
     totals.checked += 1
-    if not upd.ok:
+    totals.new += outcome.new
+    totals.updated += outcome.updated
+    totals.duplicates += outcome.duplicates
+    if not outcome.ok:
         totals.failed += 1
-        totals.errors.append((source.url, upd.error or "unknown error"))
-        log.warning(event("feed.failed", url=source.url, reason=upd.error, errors=upd.error_count, paused=upd.pause))
-    elif upd.not_modified:
+        totals.errors.append((outcome.url, outcome.error or "unknown error"))
+        log.warning(
+            event(
+                "feed.failed",
+                url=outcome.url,
+                reason=outcome.error,
+                errors=outcome.error_count,
+                paused=outcome.paused,
+            )
+        )
+    elif outcome.not_modified:
         totals.not_modified += 1
         totals.ok += 1
     else:
         totals.ok += 1
-
-
-def _count_article(totals: _Totals, decision: ArticleUpdate) -> None:
-    if decision.action is DraftAction.INSERT:
-        if decision.duplicate_of:
-            totals.duplicates += 1
-        else:
-            totals.new += 1
-    elif decision.action is DraftAction.UPDATE:
-        totals.updated += 1
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,220 @@
+"""Turning fetched feeds into stored articles, in chunks, on every core.
+
+The event loop only fetches. Each chunk of fetched feeds goes to an *ingester*
+that runs stages 2–5 (:func:`newsdesk.pipeline.process_feed`: parse, sanitize,
+normalize, schedule), then takes the write lock, decides dedup against the
+database (stage 4) and writes the chunk in one transaction. Because parsing and
+writing happen in the same process, the drafts (tens of MB on a first poll)
+never cross a process boundary, and the event loop's process is free to fetch.
+
+Two ingesters: :class:`ProcessIngester` (a forkserver process pool, one
+database connection per worker, a shared lock so that one chunk is written at
+a time and every dedup decision sees every earlier chunk) for large passes, and
+:class:`ThreadIngester` (one writer thread) for small ones, where starting
+processes would cost more than it saves. Both run the same :func:`ingest`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import random
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from newsdesk import pipeline
+from newsdesk.config import Settings
+from newsdesk.errors import FetchError, StorageError
+from newsdesk.model import ArticleUpdate, DraftAction, FeedUpdate, FetchedDocument, Source
+from newsdesk.pipeline.normalize import collect_keys
+from newsdesk.store import SqlStorage, Storage
+
+# The fork server imports these once; forked workers start with them loaded.
+PRELOAD = ["newsdesk.tasks.ingest"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """One fetched feed (or its fetch failure), waiting for stages 2–5 and the write."""
+
+    source: Source
+    fetched: FetchedDocument | FetchError
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What became of one feed check: small, so it crosses processes cheaply."""
+
+    source_id: int
+    url: str
+    ok: bool
+    not_modified: bool
+    error: str | None
+    error_count: int
+    paused: bool
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+
+
+def write_feed_batch(
+    storage: Storage, settings: Settings, updates: Sequence[FeedUpdate], sources: dict[int, Source], now: datetime
+) -> list[ArticleUpdate]:
+    """4. decide dedup against the database, then write states and articles in one transaction."""
+    drafts = [d for u in updates for d in u.drafts]
+    ids, urls, hashes = collect_keys(drafts)
+    known = storage.known_keys(ids, urls, hashes)
+    decisions = pipeline.decide_feed_articles(
+        drafts,
+        sources=sources,
+        known_entry_hashes=known.entry_hash_by_id,
+        known_urls=known.id_by_canonical_url,
+        known_hashes=known.id_by_content_hash,
+        settings=settings,
+    )
+    storage.apply_feed_updates(updates, decisions, now)
+    return decisions
+
+
+def ingest(
+    storage: Storage,
+    settings: Settings,
+    jobs: Sequence[FeedJob],
+    rng: random.Random,
+    lock: Any,
+) -> list[FeedOutcome]:
+    """Stages 2–5 for every job, then the write of the whole chunk under ``lock``."""
+    updates = [pipeline.process_feed(j.source, j.fetched, now=j.checked_at, settings=settings, rng=rng) for j in jobs]
+    sources = {j.source.id: j.source for j in jobs}
+    with lock:
+        decisions = write_feed_batch(storage, settings, updates, sources, max(j.checked_at for j in jobs))
+    return _outcomes(jobs, updates, decisions)
+
+
+def _outcomes(
+    jobs: Sequence[FeedJob], updates: Sequence[FeedUpdate], decisions: Sequence[ArticleUpdate]
+) -> list[FeedOutcome]:
+    counts: dict[int, list[int]] = {u.source_id: [0, 0, 0] for u in updates}
+    for d in decisions:
+        c = counts[d.draft.source_id]
+        if d.action is DraftAction.INSERT:
+            c[2 if d.duplicate_of else 0] += 1
+        elif d.action is DraftAction.UPDATE:
+            c[1] += 1
+    return [
+        FeedOutcome(
+            source_id=u.source_id,
+            url=j.source.url,
+            ok=u.ok,
+            not_modified=u.not_modified,
+            error=u.error,
+            error_count=u.error_count,
+            paused=u.pause,
+            new=counts[u.source_id][0],
+            updated=counts[u.source_id][1],
+            duplicates=counts[u.source_id][2],
+        )
+        for j, u in zip(jobs, updates, strict=True)
+    ]
+
+
+class Ingester(Protocol):
+    async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]: ...
+
+
+class ThreadIngester:
+    """Ingest on one writer thread of this process (small passes)."""
+
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.rng = random.Random()
+        self.lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
+
+    async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, ingest, self.storage, self.settings, list(jobs), self.rng, self.lock
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+# -- worker processes -----------------------------------------------------------------
+
+_worker: tuple[SqlStorage, Settings, random.Random, Any] | None = None
+
+
+def _init_worker(db_url: str, settings: Settings, lock: Any) -> None:
+    global _worker  # noqa: PLW0603 -- per-process state of a pool worker, set once by the initializer
+    _worker = (SqlStorage(db_url), settings, random.Random(), lock)
+
+
+def _ingest_in_worker(jobs: list[FeedJob]) -> list[FeedOutcome]:
+    assert _worker is not None, "worker not initialized"
+    storage, settings, rng, lock = _worker
+    return ingest(storage, settings, jobs, rng, lock)
+
+
+class ProcessIngester:
+    """Ingest in a pool of worker processes, one chunk written at a time."""
+
+    def __init__(self, db_url: str, settings: Settings, workers: int = 0) -> None:
+        self.db_url = db_url
+        self.settings = settings
+        self.workers = workers or os.cpu_count() or 1
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        self._ctx = ctx
+        self._lock = ctx.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> Executor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._ctx,
+            initializer=_init_worker,
+            initargs=(self.db_url, self.settings, self._lock),
+        )
+
+    async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, _ingest_in_worker, list(jobs))
+        except BrokenProcessPool as exc:
+            # A worker died mid-chunk (a crash in a C extension, the OOM killer). Its transaction
+            # was never committed; replace the pool and report the chunk's feeds as failed, to be
+            # retried on their next check, instead of failing the whole pass.
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+            raise StorageError("an ingest worker died; these feeds are retried on their next check") from exc
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def ingester_for(storage: Storage, settings: Settings, n_feeds: int, db_url: str | None) -> Iterator[Ingester]:
+    """Processes for large passes on a database other workers can open; a thread otherwise."""
+    ing: ProcessIngester | ThreadIngester
+    if db_url and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in db_url:
+        ing = ProcessIngester(db_url, settings)
+    else:
+        ing = ThreadIngester(storage, settings)
+    try:
+        yield ing
+    finally:
+        ing.close()
+
+
+MIN_FEEDS_FOR_PROCESSES = 40  # below this, starting workers costs more than it saves
