@@ -106,7 +106,7 @@ def canonicalize_url(url: str | None) -> str | None:
 
 
 def _digest(*parts: str | None) -> str:
-    joined = "\x1f".join(p or "" for p in parts)
+    joined = "\x1f".join([p or "" for p in parts])
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

@@ -29,8 +29,12 @@ def insert_ignore(dialect: str, table: Table) -> Insert:
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
-    """A datetime as SQLAlchemy's SQLite DATETIME stores it: naive UTC text."""
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """A datetime as SQLAlchemy's SQLite DATETIME stores it: naive UTC text, with microseconds."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def bulk_insert_ignore(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:

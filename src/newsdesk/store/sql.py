@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     Engine,
     Row,
@@ -313,41 +314,27 @@ class SqlStorage:
     ) -> None:
         """Write feed states and their articles in one transaction."""
         with self.engine.begin() as conn:
-            for fu in feeds:
-                self._apply_feed_state(conn, fu)
+            self._apply_feed_states(conn, feeds)
             inserts = [_article_row(a, now) for a in articles_ if a.action is DraftAction.INSERT]
             bulk_insert_ignore(conn, articles, ARTICLE_COLUMNS, inserts)
             changes = [_article_change(a) for a in articles_ if a.action is DraftAction.UPDATE]
             if changes:
                 conn.execute(_UPDATE_FROM_FEED, changes)
 
-    def _apply_feed_state(self, conn: Connection, fu: FeedUpdate) -> None:
-        values: dict[str, Any] = {
-            "last_checked_at": fu.checked_at,
-            "next_check_at": fu.next_check_at,
-            "check_interval_s": fu.check_interval_s,
-            "error_count": fu.error_count,
-        }
-        if fu.ok:
-            values.update(last_success_at=fu.checked_at, last_error=None, last_error_at=None)
-            if fu.etag is not None or fu.last_modified is not None or not fu.not_modified:
-                values.update(etag=fu.etag, last_modified=fu.last_modified)
-            if fu.title:
-                values["title"] = fu.title
-            if fu.site_url:
-                values["site_url"] = fu.site_url
-            if fu.language:
-                values["language"] = fu.language
-        else:
-            values.update(last_error=fu.error, last_error_at=fu.checked_at)
-        if fu.pause:
-            values.update(paused=True, pause_reason=fu.error)
-        conn.execute(update(sources).where(sources.c.id == fu.source_id).values(**values))
-        if fu.new_url:
-            taken = conn.execute(select(sources.c.id).where(sources.c.url == fu.new_url)).first()
-            if taken is None:
-                conn.execute(update(sources).where(sources.c.id == fu.source_id).values(url=fu.new_url))
-                log.info(log_event("source.moved", source=fu.source_id, url=fu.new_url))
+    def _apply_feed_states(self, conn: Connection, feeds: Sequence[FeedUpdate]) -> None:
+        """Write every feed's new fetch state: two executemany statements, not one UPDATE per feed."""
+        ok = [_ok_state(fu) for fu in feeds if fu.ok]
+        failed = [_failed_state(fu) for fu in feeds if not fu.ok]
+        if ok:
+            conn.execute(_UPDATE_OK_STATE, ok)
+        if failed:
+            conn.execute(_UPDATE_FAILED_STATE, failed)
+        for fu in feeds:
+            if fu.new_url:
+                taken = conn.execute(select(sources.c.id).where(sources.c.url == fu.new_url)).first()
+                if taken is None:
+                    conn.execute(update(sources).where(sources.c.id == fu.source_id).values(url=fu.new_url))
+                    log.info(log_event("source.moved", source=fu.source_id, url=fu.new_url))
 
     # -- articles: pages ------------------------------------------------------------
 
@@ -509,8 +496,11 @@ ARTICLE_COLUMNS = (
 )
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # built once: json.dumps builds an encoder per call
+
+
 def _json_list(items: tuple[str, ...]) -> str:
-    return json.dumps(list(items), ensure_ascii=False) if items else "[]"
+    return _JSON.encode(list(items)) if items else "[]"
 
 
 def _article_row(a: ArticleUpdate, now: datetime) -> tuple[Any, ...]:
@@ -562,6 +552,73 @@ def _article_change(a: ArticleUpdate) -> dict[str, Any]:
         "b_status": a.extraction_status.value,
     }
 
+
+def _ok_state(fu: FeedUpdate) -> dict[str, Any]:
+    return {
+        "b_id": fu.source_id,
+        "b_checked": fu.checked_at,
+        "b_next": fu.next_check_at,
+        "b_interval": fu.check_interval_s,
+        "b_etag": fu.etag,
+        "b_last_modified": fu.last_modified,
+        "b_title": fu.title,
+        "b_site_url": fu.site_url,
+        "b_language": fu.language,
+    }
+
+
+def _failed_state(fu: FeedUpdate) -> dict[str, Any]:
+    return {
+        "b_id": fu.source_id,
+        "b_checked": fu.checked_at,
+        "b_next": fu.next_check_at,
+        "b_interval": fu.check_interval_s,
+        "b_error": fu.error,
+        "b_errors": fu.error_count,
+        "b_pause": fu.pause,
+    }
+
+
+# A successful check (200 or 304) clears the error state; title, site and language
+# change only when the feed states them. The ETag and Last-Modified of a 304 are the
+# stored ones unless the server sent new ones (the pipeline decides that).
+_UPDATE_OK_STATE = (
+    update(sources)
+    .where(sources.c.id == bindparam("b_id"))
+    .values(
+        last_checked_at=bindparam("b_checked"),
+        last_success_at=bindparam("b_checked"),
+        next_check_at=bindparam("b_next"),
+        check_interval_s=bindparam("b_interval"),
+        error_count=0,
+        last_error=None,
+        last_error_at=None,
+        etag=bindparam("b_etag"),
+        last_modified=bindparam("b_last_modified"),
+        title=func.coalesce(bindparam("b_title"), sources.c.title),
+        site_url=func.coalesce(bindparam("b_site_url"), sources.c.site_url),
+        language=func.coalesce(bindparam("b_language"), sources.c.language),
+    )
+)
+
+_PAUSE_NOW = bindparam("b_pause", type_=Boolean) == True  # noqa: E712 -- an SQL expression
+
+# A failed check keeps everything that was learnt before and records why; the
+# source is paused when the pipeline says it failed too often in a row.
+_UPDATE_FAILED_STATE = (
+    update(sources)
+    .where(sources.c.id == bindparam("b_id"))
+    .values(
+        last_checked_at=bindparam("b_checked"),
+        next_check_at=bindparam("b_next"),
+        check_interval_s=bindparam("b_interval"),
+        error_count=bindparam("b_errors"),
+        last_error=bindparam("b_error"),
+        last_error_at=bindparam("b_checked"),
+        paused=case((_PAUSE_NOW, True), else_=sources.c.paused),
+        pause_reason=case((_PAUSE_NOW, bindparam("b_error")), else_=sources.c.pause_reason),
+    )
+)
 
 _extracted = articles.c.extraction_status == ExtractionStatus.EXTRACTED.value
 

@@ -133,11 +133,11 @@ class Ingester(Protocol):
 class ThreadIngester:
     """Ingest on one writer thread of this process (small passes)."""
 
-    def __init__(self, storage: Storage, settings: Settings) -> None:
+    def __init__(self, storage: Storage, settings: Settings, lock: Any = None) -> None:
         self.storage = storage
         self.settings = settings
         self.rng = random.Random()
-        self.lock = threading.Lock()
+        self.lock = lock if lock is not None else threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
 
     async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]:
@@ -169,14 +169,14 @@ def _ingest_in_worker(jobs: list[FeedJob]) -> list[FeedOutcome]:
 class ProcessIngester:
     """Ingest in a pool of worker processes, one chunk written at a time."""
 
-    def __init__(self, db_url: str, settings: Settings, workers: int = 0) -> None:
+    def __init__(self, db_url: str, settings: Settings, lock: Any, workers: int = 0) -> None:
         self.db_url = db_url
         self.settings = settings
         self.workers = workers or os.cpu_count() or 1
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
         self._ctx = ctx
-        self._lock = ctx.Lock()
+        self._lock = lock
         self._executor = self._new_executor()
 
     def _new_executor(self) -> Executor:
@@ -203,14 +203,40 @@ class ProcessIngester:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+class AdaptiveIngester:
+    """Chunks with feed bodies to parse go to worker processes, started on first need;
+    chunks of 304s and failures, which only update fetch state, stay on the writer thread.
+
+    A second poll of 1000 unchanged feeds then never pays for starting processes,
+    and a first poll gets every core. Both paths take the same cross-process lock.
+    """
+
+    def __init__(self, storage: Storage, settings: Settings, *, n_feeds: int, db_url: str | None) -> None:
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._lock = self._ctx.Lock()
+        self._thread = ThreadIngester(storage, settings, self._lock)
+        self._processes: ProcessIngester | None = None
+        self._can_fork = bool(db_url) and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in (db_url or "")
+        self._db_url = db_url or ""
+        self._settings = settings
+
+    async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]:
+        to_parse = sum(len(j.fetched.body) for j in jobs if isinstance(j.fetched, FetchedDocument))
+        if self._can_fork and to_parse >= MIN_BYTES_FOR_PROCESSES:
+            if self._processes is None:
+                self._processes = ProcessIngester(self._db_url, self._settings, self._lock)
+            return await self._processes.ingest(jobs)
+        return await self._thread.ingest(jobs)
+
+    def close(self) -> None:
+        self._thread.close()
+        if self._processes is not None:
+            self._processes.close()
+
+
 @contextlib.contextmanager
 def ingester_for(storage: Storage, settings: Settings, n_feeds: int, db_url: str | None) -> Iterator[Ingester]:
-    """Processes for large passes on a database other workers can open; a thread otherwise."""
-    ing: ProcessIngester | ThreadIngester
-    if db_url and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in db_url:
-        ing = ProcessIngester(db_url, settings)
-    else:
-        ing = ThreadIngester(storage, settings)
+    ing = AdaptiveIngester(storage, settings, n_feeds=n_feeds, db_url=db_url)
     try:
         yield ing
     finally:
@@ -218,3 +244,4 @@ def ingester_for(storage: Storage, settings: Settings, n_feeds: int, db_url: str
 
 
 MIN_FEEDS_FOR_PROCESSES = 40  # below this, starting workers costs more than it saves
+MIN_BYTES_FOR_PROCESSES = 100_000  # a chunk with less to parse is cheaper to handle on the thread
