@@ -239,7 +239,12 @@ def _url_of(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=Path("/tmp/corpus-1000"), help="generated corpus directory")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / ".bench" / "corpus-1000-parse",
+        help="generated corpus directory",
+    )
     parser.add_argument("--feeds", type=int, default=1000, help="feeds to generate when the corpus is missing")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""`make bench`: every benchmark, one after another (they share the machine's two cores).
+
+Each prints newsdesk's figure, the same run's figure for its baseline, and the ratio;
+docs/benchmarks.md records the results with these commands.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+RUNS = [
+    ["poll.py", "--feeds", "1000", "--repeat", "3", "--peers"],
+    ["poll.py", "--feeds", "5000", "--repeat", "1", "--port", "8766"],
+    ["parse_corpus.py"],
+    ["extract_quality.py"],
+    ["extract_throughput.py"],
+]
+
+
+def main() -> int:
+    failed = 0
+    for args in RUNS:
+        print(f"\n=== {' '.join(args)}", flush=True)
+        failed += subprocess.run([sys.executable, str(BENCH / args[0]), *args[1:]], check=False).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
