@@ -69,7 +69,10 @@ def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
         try:
             return fn(*args, **kwargs)
         except SQLAlchemyError as exc:
-            raise StorageError(f"database error in {fn.__name__}: {exc.__class__.__name__}: {exc}") from exc
+            # The driver's own message only: SQLAlchemy's str() appends the statement and its
+            # parameters, which would put article text into logs and into what users see.
+            detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0][:300]
+            raise StorageError(f"database error in {fn.__name__}: {detail}") from exc
 
     return wrapper
 
