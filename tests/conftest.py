@@ -33,12 +33,31 @@ def _sqlalchemy_pg(url: str) -> str:
     return "postgresql+psycopg://" + url.split("://", 1)[1]
 
 
-def reset_postgres(url: str) -> None:
-    """Drop everything newsdesk created, so each test starts from an empty database."""
+# Each test process works in a schema of its own, so concurrent runs against the
+# same database (two developers, CI and a benchmark) never drop each other's tables.
+PG_SCHEMA = f"newsdesk_test_{os.getpid()}"
+
+
+def reset_postgres(url: str) -> str:
+    """An empty schema for this test; returns the SQLAlchemy URL that uses it."""
     engine = create_engine(_sqlalchemy_pg(url))
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS articles, sources, categories, alembic_version CASCADE"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return _sqlalchemy_pg(url) + f"{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema() -> Iterator[None]:
+    yield
+    url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+    if url:
+        engine = create_engine(_sqlalchemy_pg(url))
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,8 +68,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = postgres_url()
     if not url:
         pytest.skip("set NEWSDESK_TEST_POSTGRES_URL to run PostgreSQL tests")
-    reset_postgres(url)
-    return _sqlalchemy_pg(url)
+    return reset_postgres(url)
 
 
 @pytest.fixture
