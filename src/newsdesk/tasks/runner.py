@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)
 CHUNK_BYTES = 2_000_000  # …or fewer, when their bodies are large
+MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written
 PAGE_BATCH = 200  # pages fetched and extracted per round
 PAGE_WRITE_BATCH = 50
 
@@ -154,12 +155,16 @@ class _Pass:
         chunk: list[FeedJob] = []
         chunk_bytes = 0
         ingests: list[asyncio.Future[None]] = []
+        # Back-pressure: when the ingesters fall behind, fetching waits, so memory holds a few
+        # chunks of bodies instead of the whole first poll of a large subscription list.
+        in_flight = asyncio.Semaphore(MAX_CHUNKS_IN_FLIGHT)
 
-        def flush() -> None:
+        async def flush() -> None:
             nonlocal chunk, chunk_bytes
             if chunk:
                 jobs, chunk, chunk_bytes = chunk, [], 0
-                ingests.append(asyncio.ensure_future(self._ingest(ingester, jobs, len(sources))))
+                await in_flight.acquire()
+                ingests.append(asyncio.ensure_future(self._ingest(ingester, jobs, len(sources), in_flight)))
 
         async def fetcher_task() -> None:
             nonlocal chunk_bytes
@@ -170,14 +175,14 @@ class _Pass:
                 chunk.append(FeedJob(source, fetched, self.clock()))
                 chunk_bytes += len(fetched.body) if isinstance(fetched, FetchedDocument) else 0
                 if len(chunk) >= CHUNK_FEEDS or chunk_bytes >= CHUNK_BYTES:
-                    flush()
+                    await flush()
 
         n_tasks = max(1, min(self.settings.max_connections, len(sources)))
         await asyncio.gather(*(fetcher_task() for _ in range(n_tasks)))
-        flush()
+        await flush()
         await asyncio.gather(*ingests)
 
-    async def _ingest(self, ingester: Ingester, jobs: list[FeedJob], total: int) -> None:
+    async def _ingest(self, ingester: Ingester, jobs: list[FeedJob], total: int, in_flight: asyncio.Semaphore) -> None:
         try:
             outcomes = await ingester.ingest(jobs)
         except StorageError as exc:
@@ -186,6 +191,8 @@ class _Pass:
                 FeedOutcome(j.source.id, j.source.url, False, False, exc.reason, j.source.error_count, False)
                 for j in jobs
             ]
+        finally:
+            in_flight.release()
         for outcome in outcomes:
             _count_feed(self.totals, outcome)
             if self.progress:
