@@ -37,18 +37,32 @@ def subscribe(server: BenchServer, data: Path) -> None:
     )
 
 
-def snapshot(data: Path) -> set[tuple[object, ...]]:
+def snapshot(data: Path) -> tuple[set[tuple[object, ...]], int, int]:
+    """Every stored article, and how exact duplicates are folded.
+
+    Which copy of a syndicated text becomes the primary depends on which chunk is
+    written first, which varies between runs; what must not vary is the set of
+    articles, their text, and that every duplicate points to a stored primary.
+    """
     con = sqlite3.connect(data / "newsdesk.db")
     try:
         rows = con.execute(
-            "SELECT s.url, a.guid, a.title, a.content_hash, a.extraction_status, a.duplicate_of IS NULL, a.word_count "
-            "FROM articles a JOIN sources s ON s.id = a.source_id"
+            "SELECT s.url, a.guid, a.title, a.word_count FROM articles a JOIN sources s ON s.id = a.source_id"
         ).fetchall()
+        duplicates = con.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
+        pending = con.execute(
+            "SELECT count(*) FROM articles WHERE duplicate_of IS NULL AND extraction_status = 'pending'"
+        ).fetchone()[0]
         count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        dangling = con.execute(
+            "SELECT count(*) FROM articles d LEFT JOIN articles p ON p.id = d.duplicate_of "
+            "WHERE d.duplicate_of IS NOT NULL AND (p.id IS NULL OR p.duplicate_of IS NOT NULL)"
+        ).fetchone()[0]
     finally:
         con.close()
     assert count == len(rows)
-    return set(rows)
+    assert dangling == 0, "a duplicate points to no primary"
+    return set(rows), duplicates, pending
 
 
 def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_path: Path) -> None:
@@ -56,7 +70,7 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_pat
     subscribe(server, reference)
     subprocess.run(newsdesk(reference, "update", "--all"), check=True, env=os.environ | ENV, capture_output=True)
     expected = snapshot(reference)
-    assert len(expected) == server.n_items
+    assert len(expected[0]) == server.n_items and expected[2] == 0  # every page extracted
 
     for delay in (0.8, 2.0, 3.5):
         data = tmp_path / f"killed-{delay}"
@@ -73,4 +87,36 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_pat
             os.killpg(proc.pid, signal.SIGKILL)  # the process and its extraction workers, like a power cut
         proc.wait()
         subprocess.run(newsdesk(data, "update", "--all"), check=True, env=os.environ | ENV, capture_output=True)
+        assert snapshot(data) == expected, f"state after kill at {delay}s differs"
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchServer]:
+    with BenchServer(tmp_path_factory.mktemp("corpus-60"), feeds=60) as srv:
+        yield srv
+
+
+def test_kill_9_during_parallel_ingest(big_server: BenchServer, tmp_path: Path) -> None:
+    """Same, on the worker-process path (≥ 40 feeds): chunks written by several processes."""
+    reference = tmp_path / "reference"
+    subscribe(big_server, reference)
+    args = ("update", "--all", "--feeds-only")
+    subprocess.run(newsdesk(reference, *args), check=True, env=os.environ | ENV, capture_output=True)
+    expected = snapshot(reference)
+    assert len(expected[0]) == big_server.n_items
+    for delay in (0.9, 1.4, 2.0):
+        data = tmp_path / f"killed-{delay}"
+        subscribe(big_server, data)
+        proc = subprocess.Popen(
+            newsdesk(data, *args),
+            env=os.environ | ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        subprocess.run(newsdesk(data, *args), check=True, env=os.environ | ENV, capture_output=True)
         assert snapshot(data) == expected, f"state after kill at {delay}s differs"
