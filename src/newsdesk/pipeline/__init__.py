@@ -82,7 +82,10 @@ def process_feed(
         if fetched.not_modified:
             return _not_modified(source, fetched, now=now, settings=settings, rng=rng)
         # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized)
-        feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+        content_type = fetched.content_type
+        if content_type and fetched.charset:
+            content_type = f"{content_type}; charset={fetched.charset}"  # the fallback parser honours it
+        feed = parse_feed(fetched.body, fetched.url, content_type)
         # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text)
         drafts = make_drafts(source.id, feed)
         # 5. schedule (4, dedup, needs the database's keys: ``decide_feed_articles`` below)
