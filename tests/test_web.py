@@ -96,10 +96,12 @@ def test_api(base_url: str) -> None:
     assert data["articles"][0]["published_at"] == "2026-11-29T02:00:00Z"
     status, err = get(base_url + "/api/v1/articles/nope")
     assert status == 404 and err == {"error": {"type": "NotFoundError", "message": "no article with id nope"}}
+    status, page = get(base_url + "/articles/nope")
+    assert status == 404 and "no article with id nope" in page and "<html" in page
     status, err = get(base_url + "/api/v1/sources/999")
     assert status == 404 and err["error"]["type"] == "NotFoundError"
-    status, _ = get(base_url + "/api/v1/articles?limit=0")
-    assert status == 422
+    status, err = get(base_url + "/api/v1/articles?limit=0")
+    assert status == 422 and err["error"]["type"] == "ValidationError" and "limit" in err["error"]["message"]
     status, spec = get(base_url + "/api/v1/openapi.json")
     assert status == 200 and "/api/v1/articles" in spec["paths"]
 

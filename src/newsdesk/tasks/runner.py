@@ -117,14 +117,16 @@ async def run_update(
     finally:
         writer.close()
     report = run.totals.report()
-    log.info(
+    # The scheduler runs a pass every tick; passes that found nothing due stay out of the INFO log.
+    log.log(
+        logging.INFO if report.sources_checked or report.pages_fetched else logging.DEBUG,
         event(
             "update.done",
             feeds=report.sources_checked,
             failed=report.sources_failed,
             new=report.articles_new,
             pages=report.pages_fetched,
-        )
+        ),
     )
     return report
 

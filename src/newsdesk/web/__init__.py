@@ -11,7 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk.config import VERSION
 from newsdesk.core import Newsdesk
@@ -46,15 +47,32 @@ def _status_for(exc: NewsdeskError) -> int:
 
 def create_app(desk: Newsdesk, *, lifespan: Any = None, demo_notice: str | None = None) -> FastAPI:
     app = FastAPI(
-        title="newsdesk", version=VERSION, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/v1/openapi.json"
+        title="newsdesk",
+        version=VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
     )
     app.state.desk = desk
 
+    pages = Pages(desk, demo_notice)
+
     @app.exception_handler(NewsdeskError)
-    async def newsdesk_error(_request: Request, exc: NewsdeskError) -> JSONResponse:
+    async def newsdesk_error(request: Request, exc: NewsdeskError) -> Response:
+        status = _status_for(exc)
+        if not request.url.path.startswith("/api/"):
+            return HTMLResponse(pages.error(status, exc.reason), status_code=status)
         return JSONResponse(
-            status_code=_status_for(exc), content={"error": {"type": exc.__class__.__name__, "message": exc.reason}}
+            status_code=status, content={"error": {"type": exc.__class__.__name__, "message": exc.reason}}
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        if not request.url.path.startswith("/api/"):
+            return HTMLResponse(pages.error(422, problems), status_code=422)
+        return JSONResponse(status_code=422, content={"error": {"type": "ValidationError", "message": problems}})
 
     @app.get("/api/v1/health")
     async def health() -> dict[str, Any]:
@@ -85,8 +103,6 @@ def create_app(desk: Newsdesk, *, lifespan: Any = None, demo_notice: str | None 
     @app.get("/api/v1/stats")
     async def stats() -> dict[str, Any]:
         return {"stats": plain(await run_in_threadpool(desk.stats))}
-
-    pages = Pages(desk, demo_notice)
 
     @app.get("/", response_class=HTMLResponse)
     async def index(source_id: int | None = None, offset: int = Query(0, ge=0)) -> HTMLResponse:

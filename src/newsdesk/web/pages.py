@@ -43,7 +43,13 @@ class Pages:
 
     def index(self, source_id: int | None, offset: int) -> str:
         articles = self.desk.articles(source_id=source_id, limit=PAGE_SIZE, offset=offset)
-        return self._render("index.html", articles=articles, limit=PAGE_SIZE, offset=offset)
+        source = self.desk.source(source_id) if source_id is not None else None
+        return self._render(
+            "index.html", articles=articles, limit=PAGE_SIZE, offset=offset, source_id=source_id, source=source
+        )
+
+    def error(self, status: int, message: str) -> str:
+        return self._render("error.html", status=status, message=message)
 
     def article(self, article_id: str) -> str:
         return self._render("article.html", a=self.desk.article(article_id))
