@@ -123,24 +123,49 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
 
 # Text in paragraphs, with line breaks and bold or italic words, is what most feed
 # summaries are; such a fragment is safe as it stands, and recognising it costs
-# less than half of cleaning it. Only these attribute-less tags, character
+# less than a tenth of cleaning it. Only these attribute-less tags, character
 # references and text without "<" or ">" qualify, and formatting tags must nest.
-_SIMPLE_FRAGMENT_RE = re.compile(
-    r"(?:[^<>&]++|</?(?:p|b|i|em|strong)>|<br/?>|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});)*+"
-)
-_FORMATTING_TAG_RE = re.compile(r"<(/?)(b|i|em|strong)>")
+# Each value says what the tag does to the nesting: "" nothing, "b" opens <b>, "/b" closes it.
+_SIMPLE_TAGS = {
+    "p": "",
+    "/p": "",
+    "br": "",
+    "br/": "",
+    **{name: name for name in ("b", "i", "em", "strong")},
+    **{f"/{name}": f"/{name}" for name in ("b", "i", "em", "strong")},
+}
+_REFERENCE_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def _is_simple(html: str) -> bool:
-    if _SIMPLE_FRAGMENT_RE.fullmatch(html) is None:
-        return False
+    """Is the fragment only text, character references and the tags of ``_SIMPLE_TAGS``, properly nested?
+
+    Splitting at every "<" and "&" and looking at what follows each is several
+    times faster than one regular expression over every character.
+    """
+    pieces = html.split("<")
+    if html.count(">") != len(pieces) - 1:
+        return False  # a ">" outside the tags below (each has exactly one)
     open_tags: list[str] = []
-    for closing, name in _FORMATTING_TAG_RE.findall(html):
-        if not closing:
-            open_tags.append(name)
-        elif not open_tags or open_tags.pop() != name:
+    for i in range(1, len(pieces)):
+        piece = pieces[i]
+        end = piece.find(">")
+        effect = _SIMPLE_TAGS.get(piece[:end]) if end > 0 else None
+        if effect is None:
             return False
-    return not open_tags  # an unclosed <b> would make the rest of the page bold
+        if effect:
+            if effect[0] != "/":
+                open_tags.append(effect)
+            elif not open_tags or open_tags.pop() != effect[1:]:
+                return False
+    if open_tags:
+        return False  # an unclosed <b> would make the rest of the page bold
+    if "&" in html:
+        references = html.split("&")
+        for i in range(1, len(references)):
+            if _REFERENCE_RE.match(references[i]) is None:
+                return False
+    return True
 
 
 # Serializing a parsed tree and parsing it again does not always give the same tree
@@ -208,10 +233,13 @@ def html_to_text(html: str) -> str:
     html = _TAG_RE.sub("", html)
     if "&" in html:
         html = _html.unescape(html)
-    if _PARAGRAPH not in html:
+    parts = html.split(_PARAGRAPH)
+    if len(parts) == 1:
         return _collapse_paragraph(html)
+    if html.isascii() and _LINE not in html and "  " not in html and not _has_ascii_space_control(html):
+        return "\n\n".join([paragraph for part in parts if (paragraph := part.strip())])  # nothing to collapse
     paragraphs = []
-    for part in html.split(_PARAGRAPH):  # adjacent block tags leave empty parts: skip them cheaply
+    for part in parts:  # adjacent block tags leave empty parts: skip them cheaply
         if part and not part.isspace() and (paragraph := _collapse_paragraph(part)):
             paragraphs.append(paragraph)
     return "\n\n".join(paragraphs)

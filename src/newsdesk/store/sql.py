@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -48,14 +50,13 @@ from newsdesk.model import (
     Source,
     Stats,
 )
-from newsdesk.store.dialect import bulk_insert_ignore, insert_ignore
+from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore
 from newsdesk.store.port import KnownKeys
 from newsdesk.store.schema import articles, categories, sources
 
 log = logging.getLogger(__name__)
 
 HEAD_REVISION = "0001"
-_CHUNK = 500  # bound parameters per IN (...) query; far below both databases' limits
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,11 +76,6 @@ def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
             raise StorageError(f"database error in {fn.__name__}: {detail}") from exc
 
     return wrapper
-
-
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -296,20 +292,30 @@ class SqlStorage:
     @_wrap_errors
     def known_keys(self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]) -> KnownKeys:
         keys = KnownKeys()
+        by_id, by_url, by_hash = self._key_queries
+        dialect = self.dialect
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(ids))):
-                for r in conn.execute(select(articles.c.id, articles.c.entry_hash).where(articles.c.id.in_(chunk))):
-                    keys.entry_hash_by_id[r.id] = r.entry_hash
-            primary = articles.c.duplicate_of == None  # noqa: E711
-            for chunk in _chunks(sorted(set(canonical_urls))):
-                q = select(articles.c.canonical_url, articles.c.id).where(articles.c.canonical_url.in_(chunk), primary)
-                for r in conn.execute(q):
-                    keys.id_by_canonical_url.setdefault(r.canonical_url, r.id)
-            for chunk in _chunks(sorted(set(content_hashes))):
-                q = select(articles.c.content_hash, articles.c.id).where(articles.c.content_hash.in_(chunk), primary)
-                for r in conn.execute(q):
-                    keys.id_by_content_hash.setdefault(r.content_hash, r.id)
+            if wanted := sorted(set(ids)):
+                for key, value in conn.execute(by_id, {"keys": array_param(dialect, wanted)}):
+                    keys.entry_hash_by_id[key] = value
+            if wanted := sorted(set(canonical_urls)):
+                for key, value in conn.execute(by_url, {"keys": array_param(dialect, wanted)}):
+                    keys.id_by_canonical_url.setdefault(key, value)
+            if wanted := sorted(set(content_hashes)):
+                for key, value in conn.execute(by_hash, {"keys": array_param(dialect, wanted)}):
+                    keys.id_by_content_hash.setdefault(key, value)
         return keys
+
+    @functools.cached_property
+    def _key_queries(self) -> tuple[Select[str, str], Select[str, str], Select[str, str]]:
+        """known_keys's three statements, one parameter each (the array of keys), built once."""
+        primary = articles.c.duplicate_of == None  # noqa: E711
+        c = articles.c
+        return (
+            select(c.id, c.entry_hash).where(in_array(self.dialect, c.id, "keys")),
+            select(c.canonical_url, c.id).where(in_array(self.dialect, c.canonical_url, "keys"), primary),
+            select(c.content_hash, c.id).where(in_array(self.dialect, c.content_hash, "keys"), primary),
+        )
 
     @_wrap_errors
     def apply_feed_updates(
@@ -500,10 +506,17 @@ ARTICLE_COLUMNS = (
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # built once: json.dumps builds an encoder per call
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')  # the only characters that encoder changes in a string
 
 
 def _json_list(items: tuple[str, ...]) -> str:
-    return _JSON.encode(list(items)) if items else "[]"
+    """``json.dumps(list(items), ensure_ascii=False)``; names without quotes or control characters
+    (nearly all) are joined directly, five times faster than the encoder."""
+    if not items:
+        return "[]"
+    if any(map(_JSON_ESCAPED.search, items)):
+        return _JSON.encode(list(items))
+    return '["' + '", "'.join(items) + '"]'
 
 
 def _article_row(a: ArticleUpdate, now: datetime) -> tuple[Any, ...]:
@@ -541,14 +554,14 @@ def _article_change(a: ArticleUpdate) -> dict[str, Any]:
         "b_id": d.id,
         "b_url": d.url,
         "b_title": d.title,
-        "b_authors": json.dumps(list(d.authors), ensure_ascii=False),
+        "b_authors": _json_list(d.authors),
         "b_published_at": d.published_at,
         "b_updated_at": d.updated_at,
         "b_summary": d.summary,
         "b_content_html": d.content_html,
         "b_text": d.text,
         "b_image_url": d.image_url,
-        "b_categories": json.dumps(list(d.categories), ensure_ascii=False),
+        "b_categories": _json_list(d.categories),
         "b_word_count": d.word_count,
         "b_content_hash": d.content_hash,
         "b_entry_hash": d.entry_hash,
