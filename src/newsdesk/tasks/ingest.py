@@ -129,6 +129,10 @@ def _outcomes(
 class Ingester(Protocol):
     async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]: ...
 
+    def expect_bodies(self) -> None:
+        """A hint that chunks with bodies to parse are coming (to warm up workers early)."""
+        ...
+
 
 class ThreadIngester:
     """Ingest on one writer thread of this process (small passes)."""
@@ -145,6 +149,9 @@ class ThreadIngester:
         return await loop.run_in_executor(
             self._pool, ingest, self.storage, self.settings, list(jobs), self.rng, self.lock
         )
+
+    def expect_bodies(self) -> None:
+        return None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -227,9 +234,16 @@ class AdaptiveIngester:
         self._can_fork = bool(db_url) and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in (db_url or "")
         self._db_url = db_url or ""
         self._settings = settings
-        if self._can_fork:
-            # Start the fork server now, off the event loop: it imports the pipeline (≈0.4 s)
-            # on the other core while the first feeds download, so workers fork warm when needed.
+        self._warming = False
+
+    def expect_bodies(self) -> None:
+        """A feed came back with a body to parse: start the fork server now, off the event loop.
+
+        It imports the pipeline (≈0.4 s) on the other core while more feeds download, so the
+        workers fork warm by the time the first chunk is full. A pass of 304s never starts it.
+        """
+        if self._can_fork and not self._warming:
+            self._warming = True
             self._ctx.set_forkserver_preload(PRELOAD)
             threading.Thread(target=_start_fork_server, name="newsdesk-forkserver", daemon=True).start()
 

@@ -175,7 +175,9 @@ class _Pass:
                 with bind(feed=source.url):
                     fetched = await pipeline.fetch_feed(source, self.fetcher)
                 chunk.append(FeedJob(source, fetched, self.clock()))
-                chunk_bytes += len(fetched.body) if isinstance(fetched, FetchedDocument) else 0
+                if isinstance(fetched, FetchedDocument) and fetched.body:
+                    chunk_bytes += len(fetched.body)
+                    ingester.expect_bodies()
                 if len(chunk) >= CHUNK_FEEDS or chunk_bytes >= CHUNK_BYTES:
                     await flush()
 
