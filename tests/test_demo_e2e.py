@@ -233,7 +233,8 @@ def test_every_article_has_its_full_text_and_nothing_else(
         text = item["text"] or ""
         missing = [p[:60] for p in source.paragraphs if norm(p) not in norm(text)]
         assert not missing, (source.id, "paragraphs missing from the extracted text", missing)
-        assert len(text) > 1.5 * len(item["description"] or ""), (source.id, "only the teaser")
+        # Longer than the feed's one-sentence teaser (a two-sentence brief is only a little longer).
+        assert len(text) > len(item["description"] or ""), (source.id, "only the teaser")
         for needle in BOILERPLATE:
             assert needle not in text and needle not in (item["content_html"] or ""), (source.id, needle)
         whole = norm(" ".join(t for _kind, t in source.blocks))

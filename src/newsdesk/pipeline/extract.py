@@ -202,13 +202,36 @@ def main_content(tree: HtmlElement, url: str | None) -> tuple[etree._Element | N
     method = "trafilatura"
     if _too_short(len(text), tree):
         full_body, full_text = _trafilatura(tree, url, fast=False)
-        if len(full_text) > len(text):
+        if len(full_text) > len(text) and not _gains_are_link_lists(full_text, text, tree):
             body, text, method = full_body, full_text, "trafilatura-full"
     if len(text) < MIN_TEXT_CHARS:
         rescue_body, rescue_text = _readability(tree, url)
         if len(rescue_text) > len(text):
             body, text, method = rescue_body, rescue_text, "readability"
     return body, method
+
+
+MIN_LINK_TEXT_CHARS = 12  # shorter link texts ("Home", "More") start too many ordinary lines
+
+
+def _gains_are_link_lists(fuller: str, text: str, tree: HtmlElement) -> bool:
+    """True when what full mode adds is mostly lines that begin with a link's text.
+
+    A short article (a brief, a photo caption) makes fast mode look like it missed
+    something; full mode then often picks up the "Read more" box next to it:
+    headline links, each followed by a teaser. Lines led by a link are that box, not
+    the article, so the shorter result stands.
+    """
+    added = [line.strip() for line in fuller.splitlines() if line.strip() and line.strip() not in text]
+    if not added:
+        return False
+    anchors = {
+        " ".join(a.text_content().split())
+        for a in tree.iter("a")
+        if len(" ".join(a.text_content().split())) >= MIN_LINK_TEXT_CHARS
+    }
+    led_by_link = sum(1 for line in added if any(line.startswith(anchor) for anchor in anchors))
+    return 2 * led_by_link >= len(added)
 
 
 def _too_short(length: int, tree: HtmlElement) -> bool:
