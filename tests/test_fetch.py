@@ -413,6 +413,23 @@ def test_trickling_body_hits_total_timeout(settings: Settings) -> None:
     assert expect_error(outcome).reason == "timed out after 0.4 s"
 
 
+def test_waiting_for_a_host_slot_does_not_count_towards_the_total_timeout(settings: Settings) -> None:
+    """Feeds queued behind others of the same publisher wait their turn; only their own request is timed."""
+
+    async def slowish(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return web.Response(body=b"<rss/>", content_type="application/rss+xml")
+
+    polite = settings.replace(max_connections_per_host=1, total_timeout_s=0.6)
+
+    async def scenario() -> list[FetchedDocument | FetchError]:
+        async with serve({"/feed": slowish}) as srv, Fetcher(polite) as fetcher:
+            return list(await asyncio.gather(*(attempt(fetcher.fetch_feed(srv.url("/feed"))) for _ in range(4))))
+
+    outcomes = asyncio.run(scenario())  # one at a time: the last waits ≈0.9 s, longer than the timeout
+    assert all(isinstance(o, FetchedDocument) and o.status == 200 for o in outcomes), outcomes
+
+
 async def fetch_from_raw_server(settings: Settings, raw: bytes) -> FetchedDocument | FetchError:
     """Fetch from a bare TCP server that answers any request with ``raw`` and hangs up."""
 

@@ -95,6 +95,9 @@ class Fetcher:
         self._feed = _Kind("feed", FEED_ACCEPT, settings.feed_max_bytes)
         self._page = _Kind("page", PAGE_ACCEPT, settings.page_max_bytes)
         self._robots_txt = _Kind("robots.txt", ROBOTS_ACCEPT, ROBOTS_MAX_BYTES)
+        # Per-host slots, taken before the total timeout starts: a feed queued behind other
+        # feeds of the same (slow) publisher must not time out while it merely waits its turn.
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
         self._session = _make_session(self.settings)
@@ -138,7 +141,7 @@ class Fetcher:
         """Run one fetch under the total timeout and turn every failure into a FetchError."""
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.total_timeout_s):
+            async with self._host_slot(url), asyncio.timeout(self.settings.total_timeout_s):
                 doc = await self._follow(url, kind, headers)
         except FetchError as exc:
             _log_failure(url, exc)
@@ -151,6 +154,16 @@ class Fetcher:
             ms = round((time.perf_counter() - started) * 1000)
             log.debug(event("fetch.done", url=url, status=doc.status, bytes=len(doc.body), ms=ms))
         return doc
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        try:
+            host = URL(url).host or ""
+        except ValueError:
+            host = ""
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(self.settings.max_connections_per_host)
+        return slot
 
     async def _follow(self, url: str, kind: _Kind, headers: dict[str, str]) -> FetchedDocument:
         """Request ``url``, following redirects by hand so that every hop is checked."""
