@@ -26,8 +26,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def require_shared_bench() -> None:
+    """Skip (in tests) when ../shared/bench is not beside the checkout."""
+    missing = [p for p in (SHARED_BENCH / "corpus.py", SHARED_BENCH / "server.py") if not p.exists()]
+    if missing:
+        import pytest
+
+        pytest.skip(f"shared bench scripts not found: {', '.join(map(str, missing))}")
+
+
 def make_corpus(out: Path, feeds: int, port: int, seed: int = 42) -> dict[str, Any]:
     """Generate (once) a corpus whose URLs point at 127.0.0.1:port; return its plan."""
+    require_shared_bench()
     plan_path = out / "plan.json"
     if not plan_path.exists():
         subprocess.run(
