@@ -120,3 +120,43 @@ def test_kill_9_during_parallel_ingest(big_server: BenchServer, tmp_path: Path) 
         proc.wait()
         subprocess.run(newsdesk(data, *args), check=True, env=os.environ | ENV, capture_output=True)
         assert snapshot(data) == expected, f"state after kill at {delay}s differs"
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (zombies, already dead, are not counted)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:  # state, ppid, pgrp, session
+            alive.append(int(entry.name))
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers die with their parent on Linux only")
+def test_workers_do_not_outlive_a_killed_update(big_server: BenchServer, tmp_path: Path) -> None:
+    """kill -9 of `newsdesk update` alone (not its process group): its ingest workers exit too."""
+    data = tmp_path / "orphans"
+    subscribe(big_server, data)
+    proc = subprocess.Popen(
+        newsdesk(data, "update", "--all", "--feeds-only"),
+        env=os.environ | ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while len(_session_processes(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)  # until the workers are up
+    assert len(_session_processes(proc.pid)) >= 2, "no worker process was started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session_processes(proc.pid) == [], "ingest workers outlived the killed update"

@@ -8,14 +8,18 @@ need them, so short commands start fast.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -402,12 +406,34 @@ def settings_markdown() -> str:
 
 
 def main() -> None:
-    """Entry point: usage errors exit 2 (Typer), newsdesk errors print one line and exit 1."""
+    """Entry point: usage errors exit 2 (Typer), newsdesk errors print one line and exit 1.
+
+    The process then ends with ``os._exit``: every command has closed its database and
+    joined its workers by the time ``app()`` returns, and tearing down the interpreter's
+    modules one by one would add ≈0.1 s to every command (a fifth of a poll of 304s).
+    """
+    code: int | str | None = 0
     try:
         app()
     except NewsdeskError as exc:
         typer.echo(f"error: {exc.reason}", err=True)
-        sys.exit(1)
+        code = 1
+    except SystemExit as exc:  # how Typer ends every command, successful or not
+        code = exc.code
+    _exit_now(code)
+
+
+def _exit_now(code: int | str | None) -> NoReturn:
+    """Run atexit handlers, shut logging down and flush the streams, then leave at once."""
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ from newsdesk.pipeline.dedup import decide_articles, page_policy
 from newsdesk.pipeline.fetch import Fetcher
 from newsdesk.pipeline.metadata import detect_language, reading_time_s
 from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
-from newsdesk.pipeline.parse import parse_feed
 from newsdesk.pipeline.schedule import schedule_failure, schedule_success
 
 __all__ = [
@@ -81,7 +80,10 @@ def process_feed(
             raise fetched
         if fetched.not_modified:
             return _not_modified(source, fetched, now=now, settings=settings, rng=rng)
-        # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized)
+        # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized).
+        # Imported here: a pass of 304s, or the event loop's process of a large pass, never parses.
+        from newsdesk.pipeline.parse import parse_feed
+
         content_type = fetched.content_type
         if content_type and fetched.charset:
             content_type = f"{content_type}; charset={fetched.charset}"  # the fallback parser honours it

@@ -225,6 +225,8 @@ def html_to_text(html: str) -> str:
         return _collapse(html)
     if _PARAGRAPH in html or _LINE in html:
         html = html.replace(_PARAGRAPH, " ").replace(_LINE, " ")
+    elif html.count("<") == html.count("<p>") + html.count("</p>"):
+        return _paragraphs_text(html)  # the commonest feed summary: bare paragraphs, nothing else
     if _INVISIBLE_OPEN_RE.search(html):
         html = _drop_invisible(html)
     html = _BLOCK_RE.sub(_PARAGRAPH, html)
@@ -243,6 +245,14 @@ def html_to_text(html: str) -> str:
         if part and not part.isspace() and (paragraph := _collapse_paragraph(part)):
             paragraphs.append(paragraph)
     return "\n\n".join(paragraphs)
+
+
+def _paragraphs_text(html: str) -> str:
+    """``html_to_text`` of a fragment whose only tags are ``<p>`` and ``</p>``, without regexes."""
+    parts = html.replace("</p>", "<p>").split("<p>")
+    if "&" in html:
+        parts = [_html.unescape(part) for part in parts]
+    return "\n\n".join([paragraph for part in parts if part and (paragraph := _collapse(part))])
 
 
 def text_line(html: str) -> str:

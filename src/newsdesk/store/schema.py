@@ -125,7 +125,7 @@ articles = Table(
     Column("extraction_status", String(16), nullable=False),
     Column("extraction_reason", Text),
     Column("duplicate_of", String(40)),
-    UniqueConstraint("source_id", "guid"),
+    # No UNIQUE (source_id, guid): ``id`` is the hash of that pair, so the primary key enforces it.
     Index("ix_articles_canonical_url", "canonical_url"),
     Index("ix_articles_content_hash", "content_hash"),
     Index("ix_articles_published_at", "published_at"),

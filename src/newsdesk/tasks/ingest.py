@@ -21,6 +21,7 @@ import contextlib
 import multiprocessing
 import os
 import random
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -37,7 +38,7 @@ from newsdesk.pipeline.normalize import collect_keys
 from newsdesk.store import SqlStorage, Storage
 
 # The fork server imports these once; forked workers start with them loaded.
-PRELOAD = ["newsdesk.tasks.ingest"]
+PRELOAD = ["newsdesk.tasks.ingest", "newsdesk.pipeline.parse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +163,36 @@ class ThreadIngester:
 _worker: tuple[SqlStorage, Settings, random.Random, Any] | None = None
 
 
-def _init_worker(db_url: str, settings: Settings, lock: Any) -> None:
+def _init_worker(db_url: str, settings: Settings, lock: Any, parent_pid: int | None) -> None:
     global _worker  # noqa: PLW0603 -- per-process state of a pool worker, set once by the initializer
+    _die_with_parent(parent_pid)
+    import newsdesk.pipeline.parse  # noqa: F401 -- imported once here, not inside the first chunk
+
     _worker = (SqlStorage(db_url), settings, random.Random(), lock)
+
+
+def _ready() -> bool:
+    return _worker is not None
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Linux: ask the kernel to kill this worker when the process that started it dies.
+
+    A worker waits on its task queue forever, and after a ``kill -9`` of ``newsdesk
+    update`` nobody would ever close that queue. ``parent_pid`` (known for forked
+    workers) catches a parent that died before the request took effect. Elsewhere
+    the worker is left to the OS.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _ingest_in_worker(jobs: list[FeedJob]) -> list[FeedOutcome]:
@@ -176,12 +204,13 @@ def _ingest_in_worker(jobs: list[FeedJob]) -> list[FeedOutcome]:
 class ProcessIngester:
     """Ingest in a pool of worker processes, one chunk written at a time."""
 
-    def __init__(self, db_url: str, settings: Settings, lock: Any, workers: int = 0) -> None:
+    def __init__(self, db_url: str, settings: Settings, lock: Any, workers: int = 0, *, context: Any = None) -> None:
         self.db_url = db_url
         self.settings = settings
         self.workers = workers or os.cpu_count() or 1
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
+        ctx = context or multiprocessing.get_context("forkserver")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(PRELOAD)
         self._ctx = ctx
         self._lock = lock
         self._executor = self._new_executor()
@@ -191,8 +220,20 @@ class ProcessIngester:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
-            initargs=(self.db_url, self.settings, self._lock),
+            initargs=(self.db_url, self.settings, self._lock, self._parent_pid()),
         )
+
+    def _parent_pid(self) -> int | None:
+        """This process's pid when it forks the workers itself (a fork server is their parent otherwise)."""
+        return os.getpid() if self._ctx.get_start_method() == "fork" else None
+
+    def start_workers(self) -> None:
+        """Start every worker now: a fork pool forks them all, synchronously, on its first task.
+
+        Not waiting for that task lets the workers finish starting (importing the parser,
+        opening the database) on the other core while this process starts fetching.
+        """
+        self._executor.submit(_ready)
 
     async def ingest(self, jobs: Sequence[FeedJob]) -> list[FeedOutcome]:
         try:
@@ -205,6 +246,9 @@ class ProcessIngester:
             # was never committed; replace the pool and report the chunk's feeds as failed, to be
             # retried on their next check, instead of failing the whole pass.
             self._executor.shutdown(wait=False, cancel_futures=True)
+            if self._ctx.get_start_method() == "fork":  # threads run now: never fork again
+                self._ctx = multiprocessing.get_context("forkserver")
+                self._ctx.set_forkserver_preload(PRELOAD)
             self._executor = self._new_executor()
             raise StorageError("an ingest worker died; these feeds are retried on their next check") from exc
 
@@ -219,22 +263,32 @@ def _start_fork_server() -> None:
 
 
 class AdaptiveIngester:
-    """Chunks with feed bodies to parse go to worker processes, started on first need;
-    chunks of 304s and failures, which only update fetch state, stay on the writer thread.
+    """Chunks with feed bodies to parse go to worker processes; chunks of 304s and
+    failures, which only update fetch state, stay on the writer thread.
 
-    A second poll of 1000 unchanged feeds then never pays for starting processes,
-    and a first poll gets every core. Both paths take the same cross-process lock.
+    Workers are *forked* up front when this process has a single thread (the CLI's
+    ``newsdesk update``): a fork costs milliseconds and the child starts with every
+    module already imported, where a fork server would spend ≈0.4 s importing them
+    again before the first chunk could be parsed. Forking is only safe while no other
+    thread can hold a lock, so a process with threads (``newsdesk serve``) starts a
+    fork server instead, on first need and off the event loop. Both paths take the
+    same cross-process lock.
     """
 
     def __init__(self, storage: Storage, settings: Settings, *, n_feeds: int, db_url: str | None) -> None:
-        self._ctx = multiprocessing.get_context("forkserver")
+        can_fork = bool(db_url) and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in (db_url or "")
+        self._forked = can_fork and _fork_is_safe()
+        self._ctx = multiprocessing.get_context("fork" if self._forked else "forkserver")
         self._lock = self._ctx.Lock()
         self._thread = ThreadIngester(storage, settings, self._lock)
         self._processes: ProcessIngester | None = None
-        self._can_fork = bool(db_url) and n_feeds >= MIN_FEEDS_FOR_PROCESSES and ":memory:" not in (db_url or "")
+        self._can_fork = can_fork
         self._db_url = db_url or ""
         self._settings = settings
         self._warming = False
+        if self._forked:
+            self._processes = ProcessIngester(self._db_url, settings, self._lock, context=self._ctx)
+            self._processes.start_workers()
 
     def expect_bodies(self) -> None:
         """A feed came back with a body to parse: start the fork server now, off the event loop.
@@ -242,7 +296,7 @@ class AdaptiveIngester:
         It imports the pipeline (≈0.4 s) on the other core while more feeds download, so the
         workers fork warm by the time the first chunk is full. A pass of 304s never starts it.
         """
-        if self._can_fork and not self._warming:
+        if self._can_fork and not self._forked and not self._warming:
             self._warming = True
             self._ctx.set_forkserver_preload(PRELOAD)
             threading.Thread(target=_start_fork_server, name="newsdesk-forkserver", daemon=True).start()
@@ -251,7 +305,7 @@ class AdaptiveIngester:
         to_parse = sum(len(j.fetched.body) for j in jobs if isinstance(j.fetched, FetchedDocument))
         if self._can_fork and to_parse >= MIN_BYTES_FOR_PROCESSES:
             if self._processes is None:
-                self._processes = ProcessIngester(self._db_url, self._settings, self._lock)
+                self._processes = ProcessIngester(self._db_url, self._settings, self._lock, context=self._ctx)
             return await self._processes.ingest(jobs)
         return await self._thread.ingest(jobs)
 
@@ -259,6 +313,11 @@ class AdaptiveIngester:
         self._thread.close()
         if self._processes is not None:
             self._processes.close()
+
+
+def _fork_is_safe() -> bool:
+    """True when forking cannot copy a lock held by another thread: this process has one thread."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 @contextlib.contextmanager
