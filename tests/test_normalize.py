@@ -32,7 +32,8 @@ def test_canonicalize_url(url: str | None, expected: str | None) -> None:
 def test_article_id_is_stable_and_distinct() -> None:
     assert article_id(1, "guid") == article_id(1, "guid")
     assert article_id(1, "guid") != article_id(2, "guid")
-    assert len(article_id(1, "guid")) == 32
+    assert len(article_id(1, "guid")) == 32 and article_id(1, "guid").startswith("000001")
+    assert article_id(0x1234567, "guid").startswith("1234567")
 
 
 def test_content_hash_ignores_case_and_punctuation_but_not_words() -> None:

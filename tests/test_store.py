@@ -230,3 +230,42 @@ def test_storage_errors_are_wrapped(tmp_path: object) -> None:
     with pytest.raises(StorageError) as info:
         s.list_sources()
     assert info.value.__cause__ is not None
+
+
+def test_migration_0003_rewrites_ids_and_duplicate_links(db_url: str) -> None:
+    """Old ids (32 hex digits of the hash) become source-prefixed; duplicates follow their primary."""
+    from sqlalchemy import text as sql
+
+    from newsdesk.pipeline.normalize import article_id
+
+    s = SqlStorage(db_url)
+    try:
+        s.migrate("0002")
+        old_primary, old_copy = "ab" * 16, "cd" * 16
+        with s.engine.begin() as conn:
+            conn.execute(
+                sql("INSERT INTO sources (id, url, created_at, error_count, paused) VALUES (7, 'u7', :t, 0, false)"),
+                {"t": NOW},
+            )
+            conn.execute(
+                sql(
+                    "INSERT INTO sources (id, url, created_at, error_count, paused) VALUES (300, 'u300', :t, 0, false)"
+                ),
+                {"t": NOW},
+            )
+            for aid, src, dup in ((old_primary, 7, None), (old_copy, 300, old_primary)):
+                conn.execute(
+                    sql(
+                        "INSERT INTO articles (id, source_id, guid, fetched_at, word_count, reading_time_s, "
+                        "entry_hash, extraction_status, duplicate_of) "
+                        "VALUES (:id, :s, :g, :t, 0, 0, 'e', 'pending', :d)"
+                    ),
+                    {"id": aid, "s": src, "g": aid, "t": NOW, "d": dup},
+                )
+        s.migrate()
+        with s.engine.connect() as conn:
+            rows = dict(conn.execute(sql("SELECT id, duplicate_of FROM articles")).all())
+    finally:
+        s.close()
+    assert rows == {"000007" + old_primary[6:]: None, "00012c" + old_copy[6:]: "000007" + old_primary[6:]}
+    assert len(article_id(7, "g")) == 32 and article_id(7, "g").startswith("000007")

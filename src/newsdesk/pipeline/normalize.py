@@ -120,8 +120,22 @@ def _hex_digest(joined: str) -> str:
 
 
 def article_id(source_id: int, guid: str) -> str:
-    """Stable id of an article: the same (source, guid) always maps to the same id."""
-    return _hex_digest(f"{source_id}\x1f{guid}")
+    """Stable id of an article: the same (source, guid) always maps to the same id.
+
+    The source id in hex (six digits, more past 16 million sources) followed by 26 hex
+    digits (104 bits) of the hash of (source, guid). Leading with the source keeps one
+    feed's articles together in the primary-key index: a chunk of 25 feeds then writes
+    to 25 places in it instead of to a random page per article, which kept the cost of
+    an insert growing with the table (a third of the write time at 170k articles).
+    """
+    return _source_prefix(source_id) + _hex_digest(f"{source_id}\x1f{guid}")[:ID_HASH_DIGITS]
+
+
+ID_HASH_DIGITS = 26
+
+
+def _source_prefix(source_id: int) -> str:
+    return f"{source_id:06x}"
 
 
 def words_of(text: str) -> list[str]:
@@ -184,13 +198,14 @@ def make_drafts(source_id: int, feed: ParsedFeed) -> list[ArticleDraft]:
     # The hot loop of normalizing (one pass per entry of every feed): hashes and word
     # counts are computed inline, and a repeated guid is skipped before any work.
     drafts: dict[str, ArticleDraft] = {}
-    id_prefix = f"{source_id}\x1f"  # article_id(source_id, guid) is the hash of id_prefix + guid
+    hash_prefix = f"{source_id}\x1f"  # article_id(source_id, guid), inlined: the source, then the hash of this + guid
+    id_prefix = _source_prefix(source_id)
     language = feed.language
     for entry in feed.entries:
         guid = entry_guid(entry)
         if guid is None:
             continue
-        draft_id = _hex_digest(id_prefix + guid)
+        draft_id = id_prefix + _hex_digest(hash_prefix + guid)[:ID_HASH_DIGITS]
         if draft_id in drafts:
             continue  # a feed repeating a guid keeps its first entry
         content_html = entry.content_html

@@ -143,9 +143,14 @@ def _is_simple(html: str) -> bool:
     Splitting at every "<" and "&" and looking at what follows each is several
     times faster than one regular expression over every character.
     """
-    pieces = html.split("<")
-    if html.count(">") != len(pieces) - 1:
+    tags = html.count("<")
+    if html.count(">") != tags:
         return False  # a ">" outside the tags below (each has exactly one)
+    if tags == (opened := html.count("<p>")) + html.count("</p>") and opened:
+        # The commonest summary: bare paragraphs. Their nesting does not matter (HTML closes
+        # a <p> at the next <p>); only character references are left to check.
+        return "&" not in html or _references_are_valid(html)
+    pieces = html.split("<")
     open_tags: list[str] = []
     for i in range(1, len(pieces)):
         piece = pieces[i]
@@ -160,12 +165,12 @@ def _is_simple(html: str) -> bool:
                 return False
     if open_tags:
         return False  # an unclosed <b> would make the rest of the page bold
-    if "&" in html:
-        references = html.split("&")
-        for i in range(1, len(references)):
-            if _REFERENCE_RE.match(references[i]) is None:
-                return False
-    return True
+    return "&" not in html or _references_are_valid(html)
+
+
+def _references_are_valid(html: str) -> bool:
+    """Is every "&" the start of a well-formed character reference?"""
+    return all(_REFERENCE_RE.match(reference) for reference in html.split("&")[1:])
 
 
 # Serializing a parsed tree and parsing it again does not always give the same tree

@@ -56,7 +56,7 @@ from newsdesk.store.schema import articles, categories, sources
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -131,13 +131,13 @@ class SqlStorage:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     @_wrap_errors
-    def migrate(self) -> None:
-        """Upgrade the schema to the newest revision; cheap when already there.
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision`` (the newest by default); cheap when already there.
 
         Alembic is imported only when an upgrade is needed, which keeps
         short CLI commands fast.
         """
-        if self.current_revision() == HEAD_REVISION:
+        if self.current_revision() in (HEAD_REVISION, revision):
             return
         from alembic import command
         from alembic.config import Config
@@ -146,8 +146,8 @@ class SqlStorage:
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-        log.info(log_event("store.migrated", revision=HEAD_REVISION, dialect=self.dialect))
+            command.upgrade(cfg, revision)
+        log.info(log_event("store.migrated", revision=self.current_revision(), dialect=self.dialect))
 
     # -- categories -------------------------------------------------------------
 

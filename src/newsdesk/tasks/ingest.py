@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import os
 import random
@@ -167,6 +168,12 @@ def _init_worker(db_url: str, settings: Settings, lock: Any, parent_pid: int | N
     global _worker  # noqa: PLW0603 -- per-process state of a pool worker, set once by the initializer
     _die_with_parent(parent_pid)
     import newsdesk.pipeline.parse  # noqa: F401 -- imported once here, not inside the first chunk
+
+    # A chunk allocates ~30k short-lived objects per feed list and frees nearly all of them by
+    # reference counting: the cyclic collector need not scan the imported modules (frozen)
+    # nor run every 700 allocations.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
 
     _worker = (SqlStorage(db_url), settings, random.Random(), lock)
 
