@@ -143,6 +143,13 @@ def words_of(text: str) -> list[str]:
     return text.lower().translate(_PUNCTUATION).split()
 
 
+# 64 bits (the first 16 hex digits of the 128-bit hash): ten million articles would hold
+# one accidental collision with odds of about one in 300,000; a longer key would make the
+# content-hash index, whose inserts land on random pages, a third larger and every insert
+# slower as the table grows.
+CONTENT_HASH_DIGITS = 16
+
+
 def content_hash(text: str) -> str | None:
     """Hash of the words of ``text`` (case and punctuation ignored); None if too short to trust."""
     return _count_and_hash(text)[1]
@@ -154,7 +161,7 @@ def _count_and_hash(text: str) -> tuple[int, str | None]:
         words = _ascii_words(text)
         if len(words) < MIN_HASH_WORDS:
             return len(words), None
-        return len(words), _blake2b(b" ".join(words), digest_size=16).hexdigest()
+        return len(words), _blake2b(b" ".join(words), digest_size=16).hexdigest()[:CONTENT_HASH_DIGITS]
     words_ = words_of(text)
     return len(words_), _hash_words(words_)
 
@@ -172,7 +179,7 @@ def _ascii_words(text: str) -> list[bytes]:
 def _hash_words(words: list[str]) -> str | None:
     if len(words) < MIN_HASH_WORDS:
         return None
-    return _hex_digest(" ".join(words))
+    return _hex_digest(" ".join(words))[:CONTENT_HASH_DIGITS]
 
 
 def count_words(text: str) -> int:

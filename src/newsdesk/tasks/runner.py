@@ -44,8 +44,10 @@ Clock = Callable[[], datetime]
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 T = TypeVar("T")
 
-CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)
+CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)…
 CHUNK_BYTES = 2_000_000  # …or fewer, when their bodies are large
+MAX_CHUNK_FEEDS = 100  # a large pass uses larger chunks, up to this (see chunk_limits)
+CHUNKS_PER_PASS = 40
 MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written
 PAGE_BATCH = 200  # pages fetched and extracted per round
 PAGE_WRITE_BATCH = 50
@@ -154,6 +156,7 @@ class _Pass:
     async def feeds(self, sources: Sequence[Source], ingester: Ingester) -> None:
         """Fetch every source concurrently; hand the results to the ingester in chunks."""
         queue = list(reversed(sources))
+        max_feeds, max_bytes = chunk_limits(len(sources))
         chunk: list[FeedJob] = []
         chunk_bytes = 0
         ingests: list[asyncio.Future[None]] = []
@@ -178,7 +181,7 @@ class _Pass:
                 if isinstance(fetched, FetchedDocument) and fetched.body:
                     chunk_bytes += len(fetched.body)
                     ingester.expect_bodies()
-                if len(chunk) >= CHUNK_FEEDS or chunk_bytes >= CHUNK_BYTES:
+                if len(chunk) >= max_feeds or chunk_bytes >= max_bytes:
                     await flush()
 
         n_tasks = max(1, min(self.settings.max_connections, len(sources)))
@@ -245,6 +248,19 @@ class _Pass:
             log.info(event("page.failed", url=page.url, reason=res.reason))
         if self.progress:
             self.progress("pages", self._pages_done, max(self._pages_total, self._pages_done))
+
+
+def chunk_limits(n_feeds: int) -> tuple[int, int]:
+    """Feeds and body bytes per ingest chunk for a pass over ``n_feeds`` feeds.
+
+    Small chunks start the workers early and leave little to do after the last
+    fetch; large ones write more rows per transaction, and an insert into an index
+    with random keys (content hashes) costs a page write per row in a small
+    transaction but shares pages in a large one, which matters once the table is
+    large. A pass is split into about ``CHUNKS_PER_PASS`` chunks within those bounds.
+    """
+    feeds = min(MAX_CHUNK_FEEDS, max(CHUNK_FEEDS, n_feeds // CHUNKS_PER_PASS))
+    return feeds, CHUNK_BYTES * feeds // CHUNK_FEEDS
 
 
 def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:

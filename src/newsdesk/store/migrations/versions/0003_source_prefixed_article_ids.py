@@ -1,9 +1,10 @@
-"""Article ids lead with their source id, so that one feed's articles sit together in the index.
+"""Article ids lead with their source id; content hashes are 64 bits. Both keep indexes small and local.
 
 New ids are ``<source id, 6+ hex digits><26 hex digits of the old hash>``
 (``pipeline.normalize.article_id``); an old id is rewritten to the new one without
 knowing its guid, because the new id keeps the old hash's digits 7–32.
 ``duplicate_of`` is rewritten first, while it still names the primary's old id.
+Content hashes keep their first 16 hex digits, which is what the new 8-byte hash gives.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,6 +35,7 @@ def upgrade() -> None:
         + " FROM articles p WHERE p.id = articles.duplicate_of) WHERE duplicate_of IS NOT NULL"
     )
     op.execute("UPDATE articles SET id = " + _new_id("source_id", "id"))
+    op.execute("UPDATE articles SET content_hash = substr(content_hash, 1, 16) WHERE content_hash IS NOT NULL")
 
 
 def downgrade() -> None:
