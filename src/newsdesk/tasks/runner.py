@@ -48,7 +48,8 @@ CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)…
 CHUNK_BYTES = 2_000_000  # …or fewer, when their bodies are large
 MAX_CHUNK_FEEDS = 100  # a large pass uses larger chunks, up to this (see chunk_limits)
 CHUNKS_PER_PASS = 40
-MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written
+MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written (fewer when chunks are larger)
+MIN_CHUNKS_IN_FLIGHT = 4  # one being parsed and one waiting per worker
 PAGE_BATCH = 200  # pages fetched and extracted per round
 PAGE_WRITE_BATCH = 50
 
@@ -162,7 +163,7 @@ class _Pass:
         ingests: list[asyncio.Future[None]] = []
         # Back-pressure: when the ingesters fall behind, fetching waits, so memory holds a few
         # chunks of bodies instead of the whole first poll of a large subscription list.
-        in_flight = asyncio.Semaphore(MAX_CHUNKS_IN_FLIGHT)
+        in_flight = asyncio.Semaphore(max(MIN_CHUNKS_IN_FLIGHT, MAX_CHUNKS_IN_FLIGHT * CHUNK_FEEDS // max_feeds))
 
         async def flush() -> None:
             nonlocal chunk, chunk_bytes
