@@ -24,7 +24,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from newsdesk.config import Settings, declared_settings, effective_settings, load_settings
-from newsdesk.core import Newsdesk, extract_inputs, make_newsdesk
+from newsdesk.core import Newsdesk, cluster_stream, extract_inputs, make_newsdesk
 from newsdesk.errors import NewsdeskError
 from newsdesk.logs import configure_logging
 from newsdesk.model import Source, as_plain
@@ -40,6 +40,8 @@ sources_app = typer.Typer(help="Subscribe to feeds and manage them.", no_args_is
 articles_app = typer.Typer(help="Read stored articles.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(articles_app, name="articles")
+stories_app = typer.Typer(help="Stories: the same event across publishers and languages.", no_args_is_help=True)
+app.add_typer(stories_app, name="stories")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -261,10 +263,12 @@ def update(
     ctx: typer.Context,
     all_sources: Annotated[bool, typer.Option("--all", help="Check every source, not only those due.")] = False,
     source: Annotated[int | None, typer.Option(help="Check only this source (even if paused).")] = None,
-    feeds_only: Annotated[bool, typer.Option(help="Skip fetching article pages.")] = False,
+    feeds_only: Annotated[
+        bool, typer.Option(help="Only the feeds: no article pages, no story intelligence (benchmarks).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """One full pass: feeds, then article pages and extraction; then exit."""
+    """One full pass: feeds, article pages and extraction, then stories and tags; then exit."""
     with _desk(ctx) as desk:
         progress, stop = _progress_bar()
         try:
@@ -277,10 +281,128 @@ def update(
     typer.echo(
         f"checked {report.sources_checked} sources ({report.sources_not_modified} unchanged, "
         f"{report.sources_failed} failed): {report.articles_new} new articles, {report.articles_updated} updated, "
-        f"{report.duplicates} duplicates; {report.pages_fetched} pages extracted, {report.pages_failed} failed"
+        f"{report.duplicates} duplicates; {report.pages_fetched} pages extracted, {report.pages_failed} failed; "
+        f"{report.articles_enriched} articles enriched, {report.stories_new} new stories"
     )
     for url, reason in report.errors[:20]:
         typer.echo(f"  {url}: {reason}", err=True)
+
+
+@app.command()
+def enrich(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Embed, fold near-duplicates, cluster into stories, tag and categorize every waiting article."""
+    with _desk(ctx) as desk:
+        progress, stop = _progress_bar()
+        try:
+            report = desk.enrich(progress=progress)
+        finally:
+            stop()
+    if as_json:
+        _print_json(report)
+        return
+    typer.echo(
+        f"enriched {report.articles} articles in {report.seconds:.1f} s: {report.stories_new} new stories, "
+        f"{report.stories_merged} merged, {report.near_duplicates} near-duplicates folded"
+    )
+
+
+@app.command()
+def cluster(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="JSON lines: id, title, text, optional published, language, source.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Cluster a stream of articles into stories, in file order (the code path of live ingestion).
+
+    Needs no database. Prints one line per article: its id and its story's id.
+    """
+    with path.open(encoding="utf-8") as lines:
+        for item_id, story_id in cluster_stream(_settings(ctx), lines):
+            if as_json:
+                _print_json({"id": item_id, "story": story_id})
+            else:
+                typer.echo(f"{item_id}\t{story_id}")
+
+
+@stories_app.command("list")
+def stories_list(
+    ctx: typer.Context,
+    category: Annotated[str | None, typer.Option(help="Only this category (World, Politics, …).")] = None,
+    region: Annotated[str | None, typer.Option(help="Only this region (Europe, Asia, …).")] = None,
+    latest: Annotated[bool, typer.Option(help="Most recently active first, instead of the front-page rank.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """The front page: top stories now (or the latest, with --latest)."""
+    with _desk(ctx) as desk:
+        if latest:
+            items = desk.stories(category=category, region=region, limit=limit)
+        else:
+            items = desk.front_page(category=category, region=region, limit=limit)
+    if as_json:
+        for story in items:
+            _print_json(story)
+        return
+    for story in items:
+        typer.echo(
+            f"{_when(story.last_seen_at)}  {story.article_count:>3} articles {story.source_count:>3} sources  "
+            f"[{story.category or '-'}] {story.headline or story.id}  ({story.id})"
+        )
+
+
+@stories_app.command("show")
+def stories_show(ctx: typer.Context, story_id: str, as_json: JsonFlag = False) -> None:
+    """A story's full coverage, as a timeline."""
+    with _desk(ctx) as desk:
+        detail = desk.story(story_id)
+    if as_json:
+        _print_json(detail)
+        return
+    story = detail.story
+    typer.echo(
+        f"{story.headline}\n{story.article_count} articles from {story.source_count} sources, "
+        f"{', '.join(f'{k}: {v}' for k, v in story.languages.items())}; tags: {' '.join('#' + t for t in story.tags)}"
+    )
+    for a in detail.articles:
+        copy = "  (copy)" if a.copy_of else ""
+        typer.echo(f"  {_when(a.published_at)}  {a.source_title or a.source_id}  {a.title or a.url}{copy}")
+
+
+@app.command()
+def topic(
+    ctx: typer.Context,
+    tag: Annotated[str, typer.Argument(help="A hashtag, with or without '#'.")],
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """Latest articles and stories for a hashtag."""
+    with _desk(ctx) as desk:
+        page = desk.topic(tag, limit=limit)
+    if as_json:
+        _print_json(page)
+        return
+    typer.echo(f"#{page.label or page.tag}: {len(page.articles)} articles, {len(page.stories)} stories")
+    for a in page.articles:
+        typer.echo(f"  {_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
+
+
+@articles_app.command("related")
+def articles_related(
+    ctx: typer.Context,
+    article_id: str,
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 6,
+    as_json: JsonFlag = False,
+) -> None:
+    """Related reading for an article: other stories close to it, and more of its own story."""
+    with _desk(ctx) as desk:
+        related = desk.related(article_id, limit=limit)
+    if as_json:
+        _print_json(related)
+        return
+    for label, items in (("related", related.other_stories), ("same story", related.same_story)):
+        typer.echo(f"{label}:")
+        for r in items:
+            typer.echo(f"  {r.similarity:.2f}  {r.source_title or '-'}  {r.title or r.id}")
 
 
 @articles_app.command("list")

@@ -74,6 +74,36 @@ class Settings:
     min_feed_words: int = _setting(150, "A feed entry with fewer words than this gets its page fetched and extracted.")
     extract_workers: int = _setting(0, "Processes for text extraction; 0 means one per CPU core.")
     page_concurrency: int = _setting(16, "Article pages fetched at once.")
+    embedding_model: str = _setting(
+        "use-multilingual-v3-int8",
+        "Sentence embedding model: 'use-multilingual-v3-int8' (built in, multilingual, offline), a path to an ONNX "
+        "model file or directory, or 'openai:MODEL' for an OpenAI-compatible /embeddings endpoint. "
+        "Changing it re-embeds every article.",
+    )
+    embedding_base_url: str = _setting(
+        "",
+        "Base URL of the OpenAI-compatible API for 'openai:' models, up to and including the version "
+        "(e.g. http://127.0.0.1:11434/v1); '/embeddings' is appended. Empty: https://api.openai.com/v1.",
+    )
+    embedding_api_key: str = _setting("", "API key sent as a Bearer token to the embedding endpoint.", secret=True)
+    embedding_threads: int = _setting(0, "Threads of the local embedding model; 0 means one per usable CPU core.")
+    embedding_batch_size: int = _setting(
+        0, "Texts per model call (or per request); 0 means 8 for a local model, 64 for an endpoint."
+    )
+    embedding_timeout_s: float = _setting(30.0, "Seconds to wait on the embedding endpoint (connect and read).")
+    embedding_dimensions: int = _setting(
+        0, "Vector size asked of an 'openai:' model that can shorten its vectors; 0 means the model's own."
+    )
+    enrich: bool = _setting(True, "Run story intelligence (embed, fold, cluster, tag, categorize) after each update.")
+    story_window_h: float = _setting(
+        72.0, "Hours an article can still join a story: the clustering window (memory is bounded by it)."
+    )
+    front_page_window_h: float = _setting(48.0, "Hours of activity the front page ranks.")
+    related_window_h: float = _setting(24.0 * 14, "How far back related articles are looked for.")
+    related_min_similarity: float = _setting(
+        0.35, "Cosine similarity below which an article is not shown as related (fewer, never filler)."
+    )
+    enrich_batch: int = _setting(256, "Articles enriched per batch (one transaction).")
     host: str = _setting("127.0.0.1", "Address `newsdesk serve` listens on.")
     port: int = _setting(8000, "Port `newsdesk serve` listens on.")
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
@@ -230,6 +260,10 @@ def _validate(s: Settings) -> None:
         "max_check_interval_s",
         "max_consecutive_errors",
         "page_concurrency",
+        "story_window_h",
+        "front_page_window_h",
+        "related_window_h",
+        "enrich_batch",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -9,17 +9,30 @@ intents they return; long-running passes are delegated to ``tasks``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsdesk import catalog
 from newsdesk.config import Settings
 from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
-from newsdesk.model import Article, Category, Source, Stats, UpdateReport
+from newsdesk.model import (
+    Article,
+    Category,
+    EnrichReport,
+    Related,
+    Source,
+    Stats,
+    Story,
+    StoryDetail,
+    TopicPage,
+    UpdateReport,
+    tag_key,
+)
 from newsdesk.store import Storage, open_storage
 from newsdesk.tasks.runner import Progress, run_update
 
@@ -173,7 +186,7 @@ class Newsdesk:
         feeds_only: bool = False,
         progress: Progress | None = None,
     ) -> UpdateReport:
-        """One full pass (feeds, then pages and extraction) and return its totals.
+        """One full pass (feeds, then pages and extraction, then story intelligence) and return its totals.
 
         Default: the sources that are due. ``all_sources``: every source not paused.
         ``source_id``: that one source, even if paused or not due.
@@ -196,7 +209,7 @@ class Newsdesk:
             targets = [s for s in self.storage.list_sources() if not s.paused]
         else:
             targets = self.storage.due_sources(self.clock())
-        return await run_update(
+        report = await run_update(
             self.storage,
             self.settings,
             targets,
@@ -205,6 +218,11 @@ class Newsdesk:
             progress=progress,
             page_source_id=source_id,
         )
+        if self.settings.enrich and not feeds_only:
+            # CPU-bound (the embedding model): on a thread, so a server's event loop keeps answering
+            enriched = await asyncio.to_thread(self.enrich, progress=progress)
+            report = dataclasses.replace(report, articles_enriched=enriched.articles, stories_new=enriched.stories_new)
+        return report
 
     # -- articles ---------------------------------------------------------------------
 
@@ -218,7 +236,74 @@ class Newsdesk:
         )
 
     def article(self, article_id: str) -> Article:
-        return self.storage.get_article(article_id)
+        article = self.storage.get_article(article_id)
+        tags = self.storage.article_tags_of([article_id]).get(article_id, [])
+        return dataclasses.replace(article, tags=tuple(tags))
+
+    # -- stories (issue 3) --------------------------------------------------------------
+
+    def front_page(self, *, category: str | None = None, region: str | None = None, limit: int = 30) -> list[Story]:
+        """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
+        from newsdesk.pipeline.rank import RankInput, rank_stories
+
+        now = self.clock()
+        activity = self.storage.story_activity(now - timedelta(hours=self.settings.front_page_window_h))
+        by_id = {story.id: story for story, _, _ in activity}
+        ranked = rank_stories(
+            (
+                RankInput(story.id, tuple(times), publishers, story.category, story.regions)
+                for story, times, publishers in activity
+            ),
+            now,
+            limit=limit,
+            category=category,
+            region=region,
+        )
+        return [dataclasses.replace(by_id[r.story_id], score=round(r.score, 4)) for r in ranked]
+
+    def stories(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        category: str | None = None,
+        region: str | None = None,
+        tag: str | None = None,
+    ) -> list[Story]:
+        """Stories, most recently active first."""
+        return self.storage.list_stories(limit=limit, offset=offset, category=category, region=region, tag=tag)
+
+    def story(self, story_id: str) -> StoryDetail:
+        """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""
+        return self.storage.get_story(story_id)
+
+    def topic(self, tag: str, *, limit: int = 50) -> TopicPage:
+        """Latest articles and stories for a hashtag (``#LeeJaeMyung``, ``leejaemyung``: the same topic)."""
+        key = tag_key(tag)
+        ids = self.storage.tagged_article_ids(key, limit)
+        found = [self.storage.get_article(i) for i in ids]
+        return TopicPage(
+            tag=key,
+            label=self.storage.tag_label(key),
+            articles=tuple(found),
+            stories=tuple(self.storage.list_stories(tag=key, limit=limit)),
+        )
+
+    def category(self, name: str, *, limit: int = 30) -> list[Story]:
+        """The front page of one category (see ``docs/taxonomy.md``)."""
+        return self.front_page(category=name, limit=limit)
+
+    def related(self, article_id: str, *, limit: int = 6) -> Related:
+        """Closest recent articles from other stories (none below the similarity floor) and more of its story."""
+        from newsdesk.tasks.related import related_articles
+
+        return related_articles(self.storage, self.settings, self.storage.get_article(article_id), self.clock(), limit)
+
+    def enrich(self, *, progress: Progress | None = None) -> EnrichReport:
+        """Embed, fold, cluster, tag and categorize every article still waiting, in time order."""
+        from newsdesk.tasks.enrich import run_enrichment
+
+        return run_enrichment(self.storage, self.settings, self.clock, progress=progress)
 
     def stats(self) -> Stats:
         return self.storage.stats()
@@ -235,9 +320,16 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
     yield from results
 
 
+def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``newsdesk cluster``: (article id, story id) for each JSON line, in order, with live ingestion's clusterer."""
+    from newsdesk.tasks.enrich import cluster_lines
+
+    yield from cluster_lines(settings, lines)
+
+
 def make_newsdesk(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Newsdesk:
     """Open (and migrate) the configured database and wire the facade."""
     return Newsdesk(settings, open_storage(settings.database_url), clock)
 
 
-__all__ = ["ImportReport", "Newsdesk", "NotFoundError", "extract_inputs", "make_newsdesk", "utcnow"]
+__all__ = ["ImportReport", "Newsdesk", "NotFoundError", "cluster_stream", "extract_inputs", "make_newsdesk", "utcnow"]

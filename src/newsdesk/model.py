@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -249,6 +250,172 @@ class Article:
     duplicate_of: str | None = None
     source_title: str | None = None
     categories: tuple[str, ...] = field(default=())
+    story_id: str | None = None
+    near_duplicate_of: str | None = None
+    category: str | None = None
+    regions: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
+
+
+# --- story intelligence (issue 3) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A hashtag of an article or story: ``label`` is shown (``#LeeJaeMyung``), ``key`` links (``leejaemyung``)."""
+
+    key: str
+    label: str
+    kind: str = "phrase"  # person, place, org, entity, phrase
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichInput:
+    """What the enrichment step reads of an article (its final text, after extraction)."""
+
+    id: str
+    source_id: int
+    title: str | None
+    text: str
+    published_at: datetime  # published, else fetched
+    language: str | None
+    feed_categories: tuple[str, ...] = ()
+    source_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowArticle:
+    """An already-enriched recent article: what rebuilds the clusterers' state after a restart."""
+
+    id: str
+    source_id: int
+    title: str | None
+    text: str
+    published_at: datetime
+    language: str | None
+    story_id: str | None
+    near_duplicate_of: str | None
+    vector: bytes | None
+    signature: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEnrichment:
+    """Intent: what enrichment decided for one article (written in one transaction with its batch)."""
+
+    article_id: str
+    story_id: str | None
+    near_duplicate_of: str | None = None
+    category: str | None = None
+    regions: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    vector_model: str | None = None
+    vector: bytes | None = None
+    signature: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMerge:
+    """Intent: story ``merged`` converged with ``into``; its articles move, its id keeps resolving."""
+
+    merged: str
+    into: str
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A story as the interfaces show it: many publishers' articles about one event."""
+
+    id: str
+    headline: str | None
+    representative_id: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    article_count: int
+    source_count: int
+    languages: dict[str, int] = field(default_factory=dict)
+    category: str | None = None
+    regions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    score: float | None = None  # front-page score, when listed by rank
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """One line of a story's coverage and timeline."""
+
+    id: str
+    title: str | None
+    url: str | None
+    source_id: int
+    source_title: str | None
+    published_at: datetime
+    language: str | None
+    copy_of: str | None = None  # exact or near duplicate of this article (shown as "also in …")
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDetail:
+    story: Story
+    articles: tuple[StoryArticle, ...]  # oldest first: the timeline
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedArticle:
+    id: str
+    title: str | None
+    source_title: str | None
+    published_at: datetime | None
+    story_id: str | None
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Related reading for an article: closest articles of other stories, and more of its own story."""
+
+    article_id: str
+    other_stories: tuple[RelatedArticle, ...]
+    same_story: tuple[RelatedArticle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPage:
+    tag: str
+    label: str | None
+    articles: tuple[Article, ...]
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichReport:
+    """Totals of one enrichment run."""
+
+    articles: int = 0
+    stories_new: int = 0
+    stories_merged: int = 0
+    near_duplicates: int = 0
+    seconds: float = 0.0
+
+
+def tag_key(tag: str) -> str:
+    """The key a hashtag is looked up by: ``#Lee-Jae Myung`` and ``leejaemyung`` are the same topic.
+
+    Case-folded, accents of Latin letters dropped, only letters and digits kept (any script), as
+    the tagger (``pipeline/tags.py``) builds the keys it stores.
+    """
+    kept: list[str] = []
+    base = ""
+    for ch in unicodedata.normalize("NFKD", tag.casefold()):
+        if unicodedata.combining(ch):
+            if base and ord(base) >= 0x250:  # accents of other scripts (Greek tonos, …) stay
+                kept.append(ch)
+            continue
+        base = ch
+        if ch.isalnum():
+            kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +432,8 @@ class UpdateReport:
     pages_fetched: int = 0
     pages_failed: int = 0
     errors: tuple[tuple[str, str], ...] = ()  # (url, reason)
+    articles_enriched: int = 0
+    stories_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from newsdesk.model import Article, ArticleUpdate, Category, FeedUpdate, PageResult, PendingPage, Source, Stats
+from newsdesk.model import (
+    Article,
+    ArticleEnrichment,
+    ArticleUpdate,
+    Category,
+    EnrichInput,
+    FeedUpdate,
+    PageResult,
+    PendingPage,
+    Source,
+    Stats,
+    Story,
+    StoryDetail,
+    StoryMerge,
+    Tag,
+    WindowArticle,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +110,46 @@ class Storage(Protocol):
     def article_count(self, include_duplicates: bool = True) -> int: ...
 
     def stats(self) -> Stats: ...
+
+    # story intelligence (store/stories.py)
+    def pending_enrichment(self, limit: int) -> list[EnrichInput]: ...
+
+    def enrichment_window(self, since: datetime) -> list[WindowArticle]: ...
+
+    def apply_enrichment(
+        self,
+        results: Sequence[ArticleEnrichment],
+        merges: Sequence[StoryMerge],
+        now: datetime,
+        *,
+        moves: Sequence[tuple[str, str]] = (),
+        copies: Sequence[tuple[str, str | None]] = (),
+    ) -> None: ...
+
+    def get_story(self, story_id: str) -> StoryDetail: ...
+
+    def list_stories(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        category: str | None = None,
+        region: str | None = None,
+        since: datetime | None = None,
+        tag: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Story]: ...
+
+    def story_activity(self, since: datetime) -> list[tuple[Story, list[datetime], int]]: ...
+
+    def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...
+
+    def tagged_article_ids(self, tag: str, limit: int) -> list[str]: ...
+
+    def tag_label(self, tag: str) -> str | None: ...
+
+    def vector_of(self, article_id: str) -> tuple[str, bytes] | None: ...
+
+    def vectors_since(self, since: datetime, model: str) -> list[tuple[str, str | None, datetime, bytes]]: ...
+
+    def enrichment_counts(self) -> tuple[int, int]: ...

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -125,9 +126,57 @@ articles = Table(
     Column("extraction_status", String(16), nullable=False),
     Column("extraction_reason", Text),
     Column("duplicate_of", String(40)),
+    # story intelligence (issue 3), filled by the enrichment step; enriched_at NULL = still to do
+    Column("story_id", String(40)),
+    Column("near_duplicate_of", String(40)),  # a syndicated/lightly edited copy of this primary
+    Column("category", String(40)),
+    Column("regions", Text),  # JSON list
+    Column("enriched_at", UTCDateTime),
     # No UNIQUE (source_id, guid): ``id`` is the hash of that pair, so the primary key enforces it.
     Index("ix_articles_canonical_url", "canonical_url"),
     Index("ix_articles_content_hash", "content_hash"),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_extraction_status", "extraction_status"),
+    Index("ix_articles_story_id", "story_id"),
+    Index("ix_articles_enriched_at", "enriched_at"),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("headline", Text),
+    Column("representative_id", String(40)),  # the article whose headline the story shows
+    Column("first_seen_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),
+    Column("article_count", Integer, nullable=False, server_default="0"),
+    Column("source_count", Integer, nullable=False, server_default="0"),
+    Column("languages", Text),  # JSON object: language → articles
+    Column("category", String(40)),
+    Column("regions", Text),  # JSON list
+    Column("tags", Text),  # JSON list of the story's top hashtags (keys)
+    Column("merged_into", String(40)),  # set when the story was merged into another (its id keeps resolving)
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_stories_last_seen_at", "last_seen_at"),
+    Index("ix_stories_category", "category"),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("article_id", String(40), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(120), primary_key=True),  # normalized key, e.g. "leejaemyung"
+    Column("label", Text, nullable=False),  # as shown, e.g. "#LeeJaeMyung"
+    Column("kind", String(16), nullable=False),  # person, place, org, entity, phrase
+    Column("score", Float, nullable=False),
+    Index("ix_article_tags_tag", "tag"),
+)
+
+article_vectors = Table(
+    "article_vectors",
+    metadata,
+    Column("article_id", String(40), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(120), nullable=False),  # a different model id means: embed again
+    Column("vector", LargeBinary),  # float32, L2-normalised
+    Column("signature", LargeBinary),  # near-duplicate signature (MinHash)
 )

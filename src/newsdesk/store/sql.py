@@ -53,10 +53,11 @@ from newsdesk.model import (
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore
 from newsdesk.store.port import KnownKeys
 from newsdesk.store.schema import articles, categories, sources
+from newsdesk.store.stories import StoryStorage
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -97,8 +98,8 @@ def open_storage(url: str) -> SqlStorage:
     return storage
 
 
-class SqlStorage:
-    """Storage on SQLite or PostgreSQL via SQLAlchemy Core."""
+class SqlStorage(StoryStorage):
+    """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -698,4 +699,8 @@ def _article(row: Row[Any]) -> Article:
         duplicate_of=m["duplicate_of"],
         source_title=m["source_title"],
         categories=tuple(json.loads(m["categories"] or "[]")),
+        story_id=m["story_id"],
+        near_duplicate_of=m["near_duplicate_of"],
+        category=m["category"],
+        regions=tuple(json.loads(m["regions"] or "[]")),
     )

@@ -100,6 +100,43 @@ def create_app(desk: Newsdesk, *, lifespan: Any = None, demo_notice: str | None 
     async def article(article_id: str) -> dict[str, Any]:
         return {"article": plain(await run_in_threadpool(desk.article, article_id))}
 
+    @app.get("/api/v1/articles/{article_id}/related")
+    async def related(article_id: str, limit: int = Query(6, ge=1, le=50)) -> dict[str, Any]:
+        return {"related": plain(await run_in_threadpool(lambda: desk.related(article_id, limit=limit)))}
+
+    @app.get("/api/v1/frontpage")
+    async def front_page(
+        category: str | None = None, region: str | None = None, limit: int = Query(30, ge=1, le=200)
+    ) -> dict[str, Any]:
+        items = await run_in_threadpool(lambda: desk.front_page(category=category, region=region, limit=limit))
+        return {"stories": plain(items), "category": category, "region": region}
+
+    @app.get("/api/v1/stories")
+    async def stories(
+        category: str | None = None,
+        region: str | None = None,
+        tag: str | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        items = await run_in_threadpool(
+            lambda: desk.stories(category=category, region=region, tag=tag, limit=limit, offset=offset)
+        )
+        return {"stories": plain(items), "limit": limit, "offset": offset}
+
+    @app.get("/api/v1/stories/{story_id}")
+    async def story(story_id: str) -> dict[str, Any]:
+        return {"story": plain(await run_in_threadpool(desk.story, story_id))}
+
+    @app.get("/api/v1/topics/{tag}")
+    async def topic(tag: str, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+        return {"topic": plain(await run_in_threadpool(lambda: desk.topic(tag, limit=limit)))}
+
+    @app.get("/api/v1/categories/{name}")
+    async def category(name: str, limit: int = Query(30, ge=1, le=200)) -> dict[str, Any]:
+        items = await run_in_threadpool(lambda: desk.category(name, limit=limit))
+        return {"category": name, "stories": plain(items)}
+
     @app.get("/api/v1/stats")
     async def stats() -> dict[str, Any]:
         return {"stats": plain(await run_in_threadpool(desk.stats))}

@@ -1,0 +1,531 @@
+"""Storage of story intelligence: enrichment results, stories, tags and vectors.
+
+A mixin of :class:`~newsdesk.store.sql.SqlStorage` (it needs its ``engine``),
+kept apart so the ingest side and the story side each stay readable. Story rows
+are *derived*: after every enrichment batch, the aggregates of each touched
+story (counts, first/last seen, languages, category, tags, headline) are
+recomputed from its articles in the same transaction, so they can never drift
+from the articles they summarise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from newsdesk.errors import NotFoundError
+from newsdesk.model import (
+    ArticleEnrichment,
+    EnrichInput,
+    ExtractionStatus,
+    Story,
+    StoryArticle,
+    StoryDetail,
+    StoryMerge,
+    Tag,
+    WindowArticle,
+)
+from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
+
+STORY_TAGS = 8  # hashtags kept on a story row
+MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
+
+
+def _when() -> Any:
+    return func.coalesce(articles.c.published_at, articles.c.fetched_at)
+
+
+class StoryStorage:
+    """Enrichment and story queries (mixed into ``SqlStorage``)."""
+
+    engine: Engine
+
+    # -- enrichment ---------------------------------------------------------------------
+
+    def pending_enrichment(self, limit: int) -> list[EnrichInput]:
+        """Primary articles with their final text and no enrichment yet, oldest first."""
+        when = _when().label("when")
+        query = (
+            select(
+                articles.c.id,
+                articles.c.source_id,
+                articles.c.title,
+                articles.c.text,
+                when,
+                articles.c.language,
+                articles.c.categories,
+                categories.c.name.label("source_category"),
+            )
+            .select_from(
+                articles.join(sources, articles.c.source_id == sources.c.id).outerjoin(
+                    categories, sources.c.category_id == categories.c.id
+                )
+            )
+            .where(
+                articles.c.enriched_at == None,  # noqa: E711
+                articles.c.duplicate_of == None,  # noqa: E711
+                articles.c.extraction_status != ExtractionStatus.PENDING.value,
+            )
+            .order_by(when, articles.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                EnrichInput(
+                    id=r.id,
+                    source_id=r.source_id,
+                    title=r.title,
+                    text=r.text or "",
+                    published_at=r.when,
+                    language=r.language,
+                    feed_categories=tuple(json.loads(r.categories or "[]")),
+                    source_category=r.source_category,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def enrichment_window(self, since: datetime) -> list[WindowArticle]:
+        """Enriched primaries published since ``since``, oldest first: the clusterers' memory."""
+        when = _when().label("when")
+        query = (
+            select(
+                articles.c.id,
+                articles.c.source_id,
+                articles.c.title,
+                articles.c.text,
+                when,
+                articles.c.language,
+                articles.c.story_id,
+                articles.c.near_duplicate_of,
+                article_vectors.c.vector,
+                article_vectors.c.signature,
+            )
+            .select_from(articles.outerjoin(article_vectors, article_vectors.c.article_id == articles.c.id))
+            .where(
+                articles.c.enriched_at != None,  # noqa: E711
+                articles.c.duplicate_of == None,  # noqa: E711
+                when >= since,
+            )
+            .order_by(when, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                WindowArticle(
+                    id=r.id,
+                    source_id=r.source_id,
+                    title=r.title,
+                    text=r.text or "",
+                    published_at=r.when,
+                    language=r.language,
+                    story_id=r.story_id,
+                    near_duplicate_of=r.near_duplicate_of,
+                    vector=r.vector,
+                    signature=r.signature,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def apply_enrichment(
+        self,
+        results: Sequence[ArticleEnrichment],
+        merges: Sequence[StoryMerge],
+        now: datetime,
+        *,
+        moves: Sequence[tuple[str, str]] = (),
+        copies: Sequence[tuple[str, str | None]] = (),
+    ) -> None:
+        """Write one batch's decisions, move merged stories' articles, and refresh touched stories.
+
+        ``moves``: earlier articles that refinement moved to another story; ``copies``: earlier
+        articles whose near-duplicate primary changed (an earlier copy arrived late).
+        """
+        if not results and not merges and not moves and not copies:
+            return
+        with self.engine.begin() as conn:
+            touched: set[str] = set()
+            if moves:
+                old = dict(
+                    conn.execute(
+                        select(articles.c.id, articles.c.story_id).where(articles.c.id.in_([a for a, _ in moves]))
+                    ).all()
+                )
+                touched.update(s for s in old.values() if s)
+                conn.execute(
+                    update(articles)
+                    .where(or_(articles.c.id == bindparam("b_id"), articles.c.duplicate_of == bindparam("b_id")))
+                    .values(story_id=bindparam("b_story")),
+                    [{"b_id": a, "b_story": s} for a, s in moves],
+                )
+                touched.update(s for _, s in moves)
+            if copies:
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == bindparam("b_id"))
+                    .values(near_duplicate_of=bindparam("b_copy_of")),
+                    [{"b_id": a, "b_copy_of": p} for a, p in copies],
+                )
+            if results:
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == bindparam("b_id"))
+                    .values(
+                        story_id=bindparam("b_story"),
+                        near_duplicate_of=bindparam("b_copy_of"),
+                        category=bindparam("b_category"),
+                        regions=bindparam("b_regions"),
+                        enriched_at=bindparam("b_now"),
+                    ),
+                    [
+                        {
+                            "b_id": r.article_id,
+                            "b_story": r.story_id,
+                            "b_copy_of": r.near_duplicate_of,
+                            "b_category": r.category,
+                            "b_regions": json.dumps(list(r.regions)),
+                            "b_now": now,
+                        }
+                        for r in results
+                    ],
+                )
+                ids = [r.article_id for r in results]
+                conn.execute(delete(article_tags).where(article_tags.c.article_id.in_(ids)))
+                tag_rows = [
+                    {"article_id": r.article_id, "tag": t.key, "label": t.label, "kind": t.kind, "score": t.score}
+                    for r in results
+                    for t in _unique_tags(r.tags)
+                ]
+                if tag_rows:
+                    conn.execute(insert(article_tags), tag_rows)
+                vector_rows = [
+                    {"article_id": r.article_id, "model": r.vector_model, "vector": r.vector, "signature": r.signature}
+                    for r in results
+                    if r.vector_model is not None or r.signature is not None
+                ]
+                if vector_rows:
+                    conn.execute(delete(article_vectors).where(article_vectors.c.article_id.in_(ids)))
+                    for row in vector_rows:
+                        row["model"] = row["model"] or ""
+                    conn.execute(insert(article_vectors), vector_rows)
+                # exact duplicates follow their primary into its story
+                primaries = [{"b_id": r.article_id, "b_story": r.story_id, "b_now": now} for r in results]
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.duplicate_of == bindparam("b_id"))
+                    .values(story_id=bindparam("b_story"), enriched_at=bindparam("b_now")),
+                    primaries,
+                )
+                touched.update(r.story_id for r in results if r.story_id)
+            for m in merges:
+                conn.execute(update(articles).where(articles.c.story_id == m.merged).values(story_id=m.into))
+                touched.add(m.into)
+                touched.discard(m.merged)
+            _refresh_stories(conn, touched, now)
+            for m in merges:  # after the refresh: the merged story's row stays, pointing at its successor
+                _mark_merged(conn, m, now)
+
+    # -- story queries --------------------------------------------------------------------
+
+    def get_story(self, story_id: str) -> StoryDetail:
+        """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
+        with self.engine.connect() as conn:
+            row = None
+            for _ in range(10):  # follow merged_into links (a chain is short; a cycle is impossible but bounded)
+                row = conn.execute(select(stories).where(stories.c.id == story_id)).first()
+                if row is None or row.merged_into is None:
+                    break
+                story_id = row.merged_into
+            if row is None or row.merged_into is not None:
+                raise NotFoundError(f"no story with id {story_id}")
+            when = _when().label("when")
+            coverage = conn.execute(
+                select(
+                    articles.c.id,
+                    articles.c.title,
+                    articles.c.url,
+                    articles.c.source_id,
+                    sources.c.title.label("source_title"),
+                    when,
+                    articles.c.language,
+                    func.coalesce(articles.c.duplicate_of, articles.c.near_duplicate_of).label("copy_of"),
+                )
+                .select_from(articles.join(sources, articles.c.source_id == sources.c.id))
+                .where(articles.c.story_id == story_id)
+                .order_by(when, articles.c.id)
+            ).all()
+        return StoryDetail(
+            story=_story(row),
+            articles=tuple(
+                StoryArticle(
+                    id=r.id,
+                    title=r.title,
+                    url=r.url,
+                    source_id=r.source_id,
+                    source_title=r.source_title,
+                    published_at=r.when,
+                    language=r.language,
+                    copy_of=r.copy_of,
+                )
+                for r in coverage
+            ),
+        )
+
+    def list_stories(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        category: str | None = None,
+        region: str | None = None,
+        since: datetime | None = None,
+        tag: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Story]:
+        """Live (unmerged) stories, most recently active first."""
+        query = select(stories).where(stories.c.merged_into == None, stories.c.article_count > 0)  # noqa: E711
+        if category is not None:
+            query = query.where(stories.c.category == category)
+        if since is not None:
+            query = query.where(stories.c.last_seen_at >= since)
+        if ids is not None:
+            query = query.where(stories.c.id.in_(list(ids)))
+        if tag is not None:
+            tagged = (
+                select(articles.c.story_id)
+                .select_from(article_tags.join(articles, articles.c.id == article_tags.c.article_id))
+                .where(article_tags.c.tag == tag)
+            )
+            query = query.where(stories.c.id.in_(tagged))
+        if region is not None:
+            query = query.where(stories.c.regions.like(f'%"{_like_escape(region)}"%', escape="\\"))
+        query = query.order_by(stories.c.last_seen_at.desc(), stories.c.id).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [_story(r) for r in conn.execute(query)]
+
+    def story_activity(self, since: datetime) -> list[tuple[Story, list[datetime], int]]:
+        """Live stories active since ``since``, each with its articles' times and its publisher count
+        (the front page's input)."""
+        live = self.list_stories(limit=100_000, since=since)
+        if not live:
+            return []
+        times: dict[str, list[datetime]] = defaultdict(list)
+        when = _when().label("when")
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.story_id, when).where(
+                    articles.c.story_id.in_([s.id for s in live]),
+                    articles.c.duplicate_of == None,  # noqa: E711
+                    when >= since,
+                )
+            )
+            for r in rows:
+                times[r.story_id].append(r.when)
+        return [(s, times.get(s.id, []), s.source_count) for s in live]
+
+    def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]:
+        wanted = list(article_ids)
+        out: dict[str, list[Tag]] = defaultdict(list)
+        if not wanted:
+            return out
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_tags)
+                .where(article_tags.c.article_id.in_(wanted))
+                .order_by(article_tags.c.article_id, article_tags.c.score.desc(), article_tags.c.tag)
+            )
+            for r in rows:
+                out[r.article_id].append(Tag(key=r.tag, label=r.label, kind=r.kind, score=r.score))
+        return out
+
+    def tagged_article_ids(self, tag: str, limit: int) -> list[str]:
+        """Newest primary articles carrying ``tag``."""
+        when = _when()
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(articles.c.id)
+                    .select_from(article_tags.join(articles, articles.c.id == article_tags.c.article_id))
+                    .where(article_tags.c.tag == tag, articles.c.duplicate_of == None)  # noqa: E711
+                    .order_by(when.desc(), articles.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def tag_label(self, tag: str) -> str | None:
+        with self.engine.connect() as conn:
+            label: str | None = conn.execute(
+                select(article_tags.c.label).where(article_tags.c.tag == tag).limit(1)
+            ).scalar()
+        return label
+
+    def article_vectors(self, article_ids: Iterable[str], model: str) -> dict[str, bytes]:
+        wanted = list(article_ids)
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_vectors.c.article_id, article_vectors.c.vector).where(
+                    article_vectors.c.article_id.in_(wanted),
+                    article_vectors.c.model == model,
+                    article_vectors.c.vector != None,  # noqa: E711
+                )
+            )
+            return {r.article_id: r.vector for r in rows}
+
+    def vector_of(self, article_id: str) -> tuple[str, bytes] | None:
+        """(model id, vector) stored for an article, if it was embedded."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(article_vectors.c.model, article_vectors.c.vector).where(
+                    article_vectors.c.article_id == article_id,
+                    article_vectors.c.vector != None,  # noqa: E711
+                )
+            ).first()
+        return (row.model, row.vector) if row is not None else None
+
+    def vectors_since(self, since: datetime, model: str) -> list[tuple[str, str | None, datetime, bytes]]:
+        """(article id, story id, time, vector) of recent primaries: what the related-articles index holds."""
+        when = _when().label("when")
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.id, articles.c.story_id, when, article_vectors.c.vector)
+                .select_from(articles.join(article_vectors, article_vectors.c.article_id == articles.c.id))
+                .where(
+                    when >= since,
+                    article_vectors.c.model == model,
+                    article_vectors.c.vector != None,  # noqa: E711
+                    articles.c.duplicate_of == None,  # noqa: E711
+                    articles.c.near_duplicate_of == None,  # noqa: E711
+                )
+                .order_by(when, articles.c.id)
+            )
+            return [(r.id, r.story_id, r.when, r.vector) for r in rows]
+
+    def enrichment_counts(self) -> tuple[int, int]:
+        """(articles enriched, articles waiting for enrichment)."""
+        with self.engine.connect() as conn:
+            done = conn.execute(
+                select(func.count()).select_from(articles).where(articles.c.enriched_at != None)  # noqa: E711
+            ).scalar_one()
+            waiting = conn.execute(
+                select(func.count())
+                .select_from(articles)
+                .where(
+                    articles.c.enriched_at == None,  # noqa: E711
+                    articles.c.duplicate_of == None,  # noqa: E711
+                    articles.c.extraction_status != ExtractionStatus.PENDING.value,
+                )
+            ).scalar_one()
+        return int(done), int(waiting)
+
+
+def _unique_tags(tags: Sequence[Tag]) -> list[Tag]:
+    seen: set[str] = set()
+    out = []
+    for t in tags:
+        if t.key and t.key not in seen:
+            seen.add(t.key)
+            out.append(t)
+    return out
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")
+
+
+def _story(row: Any) -> Story:
+    return Story(
+        id=row.id,
+        headline=row.headline,
+        representative_id=row.representative_id,
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        article_count=row.article_count,
+        source_count=row.source_count,
+        languages=json.loads(row.languages or "{}"),
+        category=row.category,
+        regions=tuple(json.loads(row.regions or "[]")),
+        tags=tuple(json.loads(row.tags or "[]")),
+    )
+
+
+def _mark_merged(conn: Connection, merge: StoryMerge, now: datetime) -> None:
+    values = {"merged_into": merge.into, "article_count": 0, "source_count": 0, "updated_at": now}
+    done = conn.execute(update(stories).where(stories.c.id == merge.merged).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(stories).values(id=merge.merged, **values))
+
+
+def _refresh_stories(conn: Connection, story_ids: set[str], now: datetime) -> None:
+    """Recompute every aggregate of the given stories from their articles."""
+    if not story_ids:
+        return
+    wanted = sorted(story_ids)
+    when = _when().label("when")
+    rows = conn.execute(
+        select(
+            articles.c.id,
+            articles.c.story_id,
+            articles.c.source_id,
+            articles.c.title,
+            when,
+            articles.c.language,
+            articles.c.category,
+            articles.c.regions,
+            articles.c.near_duplicate_of,
+        )
+        .where(articles.c.story_id.in_(wanted), articles.c.duplicate_of == None)  # noqa: E711
+        .order_by(when, articles.c.id)
+    ).all()
+    by_story: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_story[r.story_id].append(r)
+    tag_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for story_id, tag in conn.execute(
+        select(articles.c.story_id, article_tags.c.tag)
+        .select_from(article_tags.join(articles, articles.c.id == article_tags.c.article_id))
+        .where(articles.c.story_id.in_(wanted), articles.c.duplicate_of == None)  # noqa: E711
+    ):
+        tag_counts[story_id][tag] += 1
+    existing = set(conn.execute(select(stories.c.id).where(stories.c.id.in_(wanted))).scalars())
+    for story_id in wanted:
+        members = by_story.get(story_id, [])
+        values = _aggregate(members, tag_counts.get(story_id, Counter()), now)
+        if story_id in existing:
+            conn.execute(update(stories).where(stories.c.id == story_id).values(merged_into=None, **values))
+        else:
+            conn.execute(insert(stories).values(id=story_id, **values))
+
+
+def _aggregate(members: Sequence[Any], tags: Counter[str], now: datetime) -> dict[str, Any]:
+    if not members:
+        return {"article_count": 0, "source_count": 0, "updated_at": now}
+    originals = [m for m in members if m.near_duplicate_of is None and m.title] or list(members)
+    representative = originals[0]  # the first report of the event (copies excluded)
+    languages = Counter(m.language or "und" for m in members)
+    categories_ = Counter(m.category for m in members if m.category)
+    regions: Counter[str] = Counter()
+    for m in members:
+        regions.update(set(json.loads(m.regions or "[]")))
+    floor = max(1.0, MIN_REGION_SHARE * len(members))
+    return {
+        "headline": representative.title,
+        "representative_id": representative.id,
+        "first_seen_at": members[0].when,
+        "last_seen_at": members[-1].when,
+        "article_count": len(members),
+        "source_count": len({m.source_id for m in members}),
+        "languages": json.dumps(dict(languages.most_common())),
+        "category": categories_.most_common(1)[0][0] if categories_ else None,
+        "regions": json.dumps(sorted(r for r, n in regions.items() if n >= floor)),
+        "tags": json.dumps([t for t, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_TAGS]]),
+        "updated_at": now,
+    }
+
+
+__all__ = ["StoryStorage"]

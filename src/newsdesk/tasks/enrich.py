@@ -1,0 +1,151 @@
+"""Running story intelligence: after ingestion, and for ``newsdesk cluster``.
+
+``run_enrichment`` rebuilds the window state from the database (articles of the
+last ``story_window_h`` hours: their stories, vectors and signatures), then takes
+the waiting articles oldest first in batches of ``enrich_batch``, runs
+:func:`newsdesk.pipeline.enrich.enrich_batch` on each and writes its intents in
+one transaction. A crash loses at most the batch in hand, which is taken again
+on the next run (``enriched_at`` is set in the same transaction as the results).
+
+``cluster_lines`` runs the same stage on a JSON-lines stream without a database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from newsdesk.config import Settings
+from newsdesk.errors import ConfigError
+from newsdesk.logs import event
+from newsdesk.model import EnrichInput, EnrichReport
+from newsdesk.store import Storage
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str, int, int], None]
+
+
+def _embedder(settings: Settings) -> object | None:
+    """The configured embedder, or None (enrichment goes on lexically) when it cannot be loaded."""
+    from newsdesk.ai.embed import default_embedder
+    from newsdesk.errors import NewsdeskError
+
+    try:
+        return default_embedder(settings)
+    except NewsdeskError as exc:
+        log.error(event("enrich.no_embedder", reason=exc.reason))
+        return None
+
+
+def run_enrichment(
+    storage: Storage, settings: Settings, clock: Clock, *, progress: Progress | None = None
+) -> EnrichReport:
+    from newsdesk.pipeline.enrich import EnrichmentState, enrich_batch
+
+    started = time.perf_counter()
+    _, waiting = storage.enrichment_counts()
+    if waiting == 0:
+        return EnrichReport()
+    now = clock()
+    embedder = _embedder(settings)
+    window = storage.enrichment_window(now - timedelta(hours=settings.story_window_h))
+    state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)  # type: ignore[arg-type]
+    done = new = merged = copies = 0
+    while batch := storage.pending_enrichment(settings.enrich_batch):
+        outcome = enrich_batch(batch, state)
+        storage.apply_enrichment(outcome.results, outcome.merges, clock(), moves=outcome.moves, copies=outcome.copies)
+        done += len(batch)
+        new += outcome.stories_new
+        merged += len(outcome.merges)
+        copies += sum(1 for r in outcome.results if r.near_duplicate_of)
+        if progress:
+            progress("stories", done, max(waiting, done))
+    report = EnrichReport(
+        articles=done,
+        stories_new=new,
+        stories_merged=merged,
+        near_duplicates=copies,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    log.info(event("enrich.done", articles=done, stories=new, merged=merged, copies=copies, s=report.seconds))
+    return report
+
+
+def cluster_lines(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(id, story id) for each JSON line (``id``, ``title``, ``text``, optional ``published``,
+    ``language``, ``source``), in file order, through the stage live ingestion uses.
+
+    The stories are printed once the whole stream is read, with the moves and merges
+    that later articles caused applied, as the database would hold them.
+    """
+    from newsdesk.pipeline.enrich import EnrichmentState, enrich_batch
+
+    state = EnrichmentState.empty(_embedder(settings), window_h=settings.story_window_h)  # type: ignore[arg-type]
+    story_of: dict[str, str] = {}
+    merged_into: dict[str, str] = {}
+    order: list[str] = []
+    batch: list[EnrichInput] = []
+    latest = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def flush() -> None:
+        outcome = enrich_batch(batch, state, tags=False)
+        for r in outcome.results:
+            story_of[r.article_id] = r.story_id or r.article_id
+        story_of.update(outcome.moves)
+        for m in outcome.merges:
+            merged_into[m.merged] = m.into
+        batch.clear()
+
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        item = _item(line, number)
+        published = _when(item.get("published"), number) or latest
+        latest = max(latest, published)
+        language = item.get("language")
+        doc = EnrichInput(
+            id=str(item["id"]),
+            source_id=0,
+            title=str(item["title"]) if item.get("title") is not None else None,
+            text=str(item.get("text") or ""),
+            published_at=published,
+            language=str(language) if language else None,
+        )
+        batch.append(doc)
+        order.append(doc.id)
+        if len(batch) >= settings.enrich_batch:
+            flush()
+    if batch:
+        flush()
+    for item_id in order:
+        story = story_of.get(item_id, item_id)
+        for _ in range(len(merged_into) + 1):  # follow merges to the surviving story
+            if story not in merged_into:
+                break
+            story = merged_into[story]
+        yield item_id, story
+
+
+def _item(line: str, number: int) -> dict[str, object]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"line {number}: not JSON ({exc.msg})") from exc
+    if not isinstance(item, dict) or "id" not in item:
+        raise ConfigError(f"line {number}: expected an object with an 'id'")
+    return item
+
+
+def _when(value: object, number: int) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"line {number}: 'published' is not an ISO 8601 time: {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
