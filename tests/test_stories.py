@@ -25,9 +25,7 @@ def seed(storage: SqlStorage, n_sources: int = 3) -> list[int]:
             draft(s.id, f"g{i}-{k}", published_at=NOW - timedelta(hours=10 - i - k), text=f"text {i} {k}")
             for k in range(2)
         ]
-        storage.apply_feed_updates(
-            [ok_update(s.id, *drafts)], [insert(d, ExtractionStatus.FEED) for d in drafts], NOW
-        )
+        storage.apply_feed_updates([ok_update(s.id, *drafts)], [insert(d, ExtractionStatus.FEED) for d in drafts], NOW)
     return ids
 
 
@@ -82,7 +80,9 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
     assert storage.vectors_since(NOW - timedelta(days=1), "other-model") == []
     window = storage.enrichment_window(NOW - timedelta(days=1))
     assert len(window) == 6 and window[0].signature == b"sig" and window[0].story_id == "story-a"
-    activity = {s.id: (len(times), publishers) for s, times, publishers in storage.story_activity(NOW - timedelta(days=1))}
+    activity = {
+        s.id: (len(times), publishers) for s, times, publishers in storage.story_activity(NOW - timedelta(days=1))
+    }
     assert activity == {"story-a": (4, 2), "story-b": (2, 1)}
     # applying the same intents again changes nothing (idempotent)
     storage.apply_enrichment(results, [], NOW)

@@ -86,7 +86,9 @@ class Settings:
         "(e.g. http://127.0.0.1:11434/v1); '/embeddings' is appended. Empty: https://api.openai.com/v1.",
     )
     embedding_api_key: str = _setting("", "API key sent as a Bearer token to the embedding endpoint.", secret=True)
-    embedding_threads: int = _setting(0, "Threads of the local embedding model; 0 means one per usable CPU core.")
+    embedding_threads: int = _setting(
+        1, "Threads of the local embedding model (one is the most articles per CPU-second); 0 means every core."
+    )
     embedding_batch_size: int = _setting(
         0, "Texts per model call (or per request); 0 means 8 for a local model, 64 for an endpoint."
     )

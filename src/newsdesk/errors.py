@@ -123,3 +123,34 @@ class OPMLError(NewsdeskError):
 
 class AIError(NewsdeskError):
     """A model or LLM endpoint failed."""
+
+
+class ModelLoadError(AIError):
+    """A local model cannot be found or loaded; ``path`` says which file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+
+
+class ModelIntegrityError(ModelLoadError):
+    """A model file's sha256 differs from the pinned one: refused, never run."""
+
+    def __init__(self, path: str, expected: str, actual: str) -> None:
+        super().__init__(path, f"model file {path} has sha256 {actual}, expected {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class EndpointError(AIError):
+    """A remote model endpoint failed; ``url`` never carries the API key.
+
+    ``status`` is the HTTP status when the server answered; ``retry_after`` its
+    requested delay in seconds, when it gave one (429, 503).
+    """
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after

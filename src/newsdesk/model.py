@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -397,6 +398,11 @@ class EnrichReport:
     stories_merged: int = 0
     near_duplicates: int = 0
     seconds: float = 0.0
+
+
+def vector_key(article_id: str) -> int:
+    """An article's integer key in the vector index: 63 bits of a hash of its id (collisions: none in practice)."""
+    return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def tag_key(tag: str) -> str:

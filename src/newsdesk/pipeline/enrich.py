@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from newsdesk.ai.embed import Embedder, article_text_for_embedding
 from newsdesk.model import ArticleEnrichment, EnrichInput, StoryMerge, WindowArticle
-from newsdesk.pipeline.categorize import categorize
+from newsdesk.pipeline.categorize import CategoryPrototypes, categorize, category_prototypes
 from newsdesk.pipeline.cluster import (
     ClusterDoc,
     ClusterParams,
@@ -42,6 +42,8 @@ class EnrichmentState:
     embedder: Embedder | None
     neardup: NearDupIndex
     clusterer: StoryClusterer
+    prototypes: CategoryPrototypes | None = None  # the categories' descriptions, embedded once
+    vectors_by_id: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)  # this batch's, for the clusterer
 
     @classmethod
     def rebuild(cls, window: Sequence[WindowArticle], embedder: Embedder | None, *, window_h: float) -> EnrichmentState:
@@ -68,7 +70,15 @@ class EnrichmentState:
         ]
         params = ClusterParams(window_s=span.total_seconds())
         clusterer = StoryClusterer.restore(stored, params)
-        return cls(embedder, neardup, clusterer)
+        prototypes = category_prototypes(embedder, embedder.model_id) if embedder is not None else None
+        state = cls(embedder, neardup, clusterer, prototypes)
+        if embedder is not None:
+            clusterer.use_embeddings(state.batch_vectors)
+        return state
+
+    def batch_vectors(self, docs: Sequence[ClusterDoc]) -> npt.NDArray[np.float32]:
+        """The clusterer's embeddings: this batch's, computed once in step 6 (also stored for related reading)."""
+        return np.stack([self.vectors_by_id[d.id] for d in docs])
 
     @classmethod
     def empty(cls, embedder: Embedder | None, *, window_h: float) -> EnrichmentState:
@@ -95,10 +105,12 @@ def enrich_batch(batch: Sequence[EnrichInput], state: EnrichmentState, *, tags: 
     folds = state.neardup.add(
         NearDupDoc(a.id, a.published_at, sig) for a, sig in zip(batch, sigs, strict=True) if sig is not None
     )
+    state.neardup.expire(max(a.published_at for a in batch))
     in_batch = {a.id for a in batch}
     primary_of = {f.article_id: f.primary_id for f in folds if f.article_id in in_batch}
     copies = [(f.article_id, f.primary_id) for f in folds if f.article_id not in in_batch]
     # 8. cluster into stories (lexical + entity evidence, embeddings for paraphrase and translation)
+    state.vectors_by_id = dict(zip((a.id for a in batch), vectors, strict=True)) if vectors is not None else {}
     intents = state.clusterer.add(
         ClusterDoc(
             id=a.id,
@@ -107,9 +119,8 @@ def enrich_batch(batch: Sequence[EnrichInput], state: EnrichmentState, *, tags: 
             published=a.published_at,
             language=a.language,
             source=str(a.source_id),
-            embedding=vectors[i] if vectors is not None else None,
         )
-        for i, a in enumerate(batch)
+        for a in batch
     )
     story_of: dict[str, str] = {}
     moves: list[tuple[str, str]] = []
@@ -133,7 +144,15 @@ def enrich_batch(batch: Sequence[EnrichInput], state: EnrichmentState, *, tags: 
     model_id = state.embedder.model_id if state.embedder is not None and vectors is not None else None
     results = []
     for i, a in enumerate(batch):
-        found = categorize(a.title, a.text, a.language, a.feed_categories, a.source_category)
+        found = categorize(
+            a.title,
+            a.text,
+            a.language,
+            a.feed_categories,
+            a.source_category,
+            vector=vectors[i] if vectors is not None else None,
+            prototypes=state.prototypes,
+        )
         results.append(
             ArticleEnrichment(
                 article_id=a.id,
@@ -148,6 +167,19 @@ def enrich_batch(batch: Sequence[EnrichInput], state: EnrichmentState, *, tags: 
             )
         )
     return EnrichmentOutcome(results, moves, copies, merges, opened)
+
+
+def refine(state: EnrichmentState) -> EnrichmentOutcome:
+    """A last refinement pass over the stories that changed (the end of a stream): moves and merges only."""
+    moves: list[tuple[str, str]] = []
+    merges: list[StoryMerge] = []
+    for intent in state.clusterer.refine():
+        if isinstance(intent, StoryAssignment):
+            moves.append((intent.article_id, intent.story_id))
+        elif isinstance(intent, ClusterMerge):
+            merges.extend(StoryMerge(merged=m, into=intent.story_id) for m in intent.merged)
+            moves = [(a, intent.story_id if s in intent.merged else s) for a, s in moves]
+    return EnrichmentOutcome([], moves, [], merges)
 
 
 def _embed(batch: Sequence[EnrichInput], embedder: Embedder | None) -> npt.NDArray[np.float32] | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -179,4 +180,6 @@ article_vectors = Table(
     Column("model", String(120), nullable=False),  # a different model id means: embed again
     Column("vector", LargeBinary),  # float32, L2-normalised
     Column("signature", LargeBinary),  # near-duplicate signature (MinHash)
+    Column("key", BigInteger),  # the article's key in the vector index file (model.vector_key)
+    Index("ix_article_vectors_key", "key"),
 )

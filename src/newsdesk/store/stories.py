@@ -30,6 +30,7 @@ from newsdesk.model import (
     StoryMerge,
     Tag,
     WindowArticle,
+    vector_key,
 )
 from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
 
@@ -203,7 +204,13 @@ class StoryStorage:
                 if tag_rows:
                     conn.execute(insert(article_tags), tag_rows)
                 vector_rows = [
-                    {"article_id": r.article_id, "model": r.vector_model, "vector": r.vector, "signature": r.signature}
+                    {
+                        "article_id": r.article_id,
+                        "model": r.vector_model,
+                        "vector": r.vector,
+                        "signature": r.signature,
+                        "key": vector_key(r.article_id) if r.vector is not None else None,
+                    }
                     for r in results
                     if r.vector_model is not None or r.signature is not None
                 ]
@@ -405,6 +412,30 @@ class StoryStorage:
                 .order_by(when, articles.c.id)
             )
             return [(r.id, r.story_id, r.when, r.vector) for r in rows]
+
+    def articles_by_vector_keys(self, keys: Iterable[int]) -> dict[int, tuple[str, str | None, bool, datetime]]:
+        """key → (article id, story id, is a copy, time) for index search results."""
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        when = _when().label("when")
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    article_vectors.c.key,
+                    articles.c.id,
+                    articles.c.story_id,
+                    articles.c.duplicate_of,
+                    articles.c.near_duplicate_of,
+                    when,
+                )
+                .select_from(article_vectors.join(articles, articles.c.id == article_vectors.c.article_id))
+                .where(article_vectors.c.key.in_(wanted))
+            )
+            return {
+                r.key: (r.id, r.story_id, r.duplicate_of is not None or r.near_duplicate_of is not None, r.when)
+                for r in rows
+            }
 
     def enrichment_counts(self) -> tuple[int, int]:
         """(articles enriched, articles waiting for enrichment)."""

@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
+from newsdesk.ai.embed import Embedder
 from newsdesk.config import Settings
-from newsdesk.errors import ConfigError
+from newsdesk.errors import ConfigError, NewsdeskError
 from newsdesk.logs import event
 from newsdesk.model import EnrichInput, EnrichReport
 from newsdesk.store import Storage
+from newsdesk.tasks.vector_index import IndexWriter
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,9 @@ Clock = Callable[[], datetime]
 Progress = Callable[[str, int, int], None]
 
 
-def _embedder(settings: Settings) -> object | None:
+def _embedder(settings: Settings) -> Embedder | None:
     """The configured embedder, or None (enrichment goes on lexically) when it cannot be loaded."""
     from newsdesk.ai.embed import default_embedder
-    from newsdesk.errors import NewsdeskError
 
     try:
         return default_embedder(settings)
@@ -54,17 +55,22 @@ def run_enrichment(
     now = clock()
     embedder = _embedder(settings)
     window = storage.enrichment_window(now - timedelta(hours=settings.story_window_h))
-    state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)  # type: ignore[arg-type]
+    state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)
+    writer = IndexWriter(settings, embedder.model_id, embedder.dim) if embedder is not None else None
     done = new = merged = copies = 0
     while batch := storage.pending_enrichment(settings.enrich_batch):
         outcome = enrich_batch(batch, state)
         storage.apply_enrichment(outcome.results, outcome.merges, clock(), moves=outcome.moves, copies=outcome.copies)
+        if writer is not None:
+            writer.add(outcome.results)
         done += len(batch)
         new += outcome.stories_new
         merged += len(outcome.merges)
         copies += sum(1 for r in outcome.results if r.near_duplicate_of)
         if progress:
             progress("stories", done, max(waiting, done))
+    if writer is not None:
+        writer.save()  # after the database: an index entry without its row is skipped by readers
     report = EnrichReport(
         articles=done,
         stories_new=new,
@@ -83,22 +89,24 @@ def cluster_lines(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[st
     The stories are printed once the whole stream is read, with the moves and merges
     that later articles caused applied, as the database would hold them.
     """
-    from newsdesk.pipeline.enrich import EnrichmentState, enrich_batch
+    from newsdesk.pipeline.enrich import EnrichmentOutcome, EnrichmentState, enrich_batch, refine
 
-    state = EnrichmentState.empty(_embedder(settings), window_h=settings.story_window_h)  # type: ignore[arg-type]
+    state = EnrichmentState.empty(_embedder(settings), window_h=settings.story_window_h)
     story_of: dict[str, str] = {}
     merged_into: dict[str, str] = {}
     order: list[str] = []
     batch: list[EnrichInput] = []
     latest = datetime(1970, 1, 1, tzinfo=UTC)
 
-    def flush() -> None:
-        outcome = enrich_batch(batch, state, tags=False)
+    def apply(outcome: EnrichmentOutcome) -> None:
         for r in outcome.results:
             story_of[r.article_id] = r.story_id or r.article_id
         story_of.update(outcome.moves)
         for m in outcome.merges:
             merged_into[m.merged] = m.into
+
+    def flush() -> None:
+        apply(enrich_batch(batch, state, tags=False))
         batch.clear()
 
     for number, line in enumerate(lines, 1):
@@ -122,6 +130,7 @@ def cluster_lines(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[st
             flush()
     if batch:
         flush()
+    apply(refine(state))  # the last articles get the revisit the earlier ones had
     for item_id in order:
         story = story_of.get(item_id, item_id)
         for _ in range(len(merged_into) + 1):  # follow merges to the surviving story

@@ -12,10 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
+from newsdesk.ai.vectors import USearchIndex
 from newsdesk.config import Settings
 from newsdesk.model import Article, Related, RelatedArticle
 from newsdesk.store import Storage
+from newsdesk.tasks.vector_index import cached_index
+
+OVERFETCH = 4  # neighbours asked of the index per article wanted (same-story and copies are filtered out)
 
 
 def related_articles(storage: Storage, settings: Settings, article: Article, now: datetime, limit: int) -> Related:
@@ -30,17 +35,70 @@ def related_articles(storage: Storage, settings: Settings, article: Article, now
         return Related(article.id, (), tuple(same_story))
     model, raw = stored
     query = np.frombuffer(raw, dtype=np.float32)
-    candidates = storage.vectors_since(now - timedelta(hours=settings.related_window_h), model)
-    others = [(aid, sid, when, vec) for aid, sid, when, vec in candidates if sid != article.story_id or sid is None]
-    others = [c for c in others if c[0] != article.id]
-    if not others:
-        return Related(article.id, (), tuple(same_story))
-    matrix = np.frombuffer(b"".join(c[3] for c in others), dtype=np.float32).reshape(len(others), -1)
-    scores = matrix @ query
-    order = np.argsort(-scores, kind="stable")
+    since = now - timedelta(hours=settings.related_window_h)
+    index = cached_index(settings, model, len(query))
+    if index is not None:
+        picked = _from_index(storage, settings, article, query, index, since, limit)
+    else:
+        picked = _exact(storage, settings, article, query, model, since, limit)
+    found = []
+    for aid, score in picked:
+        other = storage.get_article(aid)
+        when = other.published_at or other.fetched_at
+        found.append(RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(score, 4)))
+    return Related(article.id, tuple(found), tuple(same_story))
+
+
+def _from_index(
+    storage: Storage,
+    settings: Settings,
+    article: Article,
+    query: npt.NDArray[np.float32],
+    index: USearchIndex,
+    since: datetime,
+    limit: int,
+) -> list[tuple[str, float]]:
+    """Nearest neighbours from the HNSW index, then filtered with what the database knows of them."""
+    neighbours = index.search(query, limit * OVERFETCH + 1, min_similarity=settings.related_min_similarity)
+    known = storage.articles_by_vector_keys(n.key for n in neighbours)
     picked: list[tuple[str, float]] = []
     seen_stories: set[str] = set()
-    for i in order:
+    for n in neighbours:
+        hit = known.get(n.key)
+        if hit is None:
+            continue  # an entry of a deleted article: skipped until the index is rebuilt
+        aid, sid, is_copy, when = hit
+        if aid == article.id or is_copy or when < since:
+            continue
+        if sid is not None and (sid == article.story_id or sid in seen_stories):
+            continue
+        if sid is not None:
+            seen_stories.add(sid)
+        picked.append((aid, n.similarity))
+        if len(picked) >= limit:
+            break
+    return picked
+
+
+def _exact(
+    storage: Storage,
+    settings: Settings,
+    article: Article,
+    query: npt.NDArray[np.float32],
+    model: str,
+    since: datetime,
+    limit: int,
+) -> list[tuple[str, float]]:
+    """Exact cosine over the window's stored vectors (no index file yet)."""
+    candidates = storage.vectors_since(since, model)
+    others = [c for c in candidates if c[0] != article.id and (c[1] is None or c[1] != article.story_id)]
+    if not others:
+        return []
+    matrix = np.frombuffer(b"".join(c[3] for c in others), dtype=np.float32).reshape(len(others), -1)
+    scores = matrix @ query
+    picked: list[tuple[str, float]] = []
+    seen_stories: set[str] = set()
+    for i in np.argsort(-scores, kind="stable"):
         score = float(scores[i])
         if score < settings.related_min_similarity or len(picked) >= limit:
             break
@@ -50,9 +108,4 @@ def related_articles(storage: Storage, settings: Settings, article: Article, now
                 continue
             seen_stories.add(sid)
         picked.append((aid, score))
-    found = []
-    for aid, score in picked:
-        other = storage.get_article(aid)
-        when = other.published_at or other.fetched_at
-        found.append(RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(score, 4)))
-    return Related(article.id, tuple(found), tuple(same_story))
+    return picked

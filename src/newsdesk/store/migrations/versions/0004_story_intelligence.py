@@ -65,11 +65,13 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=120), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=True),
         sa.Column("signature", sa.LargeBinary(), nullable=True),
+        sa.Column("key", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["article_id"], ["articles.id"], name="fk_article_vectors_article_id_articles", ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("article_id", name="pk_article_vectors"),
     )
+    op.create_index("ix_article_vectors_key", "article_vectors", ["key"])
 
 
 def downgrade() -> None:
