@@ -95,7 +95,7 @@ def main() -> int:
                 entry_hash=guid,
                 language=doc["lang"],
             )
-            updates[source.id].append(ArticleUpdate(d, DraftAction.INSERT, ExtractionStatus.FEED))
+            updates[source.id].append(ArticleUpdate(d, DraftAction.INSERT, extraction_status=ExtractionStatus.FEED))
         for sid, items in updates.items():
             fu = FeedUpdate(source_id=sid, checked_at=now, next_check_at=now, check_interval_s=3600.0, ok=True)
             desk.storage.apply_feed_updates([fu], items, now)

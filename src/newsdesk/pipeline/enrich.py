@@ -94,12 +94,23 @@ class EnrichmentOutcome:
     stories_new: int = 0
 
 
-def enrich_batch(batch: Sequence[EnrichInput], state: EnrichmentState, *, tags: bool = True) -> EnrichmentOutcome:
-    """Enrich ``batch`` (publication order) against the window in ``state``, which it advances."""
+def enrich_batch(
+    batch: Sequence[EnrichInput],
+    state: EnrichmentState,
+    *,
+    tags: bool = True,
+    vectors: npt.NDArray[np.float32] | None = None,
+) -> EnrichmentOutcome:
+    """Enrich ``batch`` (publication order) against the window in ``state``, which it advances.
+
+    ``vectors``: the batch's embeddings when the caller computed them already (:func:`embed_batch`,
+    e.g. on another thread while the previous batch was being enriched).
+    """
     if not batch:
         return EnrichmentOutcome([])
     # 6. embed: title + first 120 words, one batched call (vectors also serve "related articles")
-    vectors = _embed(batch, state.embedder)
+    if vectors is None:
+        vectors = embed_batch(batch, state.embedder)
     # 7. fold near-duplicates: MinHash signatures, verified by Jaccard and containment
     sigs = signatures([a.text for a in batch])
     folds = state.neardup.add(
@@ -182,7 +193,8 @@ def refine(state: EnrichmentState) -> EnrichmentOutcome:
     return EnrichmentOutcome([], moves, [], merges)
 
 
-def _embed(batch: Sequence[EnrichInput], embedder: Embedder | None) -> npt.NDArray[np.float32] | None:
+def embed_batch(batch: Sequence[EnrichInput], embedder: Embedder | None) -> npt.NDArray[np.float32] | None:
+    """Step 6 alone (the model releases the GIL while it runs, so it overlaps the other steps)."""
     if embedder is None:
         return None
     texts = [article_text_for_embedding(a.title or "", a.text) for a in batch]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from newsdesk.errors import NotFoundError
@@ -49,8 +49,9 @@ class StoryStorage:
 
     # -- enrichment ---------------------------------------------------------------------
 
-    def pending_enrichment(self, limit: int) -> list[EnrichInput]:
-        """Primary articles with their final text and no enrichment yet, oldest first."""
+    def pending_enrichment(self, limit: int, after: tuple[datetime, str] | None = None) -> list[EnrichInput]:
+        """Primary articles with their final text and no enrichment yet, oldest first
+        (``after``: only those after this (time, id), to read ahead of the batch in hand)."""
         when = _when().label("when")
         query = (
             select(
@@ -76,6 +77,8 @@ class StoryStorage:
             .order_by(when, articles.c.id)
             .limit(limit)
         )
+        if after is not None:
+            query = query.where(or_(_when() > after[0], and_(_when() == after[0], articles.c.id > after[1])))
         with self.engine.connect() as conn:
             return [
                 EnrichInput(

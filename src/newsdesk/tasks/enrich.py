@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from newsdesk.ai.embed import Embedder
@@ -46,7 +47,7 @@ def _embedder(settings: Settings) -> Embedder | None:
 def run_enrichment(
     storage: Storage, settings: Settings, clock: Clock, *, progress: Progress | None = None
 ) -> EnrichReport:
-    from newsdesk.pipeline.enrich import EnrichmentState, enrich_batch
+    from newsdesk.pipeline.enrich import EnrichmentState, embed_batch, enrich_batch
 
     started = time.perf_counter()
     _, waiting = storage.enrichment_counts()
@@ -58,17 +59,27 @@ def run_enrichment(
     state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)
     writer = IndexWriter(settings, embedder.model_id, embedder.dim) if embedder is not None else None
     done = new = merged = copies = 0
-    while batch := storage.pending_enrichment(settings.enrich_batch):
-        outcome = enrich_batch(batch, state)
-        storage.apply_enrichment(outcome.results, outcome.merges, clock(), moves=outcome.moves, copies=outcome.copies)
-        if writer is not None:
-            writer.add(outcome.results)
-        done += len(batch)
-        new += outcome.stories_new
-        merged += len(outcome.merges)
-        copies += sum(1 for r in outcome.results if r.near_duplicate_of)
-        if progress:
-            progress("stories", done, max(waiting, done))
+    # The embedding model of the next batch runs on a thread while this one is folded, clustered,
+    # tagged and written: onnxruntime releases the GIL, so the two cores both work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-embed") as ahead:
+        batch = storage.pending_enrichment(settings.enrich_batch)
+        vectors = ahead.submit(embed_batch, batch, embedder)
+        while batch:
+            following = storage.pending_enrichment(settings.enrich_batch, after=(batch[-1].published_at, batch[-1].id))
+            next_vectors = ahead.submit(embed_batch, following, embedder)
+            outcome = enrich_batch(batch, state, vectors=vectors.result())
+            storage.apply_enrichment(
+                outcome.results, outcome.merges, clock(), moves=outcome.moves, copies=outcome.copies
+            )
+            if writer is not None:
+                writer.add(outcome.results)
+            done += len(batch)
+            new += outcome.stories_new
+            merged += len(outcome.merges)
+            copies += sum(1 for r in outcome.results if r.near_duplicate_of)
+            if progress:
+                progress("stories", done, max(waiting, done))
+            batch, vectors = following, next_vectors
     if writer is not None:
         writer.save()  # after the database: an index entry without its row is skipped by readers
     report = EnrichReport(
