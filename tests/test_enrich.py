@@ -132,3 +132,50 @@ def test_cluster_command_groups_translations(tmp_path: Path) -> None:
     story = {row["id"]: row["story"] for row in map(json.loads, out.splitlines())}
     assert list(story) == ["en1", "fr1", "en2", "fr2"]
     assert story["en1"] == story["fr1"] and story["en2"] == story["fr2"] and story["en1"] != story["en2"]
+
+
+def test_story_api(desk: Newsdesk) -> None:
+    """The JSON endpoints over the same enriched database, through a real server on loopback."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from newsdesk.web.server import build_app
+    from tests.loopback import free_port
+    from tests.test_web import get
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(build_app(desk, schedule=False), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        status, front = get(base + "/frontpage?limit=5")
+        assert status == 200 and 0 < len(front["stories"]) <= 5 and front["stories"][0]["score"] is not None
+        story_id = front["stories"][0]["id"]
+        status, story = get(base + f"/stories/{story_id}")
+        assert status == 200 and story["story"]["story"]["id"] == story_id and story["story"]["articles"]
+        first_article = story["story"]["articles"][0]["id"]
+        status, related = get(base + f"/articles/{first_article}/related")
+        assert status == 200 and related["related"]["article_id"] == first_article
+        status, article = get(base + f"/articles/{first_article}")
+        assert status == 200 and article["article"]["tags"] and article["article"]["story_id"] == story_id
+        tag = article["article"]["tags"][0]["key"]
+        status, topic = get(base + f"/topics/{tag}")
+        assert status == 200 and first_article in [a["id"] for a in topic["topic"]["articles"]]
+        category = front["stories"][0]["category"]
+        status, listing = get(base + f"/categories/{category}")
+        assert status == 200 and all(s["category"] == category for s in listing["stories"])
+        status, listing = get(base + "/stories?limit=3")
+        assert status == 200 and len(listing["stories"]) == 3
+        status, err = get(base + "/stories/nope")
+        assert status == 404 and err["error"]["type"] == "NotFoundError"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
