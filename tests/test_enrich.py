@@ -179,3 +179,22 @@ def test_story_api(desk: Newsdesk) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_model_change_reembeds_the_window(desk: Newsdesk) -> None:
+    from sqlalchemy import func, select, update
+
+    from newsdesk.store.schema import article_vectors
+
+    engine = desk.storage.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        current = conn.execute(select(article_vectors.c.model).limit(1)).scalar_one()
+        changed = conn.execute(update(article_vectors).values(model="an-older-model")).rowcount
+    report = desk.enrich()
+    assert report.articles == 0 and 0 < report.reembedded <= changed
+    with engine.connect() as conn:
+        models = dict(
+            conn.execute(select(article_vectors.c.model, func.count()).group_by(article_vectors.c.model)).all()
+        )
+    assert models.get(current) == report.reembedded  # the window's primaries, now with the current model
+    assert desk.enrich().reembedded == 0  # nothing left to do

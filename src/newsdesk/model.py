@@ -398,6 +398,7 @@ class EnrichReport:
     stories_merged: int = 0
     near_duplicates: int = 0
     seconds: float = 0.0
+    reembedded: int = 0  # vectors computed again after an embedding model change
 
 
 def vector_key(article_id: str) -> int:

@@ -116,6 +116,10 @@ class Storage(Protocol):
 
     def enrichment_window(self, since: datetime) -> list[WindowArticle]: ...
 
+    def stale_vectors(self, model: str, since: datetime, limit: int) -> list[EnrichInput]: ...
+
+    def replace_vectors(self, model: str, vectors: Sequence[tuple[str, bytes]]) -> None: ...
+
     def apply_enrichment(
         self,
         results: Sequence[ArticleEnrichment],

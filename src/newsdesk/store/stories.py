@@ -94,6 +94,55 @@ class StoryStorage:
                 for r in conn.execute(query)
             ]
 
+    def stale_vectors(self, model: str, since: datetime, limit: int) -> list[EnrichInput]:
+        """Enriched primaries since ``since`` whose vector is missing or from another model (to re-embed)."""
+        when = _when().label("when")
+        query = (
+            select(articles.c.id, articles.c.source_id, articles.c.title, articles.c.text, when, articles.c.language)
+            .select_from(articles.outerjoin(article_vectors, article_vectors.c.article_id == articles.c.id))
+            .where(
+                articles.c.enriched_at != None,  # noqa: E711
+                articles.c.duplicate_of == None,  # noqa: E711
+                articles.c.near_duplicate_of == None,  # noqa: E711
+                when >= since,
+                or_(article_vectors.c.model == None, article_vectors.c.model != model),  # noqa: E711
+            )
+            .order_by(when, articles.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                EnrichInput(r.id, r.source_id, r.title, r.text or "", r.when, r.language) for r in conn.execute(query)
+            ]
+
+    def replace_vectors(self, model: str, vectors: Sequence[tuple[str, bytes]]) -> None:
+        """Store re-embedded vectors (the near-duplicate signature of each article is kept)."""
+        if not vectors:
+            return
+        ids = [aid for aid, _ in vectors]
+        with self.engine.begin() as conn:
+            signatures = dict(
+                conn.execute(
+                    select(article_vectors.c.article_id, article_vectors.c.signature).where(
+                        article_vectors.c.article_id.in_(ids)
+                    )
+                ).all()
+            )
+            conn.execute(delete(article_vectors).where(article_vectors.c.article_id.in_(ids)))
+            conn.execute(
+                insert(article_vectors),
+                [
+                    {
+                        "article_id": aid,
+                        "model": model,
+                        "vector": vec,
+                        "signature": signatures.get(aid),
+                        "key": vector_key(aid),
+                    }
+                    for aid, vec in vectors
+                ],
+            )
+
     def enrichment_window(self, since: datetime) -> list[WindowArticle]:
         """Enriched primaries published since ``since``, oldest first: the clusterers' memory."""
         when = _when().label("when")

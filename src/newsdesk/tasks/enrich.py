@@ -23,7 +23,7 @@ from newsdesk.ai.embed import Embedder
 from newsdesk.config import Settings
 from newsdesk.errors import ConfigError, NewsdeskError
 from newsdesk.logs import event
-from newsdesk.model import EnrichInput, EnrichReport
+from newsdesk.model import ArticleEnrichment, EnrichInput, EnrichReport
 from newsdesk.store import Storage
 from newsdesk.tasks.vector_index import IndexWriter
 
@@ -51,10 +51,11 @@ def run_enrichment(
 
     started = time.perf_counter()
     _, waiting = storage.enrichment_counts()
-    if waiting == 0:
-        return EnrichReport()
     now = clock()
     embedder = _embedder(settings)
+    reembedded = _reembed(storage, settings, embedder, now) if embedder is not None else 0
+    if waiting == 0:
+        return EnrichReport(reembedded=reembedded)
     window = storage.enrichment_window(now - timedelta(hours=settings.story_window_h))
     state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)
     writer = IndexWriter(settings, embedder.model_id, embedder.dim) if embedder is not None else None
@@ -83,6 +84,7 @@ def run_enrichment(
     if writer is not None:
         writer.save()  # after the database: an index entry without its row is skipped by readers
     report = EnrichReport(
+        reembedded=reembedded,
         articles=done,
         stories_new=new,
         stories_merged=merged,
@@ -91,6 +93,32 @@ def run_enrichment(
     )
     log.info(event("enrich.done", articles=done, stories=new, merged=merged, copies=copies, s=report.seconds))
     return report
+
+
+def _reembed(storage: Storage, settings: Settings, embedder: Embedder, now: datetime) -> int:
+    """After a model change: embed again the window's articles whose vectors came from another model.
+
+    Vectors of different models are not comparable, so related reading and clustering only
+    use the current model's; the window (``related_window_h``) is embedded again, batch by
+    batch, and added to the new model's index. Older articles keep their old vectors.
+    """
+    from newsdesk.pipeline.enrich import embed_batch
+
+    since = now - timedelta(hours=max(settings.related_window_h, settings.story_window_h))
+    writer = IndexWriter(settings, embedder.model_id, embedder.dim)
+    total = 0
+    while stale := storage.stale_vectors(embedder.model_id, since, settings.enrich_batch):
+        vectors = embed_batch(stale, embedder)
+        if vectors is None:
+            break
+        rows = [(a.id, vectors[i].tobytes()) for i, a in enumerate(stale)]
+        storage.replace_vectors(embedder.model_id, rows)
+        writer.add([ArticleEnrichment(article_id=aid, story_id=None, vector=vec) for aid, vec in rows])
+        total += len(rows)
+    writer.save()
+    if total:
+        log.info(event("enrich.reembedded", articles=total, model=embedder.model_id))
+    return total
 
 
 def cluster_lines(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:
