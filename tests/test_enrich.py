@@ -198,3 +198,31 @@ def test_a_model_change_reembeds_the_window(desk: Newsdesk) -> None:
         )
     assert models.get(current) == report.reembedded  # the window's primaries, now with the current model
     assert desk.enrich().reembedded == 0  # nothing left to do
+
+
+def test_story_cli_listings(desk: Newsdesk, db_url: str, tmp_path: Path) -> None:
+    """`stories list|show`, `topic` and `articles related`, each with --json, over the enriched database."""
+
+    def cli(*args: str) -> list[dict[str, object]]:
+        out = subprocess.run(
+            [sys.executable, "-m", "newsdesk.cli", "--data-dir", str(tmp_path), "--db", db_url, *args, "--json"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    # the demo's news is of March 2026 (the fixture's clock); the CLI's clock is today's, so its
+    # front page is empty (all older than front_page_window_h) and the latest stories are listed instead
+    assert cli("stories", "list", "--limit", "5") == []
+    latest = cli("stories", "list", "--latest", "--limit", "3")
+    assert len(latest) == 3 and all(s["score"] is None for s in latest)
+    (detail,) = cli("stories", "show", str(latest[0]["id"]))
+    articles = detail["articles"]
+    assert isinstance(articles, list) and articles
+    first = articles[0]["id"]
+    (related,) = cli("articles", "related", first)
+    assert related["article_id"] == first
+    tag = str(desk.article(first).tags[0].key)
+    (topic,) = cli("topic", "#" + tag)
+    assert topic["tag"] == tag and topic["articles"]
