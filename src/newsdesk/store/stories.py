@@ -32,6 +32,7 @@ from newsdesk.model import (
     WindowArticle,
     vector_key,
 )
+from newsdesk.store.pgvector import PgVector
 from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
 
 STORY_TAGS = 8  # hashtags kept on a story row
@@ -46,6 +47,23 @@ class StoryStorage:
     """Enrichment and story queries (mixed into ``SqlStorage``)."""
 
     engine: Engine
+    _pgvector: PgVector | None = None
+
+    @property
+    def pgvector(self) -> PgVector:
+        if self._pgvector is None:
+            self._pgvector = PgVector(self.engine)
+        return self._pgvector
+
+    def vector_search(self, model: str, vector: bytes, k: int) -> list[tuple[str, float]] | None:
+        """Nearest stored vectors in the database itself (pgvector), or None where it cannot search."""
+        if not self.pgvector.enabled(len(vector) // 4):
+            return None
+        return self.pgvector.nearest(model, vector, k)
+
+    def _to_pgvector(self, model: str | None, rows: Sequence[tuple[str, bytes]]) -> None:
+        if model and rows and self.pgvector.enabled(len(rows[0][1]) // 4):
+            self.pgvector.add(model, rows)
 
     # -- enrichment ---------------------------------------------------------------------
 
@@ -142,6 +160,7 @@ class StoryStorage:
                     for aid, vec in vectors
                 ],
             )
+        self._to_pgvector(model, list(vectors))
 
     def enrichment_window(self, since: datetime) -> list[WindowArticle]:
         """Enriched primaries published since ``since``, oldest first: the clusterers' memory."""
@@ -287,6 +306,16 @@ class StoryStorage:
             _refresh_stories(conn, touched, now)
             for m in merges:  # after the refresh: the merged story's row stays, pointing at its successor
                 _mark_merged(conn, m, now)
+        models = {r.vector_model for r in results if r.vector is not None}
+        for model in models:
+            self._to_pgvector(
+                model,
+                [
+                    (r.article_id, r.vector)
+                    for r in results
+                    if r.vector is not None and r.vector_model == model and r.near_duplicate_of is None
+                ],
+            )
 
     # -- story queries --------------------------------------------------------------------
 

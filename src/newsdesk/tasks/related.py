@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from newsdesk.ai.vectors import USearchIndex
 from newsdesk.config import Settings
-from newsdesk.model import Article, Related, RelatedArticle
+from newsdesk.model import Article, Related, RelatedArticle, vector_key
 from newsdesk.store import Storage
 from newsdesk.tasks.vector_index import cached_index
 
@@ -36,9 +35,13 @@ def related_articles(storage: Storage, settings: Settings, article: Article, now
     model, raw = stored
     query = np.frombuffer(raw, dtype=np.float32)
     since = now - timedelta(hours=settings.related_window_h)
-    index = cached_index(settings, model, len(query))
-    if index is not None:
-        picked = _from_index(storage, settings, article, query, index, since, limit)
+    in_database = storage.vector_search(model, raw, limit * OVERFETCH + 1)
+    if in_database is not None:  # PostgreSQL with pgvector
+        neighbours = [(vector_key(aid), sim) for aid, sim in in_database]
+        picked = _pick(storage, settings, article, neighbours, since, limit)
+    elif (index := cached_index(settings, model, len(query))) is not None:  # the index file beside the database
+        hits = index.search(query, limit * OVERFETCH + 1, min_similarity=settings.related_min_similarity)
+        picked = _pick(storage, settings, article, [(n.key, n.similarity) for n in hits], since, limit)
     else:
         picked = _exact(storage, settings, article, query, model, since, limit)
     found = []
@@ -49,24 +52,23 @@ def related_articles(storage: Storage, settings: Settings, article: Article, now
     return Related(article.id, tuple(found), tuple(same_story))
 
 
-def _from_index(
+def _pick(
     storage: Storage,
     settings: Settings,
     article: Article,
-    query: npt.NDArray[np.float32],
-    index: USearchIndex,
+    neighbours: list[tuple[int, float]],
     since: datetime,
     limit: int,
 ) -> list[tuple[str, float]]:
-    """Nearest neighbours from the HNSW index, then filtered with what the database knows of them."""
-    neighbours = index.search(query, limit * OVERFETCH + 1, min_similarity=settings.related_min_similarity)
-    known = storage.articles_by_vector_keys(n.key for n in neighbours)
+    """Nearest neighbours (vector key, similarity), filtered with what the database knows of them:
+    not the article itself, not a copy, not its own story, one per other story, in the window."""
+    known = storage.articles_by_vector_keys(key for key, _ in neighbours)
     picked: list[tuple[str, float]] = []
     seen_stories: set[str] = set()
-    for n in neighbours:
-        hit = known.get(n.key)
-        if hit is None:
-            continue  # an entry of a deleted article: skipped until the index is rebuilt
+    for key, similarity in neighbours:
+        hit = known.get(key)
+        if hit is None or similarity < settings.related_min_similarity:
+            continue  # an entry of a deleted article (skipped until the index is rebuilt), or too far
         aid, sid, is_copy, when = hit
         if aid == article.id or is_copy or when < since:
             continue
@@ -74,7 +76,7 @@ def _from_index(
             continue
         if sid is not None:
             seen_stories.add(sid)
-        picked.append((aid, n.similarity))
+        picked.append((aid, similarity))
         if len(picked) >= limit:
             break
     return picked
