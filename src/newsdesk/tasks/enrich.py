@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from newsdesk.config import Settings
 from newsdesk.errors import ConfigError, NewsdeskError
 from newsdesk.logs import event
 from newsdesk.model import ArticleEnrichment, EnrichInput, EnrichReport
+from newsdesk.pipeline.enrich import EnrichmentState
 from newsdesk.store import Storage
 from newsdesk.tasks.vector_index import IndexWriter
 
@@ -33,31 +35,65 @@ Clock = Callable[[], datetime]
 Progress = Callable[[str, int, int], None]
 
 
+# One embedder per process and configuration: loading the model takes ≈0.5 s and 200 MB, and
+# `newsdesk serve` enriches after every scheduler tick.
+_embedders: dict[tuple[object, ...], Embedder | None] = {}
+# The window state after this process's last run, and the number of enriched articles it had
+# seen: when no other process enriched since, the next run goes on from it instead of rebuilding.
+_states: dict[str, tuple[int, EnrichmentState]] = {}
+_cache_lock = threading.Lock()
+
+
 def _embedder(settings: Settings) -> Embedder | None:
     """The configured embedder, or None (enrichment goes on lexically) when it cannot be loaded."""
     from newsdesk.ai.embed import default_embedder
 
-    try:
-        return default_embedder(settings)
-    except NewsdeskError as exc:
-        log.error(event("enrich.no_embedder", reason=exc.reason))
-        return None
+    key = (
+        settings.embedding_model,
+        settings.embedding_base_url,
+        settings.embedding_api_key,
+        settings.embedding_threads,
+        settings.embedding_batch_size,
+        settings.embedding_timeout_s,
+        settings.embedding_dimensions,
+    )
+    with _cache_lock:
+        if key in _embedders:
+            return _embedders[key]
+        try:
+            embedder: Embedder | None = default_embedder(settings)
+        except NewsdeskError as exc:
+            log.error(event("enrich.no_embedder", reason=exc.reason))
+            embedder = None
+        _embedders[key] = embedder
+        return embedder
+
+
+def _window_state(
+    storage: Storage, settings: Settings, embedder: Embedder | None, now: datetime, enriched: int
+) -> EnrichmentState:
+    """This process's state from its last run when nobody enriched since; else rebuilt from the database."""
+    cached = _states.get(storage.url)
+    if cached is not None and cached[0] == enriched and cached[1].embedder is embedder:
+        return cached[1]
+    window = storage.enrichment_window(now - timedelta(hours=settings.story_window_h))
+    return EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)
 
 
 def run_enrichment(
     storage: Storage, settings: Settings, clock: Clock, *, progress: Progress | None = None
 ) -> EnrichReport:
-    from newsdesk.pipeline.enrich import EnrichmentState, embed_batch, enrich_batch
+    from newsdesk.pipeline.enrich import embed_batch, enrich_batch
 
     started = time.perf_counter()
-    _, waiting = storage.enrichment_counts()
+    enriched, waiting = storage.enrichment_counts()
     now = clock()
     embedder = _embedder(settings)
     reembedded = _reembed(storage, settings, embedder, now) if embedder is not None else 0
     if waiting == 0:
         return EnrichReport(reembedded=reembedded)
-    window = storage.enrichment_window(now - timedelta(hours=settings.story_window_h))
-    state = EnrichmentState.rebuild(window, embedder, window_h=settings.story_window_h)
+    state = _window_state(storage, settings, embedder, now, enriched)
+    _states.pop(storage.url, None)  # a run that fails half-way leaves no state to trust
     writer = IndexWriter(settings, embedder.model_id, embedder.dim) if embedder is not None else None
     done = new = merged = copies = 0
     # The embedding model of the next batch runs on a thread while this one is folded, clustered,
@@ -83,6 +119,7 @@ def run_enrichment(
             batch, vectors = following, next_vectors
     if writer is not None:
         writer.save()  # after the database: an index entry without its row is skipped by readers
+    _states[storage.url] = (storage.enrichment_counts()[0], state)
     report = EnrichReport(
         reembedded=reembedded,
         articles=done,
