@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -138,8 +139,20 @@ articles = Table(
     Index("ix_articles_content_hash", "content_hash"),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_extraction_status", "extraction_status"),
-    Index("ix_articles_story_id", "story_id"),
-    Index("ix_articles_enriched_at", "enriched_at"),
+    # Partial: a new article (no story yet) adds no entry to the first; the second holds only the
+    # articles still to enrich, so it stays small however large the table grows.
+    Index(
+        "ix_articles_story_id",
+        "story_id",
+        sqlite_where=text("story_id IS NOT NULL"),
+        postgresql_where=text("story_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_articles_enriched_at",
+        "enriched_at",
+        sqlite_where=text("enriched_at IS NULL"),
+        postgresql_where=text("enriched_at IS NULL"),
+    ),
 )
 
 stories = Table(

@@ -25,8 +25,21 @@ def upgrade() -> None:
         batch.add_column(sa.Column("category", sa.String(length=40), nullable=True))
         batch.add_column(sa.Column("regions", sa.Text(), nullable=True))
         batch.add_column(sa.Column("enriched_at", UTCDateTime(), nullable=True))
-    op.create_index("ix_articles_story_id", "articles", ["story_id"])
-    op.create_index("ix_articles_enriched_at", "articles", ["enriched_at"])
+    # partial: new articles (no story yet) add no entry to the first; the second holds only those to enrich
+    op.create_index(
+        "ix_articles_story_id",
+        "articles",
+        ["story_id"],
+        sqlite_where=sa.text("story_id IS NOT NULL"),
+        postgresql_where=sa.text("story_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_articles_enriched_at",
+        "articles",
+        ["enriched_at"],
+        sqlite_where=sa.text("enriched_at IS NULL"),
+        postgresql_where=sa.text("enriched_at IS NULL"),
+    )
     op.create_table(
         "stories",
         sa.Column("id", sa.String(length=40), nullable=False),
