@@ -20,6 +20,7 @@ is raised to the global one (NEWSDESK_MAX_CONNECTIONS_PER_HOST=64), as the refer
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -114,6 +115,9 @@ def main() -> int:
     ap.add_argument("--peers", action="store_true", help="also run lemon24/reader (slow: ~16 s per pass at 1000 feeds)")
     ap.add_argument("--port", type=int, default=8765)
     a = ap.parse_args()
+    # Bytecode for src/ (an editable install has none, and PYTHONDONTWRITEBYTECODE would make every
+    # timed command compile newsdesk again), as `make install` leaves site-packages.
+    compileall.compile_dir(str(REPO / "src"), quiet=1)
     SCRATCH.mkdir(exist_ok=True)
     results = SCRATCH / "poll-results.jsonl"
     corpus = SCRATCH / f"corpus-{a.feeds}-p{a.port}"

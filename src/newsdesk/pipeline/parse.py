@@ -43,7 +43,6 @@ from urllib.parse import urljoin
 
 import fastfeedparser
 import fastfeedparser.main as _ffp_main
-import feedparser
 
 from newsdesk.errors import ParseError
 from newsdesk.model import ParsedEntry, ParsedFeed
@@ -167,6 +166,7 @@ def _parse_xml(body: bytes, url: str, content_type: str | None, doc: Sniffed) ->
     if fast is not None and fast["entries"] and fast["feed"].get("title"):
         return _feed_from_fastfeedparser(fast, body, url, doc)
     # fastfeedparser could not read it, or missed the title or every entry (e.g. RSS in a namespace): ask feedparser.
+    feedparser = _feedparser()
     slow = feedparser.parse(
         io.BytesIO(body),  # a stream: given bytes, feedparser would first try them as a local file name
         response_headers=_feedparser_headers(url, content_type),
@@ -264,16 +264,23 @@ def _feedparser_found_feed(result: Mapping[str, Any], doc: Sniffed) -> bool:
     return not _malformed(result)
 
 
-_NOT_MALFORMED = (
-    feedparser.CharacterEncodingOverride,  # declared and actual encodings differ
-    feedparser.NonXMLContentType,  # the Content-Type header says text/html or so
-    feedparser.exceptions.UndeclaredNamespace,
-)
+def _feedparser() -> Any:
+    """feedparser, imported on first need: most passes never fall back to it, and its import
+    (≈50 ms) would be paid by every ingest worker."""
+    import feedparser
+
+    return feedparser
 
 
 def _malformed(result: Mapping[str, Any]) -> bool:
     """Did feedparser find the XML itself broken (not just a header or encoding mismatch)?"""
-    return bool(result.get("bozo")) and not isinstance(result.get("bozo_exception"), _NOT_MALFORMED)
+    feedparser = _feedparser()
+    not_malformed = (
+        feedparser.CharacterEncodingOverride,  # declared and actual encodings differ
+        feedparser.NonXMLContentType,  # the Content-Type header says text/html or so
+        feedparser.exceptions.UndeclaredNamespace,
+    )
+    return bool(result.get("bozo")) and not isinstance(result.get("bozo_exception"), not_malformed)
 
 
 def _found_more(slow: Mapping[str, Any], fast: Mapping[str, Any]) -> bool:
