@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gzip
 import ipaddress
+import re
 import socket
 import struct
 import time
@@ -34,6 +36,7 @@ from newsdesk.pipeline.fetch import (
     PAGE_ACCEPT,
     Fetcher,
     GuardedResolver,
+    decode_body,
     freshness_s,
     refused_category,
     retry_after_s,
@@ -106,13 +109,14 @@ def run_fetch(
     page: bool = False,
     etag: str | None = None,
     last_modified: str | None = None,
+    decode: bool = True,
 ) -> tuple[FetchedDocument | FetchError, Server]:
     """Serve ``routes``, fetch ``path`` once as a feed (or page), return the outcome and the server."""
 
     async def scenario() -> tuple[FetchedDocument | FetchError, Server]:
         async with serve(routes) as srv, Fetcher(settings) as fetcher:
             url = srv.url(path)
-            call = fetcher.fetch_page(url) if page else fetcher.fetch_feed(url, etag, last_modified)
+            call = fetcher.fetch_page(url) if page else fetcher.fetch_feed(url, etag, last_modified, decode=decode)
             return await attempt(call), srv
 
     return asyncio.run(scenario())
@@ -379,6 +383,78 @@ def test_gzip_bomb_stopped_at_cap_with_bounded_memory(settings: Settings) -> Non
     assert error.reason == "feed larger than 2 MB"
     assert elapsed < 3
     assert peak < 40_000_000, f"peak traced memory {peak} bytes"
+
+
+# --- bodies left compressed for the parsing process (fetch_feed(decode=False)) -----------
+
+
+def _gzip_response(body: bytes) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=gzip.compress(body), headers={"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+        )
+
+    return handler
+
+
+def test_deferred_decoding_keeps_the_gzip_body_and_decode_body_inflates_it(settings: Settings) -> None:
+    outcome, srv = run_fetch(settings, {"/feed": _gzip_response(FEED)}, "/feed", decode=False)
+    doc = expect_doc(outcome)
+    assert doc.content_encoding == "gzip"
+    assert doc.body != FEED and gzip.decompress(doc.body) == FEED
+    assert srv.requests[0].headers["Accept-Encoding"] == "gzip, deflate"  # only what decode_body inflates
+    decoded = decode_body(doc, settings.feed_max_bytes)
+    assert decoded.body == FEED and decoded.content_encoding is None
+    assert decoded.etag == doc.etag and decoded.url == doc.url
+
+
+def test_deferred_decoding_of_an_uncompressed_body_changes_nothing(settings: Settings) -> None:
+    doc = expect_doc(run_fetch(settings, {"/feed": respond(FEED)}, "/feed", decode=False)[0])
+    assert doc.content_encoding is None and doc.body == FEED
+    assert decode_body(doc, settings.feed_max_bytes) is doc
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("gzip", lambda b: gzip.compress(b[:100]) + gzip.compress(b[100:])),  # two members
+        ("deflate", zlib.compress),  # a zlib stream, as RFC 9110 means
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as some servers send
+    ],
+)
+def test_decode_body_inflates_each_coding(encoding: str, encode: Callable[[bytes], bytes]) -> None:
+    doc = FetchedDocument(url="http://x/feed", status=200, body=encode(FEED), content_encoding=encoding)
+    assert decode_body(doc, 1_000_000).body == FEED
+
+
+def test_decode_body_stops_a_gzip_bomb_at_the_cap_with_bounded_memory() -> None:
+    doc = FetchedDocument(url="http://x/feed", status=200, body=gzip_bomb(), content_encoding="gzip")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLargeError) as caught:
+            decode_body(doc, 2_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == "feed larger than 2 MB"
+    assert peak < 10_000_000, f"peak traced memory {peak} bytes"
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "reason"),
+    [
+        (gzip.compress(FEED)[:-40], "gzip", r"^invalid gzip body: .*truncated"),
+        (b"not compressed at all", "gzip", r"^invalid gzip body: "),
+        (b"\x1b\x00\x00", "br", r"^invalid br body: unsupported Content-Encoding 'br'$"),
+    ],
+)
+def test_decode_body_reports_a_broken_stream(body: bytes, encoding: str, reason: str) -> None:
+    doc = FetchedDocument(url="http://x/feed", status=200, body=body, content_encoding=encoding)
+    with pytest.raises(FetchError) as caught:
+        decode_body(doc, 1_000_000)
+    assert re.search(reason, caught.value.reason), caught.value.reason
 
 
 # --- timeouts and network failures ------------------------------------------------------

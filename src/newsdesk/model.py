@@ -74,6 +74,9 @@ class FetchedDocument:
     last_modified: str | None = None
     max_age_s: float | None = None  # from Cache-Control max-age / Expires
     permanent_redirect: str | None = None  # set when a 301/308 chain moved the resource
+    # Set when the body is still compressed ("gzip", "deflate"): fetched with decode=False, for the
+    # process that parses it to inflate (pipeline.fetch.decode_body).
+    content_encoding: str | None = None
 
     @property
     def not_modified(self) -> bool:

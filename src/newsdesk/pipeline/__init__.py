@@ -32,7 +32,7 @@ from newsdesk.model import (
     Source,
 )
 from newsdesk.pipeline.dedup import decide_articles, page_policy
-from newsdesk.pipeline.fetch import Fetcher
+from newsdesk.pipeline.fetch import Fetcher, decode_body
 from newsdesk.pipeline.metadata import detect_language, reading_time_s
 from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
 from newsdesk.pipeline.schedule import schedule_failure, schedule_success
@@ -50,13 +50,14 @@ __all__ = [
 Extract = Callable[[bytes, str], Awaitable[Extracted]]
 
 
-async def fetch_feed(source: Source, fetcher: Fetcher) -> FetchedDocument | FetchError:
+async def fetch_feed(source: Source, fetcher: Fetcher, *, decode: bool = True) -> FetchedDocument | FetchError:
     """1. fetch (conditional GET; redirects, size caps, SSRF guard inside the fetcher).
 
-    A failure is returned as a value: the next stage decides what it means.
+    A failure is returned as a value: the next stage decides what it means. With
+    ``decode=False`` a compressed body stays compressed until ``process_feed``.
     """
     try:
-        return await fetcher.fetch_feed(source.url, source.etag, source.last_modified)
+        return await fetcher.fetch_feed(source.url, source.etag, source.last_modified, decode=decode)
     except FetchError as exc:
         return exc
 
@@ -80,6 +81,8 @@ def process_feed(
             raise fetched
         if fetched.not_modified:
             return _not_modified(source, fetched, now=now, settings=settings, rng=rng)
+        # A body fetched with decode=False is inflated here, in the process that parses it (size cap kept).
+        fetched = decode_body(fetched, settings.feed_max_bytes)
         # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized).
         # Imported here: a pass of 304s, or the event loop's process of a large pass, never parses.
         from newsdesk.pipeline.parse import parse_feed
