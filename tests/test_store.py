@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -72,6 +73,15 @@ def test_migrated_schema_matches_metadata(storage: SqlStorage) -> None:
     assert diff == []
     storage.migrate()  # a second run is a no-op
     assert storage.current_revision() is not None
+
+
+def test_new_sqlite_database_uses_wal_and_16k_pages(tmp_path: Path) -> None:
+    storage = SqlStorage(f"sqlite:///{tmp_path / 'new.db'}")
+    storage.migrate()
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    storage.close()
 
 
 def test_sources_add_find_list_remove(storage: SqlStorage) -> None:

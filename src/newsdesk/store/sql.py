@@ -81,6 +81,11 @@ def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # 16 KB pages (default 4 KB), set before WAL and before the first table, so a new database
+    # gets them (an existing one keeps its size): a first poll writes every page of the content-hash
+    # and date indexes again in each chunk's commit, and a quarter as many pages to write, read and
+    # split takes a fifth off the write time at 5000 feeds (172k articles).
+    cur.execute("PRAGMA page_size=16384")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
