@@ -1,7 +1,10 @@
 """Domain types shared by every layer.
 
 All are frozen, slotted dataclasses: values that stages return and that the
-facade applies. Times are timezone-aware UTC ``datetime`` objects. The types
+facade applies. The few built once per feed entry (``ParsedEntry``, ``ArticleDraft``,
+``ArticleUpdate``, ~100k of each on a large first poll) use :func:`entry_value`:
+frozen for the type checker, plain at run time, because a frozen dataclass sets each
+field through ``object.__setattr__`` and that made building them a twentieth of a poll. Times are timezone-aware UTC ``datetime`` objects. The types
 that end in ``Update`` are *intents* (model: lemon24/reader's ``*Intent``): a
 stage decides what should change, the facade writes it in one transaction.
 """
@@ -14,7 +17,17 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True)
+def entry_value(cls: type[_T]) -> type[_T]:
+    """A slotted dataclass that mypy treats as frozen (assigning a field is a type error)
+    and that is hashable and compared by value like one, without a frozen ``__init__``'s cost:
+    an 18-field frozen dataclass takes 3.8 µs to build, a plain one 0.9 µs."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 class ExtractionStatus(enum.StrEnum):
@@ -83,7 +96,7 @@ class FetchedDocument:
         return self.status == 304
 
 
-@dataclass(frozen=True, slots=True)
+@entry_value
 class ParsedEntry:
     """One feed entry, normalized and with its HTML already sanitized."""
 
@@ -115,7 +128,7 @@ class ParsedFeed:
     update_period_s: float | None = None  # sy:updatePeriod / sy:updateFrequency
 
 
-@dataclass(frozen=True, slots=True)
+@entry_value
 class ArticleDraft:
     """What the feed tells us about an article, ready to store.
 
@@ -152,7 +165,7 @@ class DraftAction(enum.StrEnum):
     SKIP = "skip"  # same id, nothing changed
 
 
-@dataclass(frozen=True, slots=True)
+@entry_value
 class ArticleUpdate:
     """Intent: store (or skip) one draft, maybe as a duplicate of another article."""
 
