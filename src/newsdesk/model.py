@@ -4,8 +4,10 @@ All are frozen, slotted dataclasses: values that stages return and that the
 facade applies. The few built once per feed entry (``ParsedEntry``, ``ArticleDraft``,
 ``ArticleUpdate``, ~100k of each on a large first poll) use :func:`entry_value`:
 frozen for the type checker, plain at run time, because a frozen dataclass sets each
-field through ``object.__setattr__`` and that made building them a twentieth of a poll. Times are timezone-aware UTC ``datetime`` objects. The types
-that end in ``Update`` are *intents* (model: lemon24/reader's ``*Intent``): a
+field through ``object.__setattr__`` and that made building them a twentieth of a poll.
+
+Times are timezone-aware UTC ``datetime`` objects. The types that end in ``Update``
+are *intents* (model: lemon24/reader's ``*Intent``): a
 stage decides what should change, the facade writes it in one transaction.
 """
 

@@ -33,7 +33,7 @@ def insert_ignore(dialect: str, table: Table) -> Insert:
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
     """A datetime as SQLAlchemy's SQLite DATETIME stores it: naive UTC text, with microseconds."""
     if value is None:
         return None
@@ -42,22 +42,33 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
-def bulk_insert_ignore(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert many rows (tuples in ``columns`` order), skipping those whose key exists, as fast as the driver allows."""
+def bulk_insert_ignore(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    times_stored: bool = False,
+) -> None:
+    """Insert many rows (tuples in ``columns`` order), skipping those whose key exists, as fast as the driver allows.
+
+    ``times_stored``: the rows' datetimes are already what the driver stores (:func:`sqlite_time`
+    on SQLite), converted while the caller built them, instead of in a second pass here.
+    """
     if not rows:
         return
     if conn.dialect.name != "sqlite":
         conn.execute(insert_ignore(conn.dialect.name, table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-    if times:
+    if times and not times_stored:
         rows = _with_sqlite_times(rows, times)
     sql = f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     conn.exec_driver_sql(sql, rows)
 
 
 def _with_sqlite_times(rows: Sequence[tuple[Any, ...]], times: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The rows with the datetimes at ``times`` as :func:`_sqlite_time` text (inlined: ~100k per first poll).
+    """The rows with the datetimes at ``times`` as :func:`sqlite_time` text (inlined: ~100k per first poll).
 
     A value that is the very object of the row before (a batch's ``fetched_at``)
     reuses its text.
