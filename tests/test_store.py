@@ -21,7 +21,7 @@ from newsdesk.model import (
     PageResult,
 )
 from newsdesk.store import SqlStorage
-from newsdesk.store.schema import metadata
+from newsdesk.store.schema import complete_metadata
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ def insert(d: ArticleDraft, status: ExtractionStatus = ExtractionStatus.PENDING,
 
 def test_migrated_schema_matches_metadata(storage: SqlStorage) -> None:
     with storage.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), complete_metadata())
     assert diff == []
     storage.migrate()  # a second run is a no-op
     assert storage.current_revision() is not None

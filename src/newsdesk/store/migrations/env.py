@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from newsdesk.store.schema import metadata
+from newsdesk.store.schema import complete_metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=complete_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
