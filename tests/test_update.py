@@ -94,3 +94,60 @@ def test_faults_are_isolated_and_reported(tmp_path: Path, settings: Settings) ->
             # Failures never lose what was stored: a second pass keeps every article.
             desk.update(all_sources=True, feeds_only=True)
             assert desk.stats().articles >= stored
+
+
+def test_chunks_grow_with_the_pass_and_shrink_at_its_end() -> None:
+    from newsdesk.tasks.runner import CHUNK_FEEDS, MAX_CHUNK_FEEDS, _tail_limit, chunk_limits
+
+    assert chunk_limits(30)[0] == CHUNK_FEEDS
+    assert chunk_limits(1000)[0] == 50
+    assert chunk_limits(50_000)[0] == MAX_CHUNK_FEEDS
+    big, _ = chunk_limits(5000)
+    assert _tail_limit(big, 4000) == big  # the middle of a large pass: full chunks
+    assert _tail_limit(big, 400) == 100  # a quarter of what is left
+    assert _tail_limit(big, 10) == CHUNK_FEEDS  # never below the small-chunk size
+
+
+def _rss(items: list[tuple[str, str]]) -> bytes:
+    entries = "".join(
+        f"<item><title>{title}</title><link>http://127.0.0.1/{guid}</link><guid>{guid}</guid>"
+        f"<description>{title}: a few words of summary for this entry</description></item>"
+        for guid, title in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'.encode()
+
+
+def test_an_edited_entry_is_updated_on_the_next_poll(settings: Settings, db_url: str) -> None:
+    """The first poll of a new source looks up no ids; the next one must still see its articles."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = {"feed": _rss([("a", "First title"), ("b", "Second")])}
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = body["feed"]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with desk_for(settings, db_url) as desk:
+            desk.add_many([(f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", None, None)])
+            first = desk.update(all_sources=True, feeds_only=True)
+            assert (first.articles_new, first.articles_updated) == (2, 0)
+            body["feed"] = _rss([("a", "First title, edited"), ("b", "Second"), ("c", "Third")])
+            second = desk.update(all_sources=True, feeds_only=True)
+            assert (second.articles_new, second.articles_updated) == (1, 1)
+            titles = sorted(a.title or "" for a in desk.articles(limit=10))
+            assert titles == ["First title, edited", "Second", "Third"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

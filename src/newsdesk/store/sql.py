@@ -523,9 +523,15 @@ _JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')  # the only characters that encode
 
 def _json_list(items: tuple[str, ...]) -> str:
     """``json.dumps(list(items), ensure_ascii=False)``; names without quotes or control characters
-    (nearly all) are joined directly, five times faster than the encoder."""
+    (nearly all) are joined directly, five times faster than the encoder, and the same authors
+    and categories, which recur from entry to entry, are encoded once."""
     if not items:
         return "[]"
+    return _json_list_of(items)
+
+
+@functools.lru_cache(maxsize=8192)
+def _json_list_of(items: tuple[str, ...]) -> str:
     if any(map(_JSON_ESCAPED.search, items)):
         return _JSON.encode(list(items))
     return '["' + '", "'.join(items) + '"]'

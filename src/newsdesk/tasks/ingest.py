@@ -73,6 +73,12 @@ def write_feed_batch(
     """4. decide dedup against the database, then write states and articles in one transaction."""
     drafts = [d for u in updates for d in u.drafts]
     ids, urls, hashes = collect_keys(drafts)
+    # A source never read successfully has no articles (a success is written in the same
+    # transaction as its articles): its drafts' ids need no lookup, which on a first poll is
+    # every id. Were the rule ever broken, INSERT OR IGNORE would still keep the stored row.
+    new_sources = {sid for sid, src in sources.items() if src.last_success_at is None}
+    if new_sources:
+        ids = [d.id for d in drafts if d.source_id not in new_sources]
     known = storage.known_keys(ids, urls, hashes)
     decisions = pipeline.decide_feed_articles(
         drafts,

@@ -46,7 +46,7 @@ T = TypeVar("T")
 
 CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)…
 CHUNK_BYTES = 2_000_000  # …or fewer, when their bodies are large
-MAX_CHUNK_FEEDS = 100  # a large pass uses larger chunks, up to this (see chunk_limits)
+MAX_CHUNK_FEEDS = 250  # a large pass uses larger chunks, up to this (see chunk_limits)
 CHUNKS_PER_PASS = 20  # 50 feeds a chunk at 1000: with bodies compressed, fewer commits beat an earlier start
 MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written (fewer when chunks are larger)
 MIN_CHUNKS_IN_FLIGHT = 4  # one being parsed and one waiting per worker
@@ -183,7 +183,7 @@ class _Pass:
                 if isinstance(fetched, FetchedDocument) and fetched.body:
                     chunk_bytes += len(fetched.body)
                     ingester.expect_bodies()
-                if len(chunk) >= max_feeds or chunk_bytes >= max_bytes:
+                if len(chunk) >= _tail_limit(max_feeds, len(queue)) or chunk_bytes >= max_bytes:
                     await flush()
 
         n_tasks = max(1, min(self.settings.max_connections, len(sources)))
@@ -263,6 +263,19 @@ def chunk_limits(n_feeds: int) -> tuple[int, int]:
     """
     feeds = min(MAX_CHUNK_FEEDS, max(CHUNK_FEEDS, n_feeds // CHUNKS_PER_PASS))
     return feeds, CHUNK_BYTES * feeds // CHUNK_FEEDS
+
+
+def _tail_limit(max_feeds: int, remaining: int) -> int:
+    """Feeds in the chunk being filled, given the feeds not yet fetched.
+
+    Chunks shrink as the pass ends (to a quarter of what is left, at least ``CHUNK_FEEDS``), so
+    the last ones are small and the workers finish together instead of one parsing a large
+    final chunk while the other waits.
+    """
+    return max(CHUNK_FEEDS, min(max_feeds, remaining // TAIL_SHARE))
+
+
+TAIL_SHARE = 4
 
 
 def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
