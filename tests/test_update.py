@@ -97,15 +97,16 @@ def test_faults_are_isolated_and_reported(tmp_path: Path, settings: Settings) ->
 
 
 def test_chunks_grow_with_the_pass_and_shrink_at_its_end() -> None:
-    from newsdesk.tasks.runner import CHUNK_FEEDS, MAX_CHUNK_FEEDS, _tail_limit, chunk_limits
+    from newsdesk.tasks.runner import CHUNK_FEEDS, MAX_CHUNK_FEEDS, RAMP_CHUNKS, _chunk_target, chunk_limits
 
     assert chunk_limits(30)[0] == CHUNK_FEEDS
     assert chunk_limits(1000)[0] == 50
     assert chunk_limits(50_000)[0] == MAX_CHUNK_FEEDS
     big, _ = chunk_limits(5000)
-    assert _tail_limit(big, 4000) == big  # the middle of a large pass: full chunks
-    assert _tail_limit(big, 400) == 100  # a quarter of what is left
-    assert _tail_limit(big, 10) == CHUNK_FEEDS  # never below the small-chunk size
+    assert _chunk_target(big, 4990, 0) == CHUNK_FEEDS  # the first chunks are small: every worker starts early
+    assert _chunk_target(big, 4000, RAMP_CHUNKS) == big  # the middle of a large pass: full chunks
+    assert _chunk_target(big, 400, 10) == 100  # a quarter of what is left
+    assert _chunk_target(big, 10, 20) == CHUNK_FEEDS  # never below the small-chunk size
 
 
 def _rss(items: list[tuple[str, str]]) -> bytes:

@@ -183,7 +183,7 @@ class _Pass:
                 if isinstance(fetched, FetchedDocument) and fetched.body:
                     chunk_bytes += len(fetched.body)
                     ingester.expect_bodies()
-                if len(chunk) >= _tail_limit(max_feeds, len(queue)) or chunk_bytes >= max_bytes:
+                if len(chunk) >= _chunk_target(max_feeds, len(queue), len(ingests)) or chunk_bytes >= max_bytes:
                     await flush()
 
         n_tasks = max(1, min(self.settings.max_connections, len(sources)))
@@ -265,17 +265,21 @@ def chunk_limits(n_feeds: int) -> tuple[int, int]:
     return feeds, CHUNK_BYTES * feeds // CHUNK_FEEDS
 
 
-def _tail_limit(max_feeds: int, remaining: int) -> int:
-    """Feeds in the chunk being filled, given the feeds not yet fetched.
+def _chunk_target(max_feeds: int, remaining: int, handed_over: int) -> int:
+    """Feeds in the chunk being filled, given the feeds not yet fetched and the chunks already handed over.
 
-    Chunks shrink as the pass ends (to a quarter of what is left, at least ``CHUNK_FEEDS``), so
-    the last ones are small and the workers finish together instead of one parsing a large
-    final chunk while the other waits.
+    The first ``RAMP_CHUNKS`` chunks are small, so that every worker has work soon after the
+    pass starts; then chunks are ``max_feeds``; and they shrink as the pass ends (to a quarter
+    of what is left, never below ``CHUNK_FEEDS``), so the last ones are small and the workers
+    finish together instead of one parsing a large final chunk while the other waits.
     """
+    if handed_over < RAMP_CHUNKS:
+        return min(max_feeds, CHUNK_FEEDS)
     return max(CHUNK_FEEDS, min(max_feeds, remaining // TAIL_SHARE))
 
 
 TAIL_SHARE = 4
+RAMP_CHUNKS = 2  # one per worker on two cores
 
 
 def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
