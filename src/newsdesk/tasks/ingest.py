@@ -343,4 +343,4 @@ def ingester_for(storage: Storage, settings: Settings, n_feeds: int, db_url: str
 
 
 MIN_FEEDS_FOR_PROCESSES = 40  # below this, starting workers costs more than it saves
-MIN_BYTES_FOR_PROCESSES = 100_000  # a chunk with less to parse is cheaper to handle on the thread
+MIN_BYTES_FOR_PROCESSES = 20_000  # a chunk with fewer (mostly compressed) body bytes is cheaper to handle on the thread
