@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -137,10 +138,11 @@ articles = Table(
     # No UNIQUE (source_id, guid): ``id`` is the hash of that pair, so the primary key enforces it.
     Index("ix_articles_canonical_url", "canonical_url"),
     Index("ix_articles_content_hash", "content_hash"),
-    Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_extraction_status", "extraction_status"),
     # ix_articles_story_id and ix_articles_enriched_at: partial, see complete_metadata().
 )
+# Listings (newest first) and the enrichment window go by this expression (migration 0005).
+Index("ix_articles_when", func.coalesce(articles.c.published_at, articles.c.fetched_at))
 
 stories = Table(
     "stories",
