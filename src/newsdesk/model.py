@@ -51,7 +51,7 @@ class Category:
     parent_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@entry_value  # one per subscribed feed: tens of thousands listed at the start of a large pass
 class Source:
     """A subscribed feed and the state of fetching it, as the user sees it."""
 
