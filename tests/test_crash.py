@@ -26,6 +26,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchServer]:
         yield srv
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_semaphores() -> Iterator[None]:
+    """Killing the whole process group also kills multiprocessing's resource tracker, which would
+    have unlinked the extraction pool's named semaphores: remove the ones these kills leave in /dev/shm."""
+    shm = Path("/dev/shm")
+    before = set(shm.glob("sem.mp-*")) if shm.is_dir() else set()
+    yield
+    if shm.is_dir():
+        for leaked in set(shm.glob("sem.mp-*")) - before:
+            leaked.unlink(missing_ok=True)
+
+
 def newsdesk(data: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "newsdesk.cli", "--data-dir", str(data), *args]
 
