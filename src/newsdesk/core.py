@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsdesk import catalog
 from newsdesk.config import Settings
 from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
@@ -139,6 +138,8 @@ class Newsdesk:
 
     def add_catalog(self, name: str) -> ImportReport:
         """Subscribe to every feed of one bundled catalog category (e.g. ``world``)."""
+        from newsdesk import catalog  # its package data is read on first use: most commands never need it
+
         cat = catalog.find(name)
         urls = catalog.feeds(cat)
         return self.add_many([(u, None, cat.name) for u in urls])
