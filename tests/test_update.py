@@ -152,3 +152,27 @@ def test_an_edited_entry_is_updated_on_the_next_poll(settings: Settings, db_url:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_large_pass_in_a_process_with_threads_uses_the_fork_server(tmp_path: Path, settings: Settings) -> None:
+    """`newsdesk serve` has threads, so its passes cannot fork: workers come from a fork server,
+    and compressed feed bodies are inflated there."""
+    import threading
+
+    from newsdesk.tasks import ingest
+
+    stop = threading.Event()
+    waiter = threading.Thread(target=stop.wait, daemon=True)  # a second thread, as under uvicorn
+    waiter.start()
+    try:
+        assert not ingest._fork_is_safe()
+        n = ingest.MIN_FEEDS_FOR_PROCESSES + 5
+        db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+        with BenchServer(tmp_path / "corpus", feeds=n) as srv, desk_for(settings, db) as desk:
+            desk.add_many([(u, None, None) for u in srv.feed_urls])
+            report = desk.update(all_sources=True, feeds_only=True)
+            assert report.sources_failed == 0, report.errors
+            assert report.articles_new + report.duplicates == srv.n_items == desk.stats().articles
+            assert desk.update(all_sources=True, feeds_only=True).sources_not_modified == n
+    finally:
+        stop.set()
