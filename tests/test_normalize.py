@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsdesk.model import ParsedEntry
-from newsdesk.pipeline.normalize import article_id, canonicalize_url, content_hash, entry_guid
+from newsdesk.pipeline.normalize import (
+    MIN_HASH_WORDS,
+    article_id,
+    canonicalize_url,
+    content_hash,
+    count_words,
+    entry_guid,
+    words_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +53,35 @@ def test_content_hash_ignores_case_and_punctuation_but_not_words() -> None:
     assert content_hash(text) == content_hash(text.upper().replace(".", "!"))
     assert content_hash(text) != content_hash(text.replace("Tuesday", "Monday"))
     assert content_hash("Too short to trust.") is None
+
+
+def test_content_hash_ignores_spacing_and_paragraphs() -> None:
+    text = "The council approved the budget on Tuesday, after a long debate about schools and roads."
+    assert content_hash(text) == content_hash(text.replace(" ", "\n\n", 3).replace(", ", " , "))
+    assert content_hash(text) == content_hash("\u201c" + text + "\u201d")  # curly quotes: the non-ASCII path
+
+
+def _by_definition(text: str) -> tuple[int, str | None]:
+    """Word count and content hash as documented, with a list of words (the slow, obvious way)."""
+    words = words_of(text)
+    if len(words) < MIN_HASH_WORDS:
+        return len(words), None
+    return len(words), hashlib.blake2b("".join(words).encode("utf-8"), digest_size=16).hexdigest()[:16]
+
+
+_TEXTISH = st.text(
+    alphabet=st.sampled_from([*"abcXYZ019 .,;:!?'\"-()[]\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", "\u00e9", "\u2019", "\u00a0"]),
+    max_size=300,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTISH)
+def test_fast_word_count_and_hash_match_the_definition(text: str) -> None:
+    from newsdesk.pipeline.normalize import _count_and_hash
+
+    assert _count_and_hash(text) == _by_definition(text)
+    assert count_words(text) == len(words_of(text))
 
 
 def test_entry_guid_fallbacks() -> None:
