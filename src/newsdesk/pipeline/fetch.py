@@ -34,12 +34,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.compression_utils import HAS_BROTLI
 from aiohttp.resolver import DefaultResolver
+from isal import isal_zlib
 from yarl import URL
 
 from newsdesk.config import ENV_PREFIX, Settings
@@ -492,11 +493,16 @@ def decode_body(doc: FetchedDocument, max_bytes: int, noun: str = "feed") -> Fet
         return doc
     try:
         body = _inflate(doc.body, encoding, max_bytes)
-    except zlib.error as exc:
+    except _INFLATE_ERRORS as exc:
         raise FetchError(doc.url, f"invalid {encoding} body: {exc}", status=doc.status) from None
     if body is None:
         raise TooLargeError(doc.url, f"{noun} larger than {_size(max_bytes)}", status=doc.status)
     return dataclasses.replace(doc, body=body, content_encoding=None)
+
+
+# ISA-L (python-isal) has zlib's API and inflates 2-2.5x as fast: inflating was a twentieth of a first poll's CPU.
+# (Its stub declares ``error`` an instance; it is the exception class.)
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast("type[Exception]", isal_zlib.error))
 
 
 def _inflate(data: bytes, encoding: str, max_bytes: int) -> bytes | None:
@@ -511,7 +517,7 @@ def _inflate(data: bytes, encoding: str, max_bytes: int) -> bytes | None:
     out: list[bytes] = []
     total = 0
     while data:
-        inflater = zlib.decompressobj(wbits)
+        inflater = isal_zlib.decompressobj(wbits)
         chunk = inflater.decompress(data, max_bytes - total + 1)
         total += len(chunk)
         if total > max_bytes or inflater.unconsumed_tail:
