@@ -232,6 +232,8 @@ class Fetcher:
 
 def _make_session(settings: Settings) -> aiohttp.ClientSession:
     """One pooled, keep-alive session; the guard sits in its resolver unless private networks are allowed."""
+    # Pages (decoded by aiohttp, on the event loop) inflate with ISA-L too; aiohttp keeps its size bounds.
+    aiohttp.set_zlib_backend(isal_zlib)
     resolver: AbstractResolver = DefaultResolver()
     if not settings.allow_private_networks:
         resolver = GuardedResolver(resolver)
