@@ -334,6 +334,15 @@ def test_dates_are_aware_utc_or_none(raw: str, expected: datetime | None) -> Non
     assert entry.published == expected
 
 
+@given(
+    st.from_regex(r"[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} .{0,12}|\d{4}-\d{2}-\d{2}.{0,12}", fullmatch=True)
+    | st.text(max_size=40)
+)
+def test_the_date_guards_shortcut_only_admits_what_the_full_pattern_admits(value: str) -> None:
+    if parse._COMMON_FULL_DATE_RE.match(value) is not None:
+        assert parse._FULL_DATE_RE.search(value) is not None
+
+
 def test_fastfeedparser_date_hook_is_guarded() -> None:
     """The guard wraps a private fastfeedparser function; fail loudly if it moves."""
     assert fastfeedparser.main._parse_date is parse._ffp_date

@@ -74,7 +74,7 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         return _parse_json_feed(body, url)
     if doc.kind == "html":
         raise ParseError(url, "not a feed: the server sent an HTML page")
-    if b"<!ENTITY" in body[:_SNIFF_BYTES] and _NESTED_ENTITY_RE.search(body, 0, _SNIFF_BYTES):
+    if body.find(b"<!ENTITY", 0, _SNIFF_BYTES) >= 0 and _NESTED_ENTITY_RE.search(body, 0, _SNIFF_BYTES):
         # Neither parser expands them into memory, but feedparser's expat spends most of a second reaching
         # its amplification limit first; no real feed needs entities built from entities.
         raise ParseError(url, "refused: the document declares entities that expand other entities (an XML bomb)")
@@ -847,6 +847,10 @@ _FULL_DATE_RE = re.compile(
     r"|^\s*\d{8}T\d{4,6}"  # 20240605T101010Z
 )
 _YEAR_MONTH_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")  # W3C-DTF reduced precision: 2024, 2024-06
+# The two layouts nearly every feed uses, matched at the start: RFC 822 with its weekday
+# ("Fri, 27 Nov 2026 23:30:20 GMT") and ISO 8601. Searching _FULL_DATE_RE's seven branches
+# from every position costs five times as much, once per entry.
+_COMMON_FULL_DATE_RE = re.compile(r"[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} |\d{4}-\d{2}-\d{2}")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -858,7 +862,7 @@ def _ffp_date(value: str) -> str | None:
     if reduced is not None:
         year, month = int(reduced.group(1)), int(reduced.group(2) or 1)
         return f"{year:04d}-{month:02d}-01T00:00:00+00:00" if 1 <= month <= 12 and year >= 1 else None
-    if _FULL_DATE_RE.search(value) is None:
+    if _COMMON_FULL_DATE_RE.match(value) is None and _FULL_DATE_RE.search(value) is None:
         return None
     result: str | None = _FFP_PARSE_DATE(value)
     return result
