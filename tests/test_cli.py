@@ -94,13 +94,24 @@ def test_extract_many_inputs_one_json_line_each(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["input"] for line in lines] == [*map(str, files), str(missing)]
+    keys = {"input", "title", "text", "authors", "published", "language", "image", "url", "description", "error"}
+    assert all(set(line) == keys for line in lines)  # one shape for every line, failures included
     for line in lines[:3]:
-        assert {"title", "text", "authors", "published", "language", "image"} <= set(line)
+        assert line["error"] is None
         assert line["language"] == "fr" and len(line["text"]) > 200
-    assert "error" in lines[3] and "cannot read file" in lines[3]["error"]
+    assert "cannot read file" in lines[3]["error"] and lines[3]["text"] is None
 
 
 @pytest.mark.parametrize("flag", ["--help", "sources --help"])
 def test_help(tmp_path: Path, flag: str) -> None:
     out = run(tmp_path, *flag.split())
     assert out.returncode == 0 and "Usage" in out.stdout
+
+
+def test_help_names_the_environment_variables(tmp_path: Path) -> None:
+    shown = run(tmp_path, "--help", env={"COLUMNS": "160"})
+    assert shown.returncode == 0
+    for variable in ("NEWSDESK_DATA_DIR", "NEWSDESK_DB", "NEWSDESK_CONFIG"):
+        assert variable in shown.stdout, variable
+    demo = run(tmp_path, "demo", "--help", env={"COLUMNS": "160"})
+    assert demo.returncode == 0 and "the port setting" in demo.stdout

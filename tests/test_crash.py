@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,8 +84,10 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_pat
     expected = snapshot(reference)
     assert len(expected[0]) == server.n_items and expected[2] == 0  # every page extracted
 
-    for delay in (0.8, 2.0, 3.5):
-        data = tmp_path / f"killed-{delay}"
+    total = len(expected[0])
+    # Killed once the feeds' articles are stored, and again once some of their pages are extracted.
+    for name, moment in (("feeds-stored", _articles_stored), ("pages-partly-done", _pages_partly_done)):
+        data = tmp_path / f"killed-{name}"
         subscribe(server, data)
         proc = subprocess.Popen(
             newsdesk(data, "update", "--all"),
@@ -94,30 +96,75 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_pat
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        time.sleep(delay)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the process and its extraction workers, like a power cut
-        proc.wait()
+        state = kill_when(proc, data, moment)
+        assert state is not None, f"{name}: the pass ended before the kill"
         subprocess.run(newsdesk(data, "update", "--all"), check=True, env=os.environ | ENV, capture_output=True)
-        assert snapshot(data) == expected, f"state after kill at {delay}s differs"
+        assert snapshot(data) == expected, f"state after a kill at {name} ({state}) differs from {total} articles"
+
+
+def _articles_stored(stored: int, extracted: int) -> bool:
+    return stored > 0 and extracted == 0
+
+
+def _pages_partly_done(stored: int, extracted: int) -> bool:
+    return 0 < extracted < stored
 
 
 @pytest.fixture(scope="module")
 def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchServer]:
-    with BenchServer(tmp_path_factory.mktemp("corpus-60"), feeds=60) as srv:
+    with BenchServer(tmp_path_factory.mktemp("corpus-200"), feeds=200) as srv:
         yield srv
 
 
+def stored_articles(data: Path) -> tuple[int, int]:
+    """(articles, of which extracted) committed so far, read beside the running writer (WAL lets
+    both in); (0, 0) before any."""
+    try:
+        con = sqlite3.connect(f"file:{data / 'newsdesk.db'}?mode=ro", uri=True, timeout=1)
+        try:
+            stored, extracted = con.execute(
+                "SELECT count(*), coalesce(sum(extraction_status = 'extracted'), 0) FROM articles"
+            ).fetchone()
+            return int(stored), int(extracted)
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return 0, 0
+
+
+def kill_when(
+    proc: subprocess.Popen[bytes], data: Path, moment: Callable[[int, int], bool], deadline_s: float = 60
+) -> tuple[int, int] | None:
+    """SIGKILL the process group (the process and its workers, like a power cut) at the first
+    ``moment(stored, extracted)``; what was stored then, or None when the pass ended first."""
+    deadline = time.monotonic() + deadline_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        state = stored_articles(data)
+        if moment(*state):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return state
+        time.sleep(0.005)
+    proc.wait()
+    return None
+
+
 def test_kill_9_during_parallel_ingest(big_server: BenchServer, tmp_path: Path) -> None:
-    """Same, on the worker-process path (≥ 40 feeds): chunks written by several processes."""
+    """Same, on the worker-process path (≥ 40 feeds): chunks written by several processes,
+    killed as soon as the first chunk is committed and again halfway through the pass."""
     reference = tmp_path / "reference"
     subscribe(big_server, reference)
     args = ("update", "--all", "--feeds-only")
     subprocess.run(newsdesk(reference, *args), check=True, env=os.environ | ENV, capture_output=True)
     expected = snapshot(reference)
-    assert len(expected[0]) == big_server.n_items
-    for delay in (0.9, 1.4, 2.0):
-        data = tmp_path / f"killed-{delay}"
+    total = len(expected[0])
+    assert total == big_server.n_items
+    for name, at_least in (("first-chunk", 1), ("halfway", total // 2)):
+
+        def moment(stored: int, _extracted: int, at_least: int = at_least) -> bool:
+            return stored >= at_least
+
+        data = tmp_path / f"killed-{name}"
         subscribe(big_server, data)
         proc = subprocess.Popen(
             newsdesk(data, *args),
@@ -126,12 +173,13 @@ def test_kill_9_during_parallel_ingest(big_server: BenchServer, tmp_path: Path) 
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        time.sleep(delay)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        state = kill_when(proc, data, moment)
+        # The kill must land mid-pass, with part of the articles committed, or the test proves nothing.
+        assert state is not None and 0 < state[0] < total, f"{name}: the pass was not killed mid-write ({state})"
+        seen = state[0]
+        assert stored_articles(data)[0] == seen  # what was committed stays committed
         subprocess.run(newsdesk(data, *args), check=True, env=os.environ | ENV, capture_output=True)
-        assert snapshot(data) == expected, f"state after kill at {delay}s differs"
+        assert snapshot(data) == expected, f"state after a kill with {seen} of {total} articles stored differs"
 
 
 def _session_processes(sid: int) -> list[int]:

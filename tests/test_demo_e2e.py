@@ -241,10 +241,7 @@ def test_every_article_has_its_full_text_and_nothing_else(
         extra = [line for line in text.splitlines() if line.strip() and norm(line.removeprefix("- ")) not in whole]
         if extra:
             product_bugs.append(f"{source.id}: text not in the article: {extra[0][:70]!r}")
-    if product_bugs:
-        # Known: pipeline/extract.py main_content() lets the full cascade win on length for one short
-        # article, which takes in the page's "Read more" box (titles and teasers of other articles).
-        pytest.xfail("product bug: extracted text beyond the article: " + " | ".join(product_bugs))
+    assert not product_bugs, "extracted text beyond the article: " + " | ".join(product_bugs)
 
 
 def test_front_page(demo: Demo, corpus: dict[str, DemoArticle]) -> None:

@@ -26,6 +26,7 @@ from newsdesk.errors import ExtractError
 from newsdesk.model import Extracted
 from newsdesk.pipeline.extract import declared_language, decode_html, extract_article, is_boilerplate
 from newsdesk.pipeline.extract_pool import ExtractorPool, extract_in_worker
+from tests.html_safety import assert_safe
 from tests.loopback import SHARED_BENCH, BenchServer
 
 PARAGRAPHS = [
@@ -313,6 +314,10 @@ def test_any_input_gives_an_article_or_extract_error(page: bytes | str) -> None:
     except ExtractError:
         return
     assert isinstance(result, Extracted) and result.text
+    if result.html is not None:
+        assert_safe(result.html)
+    for url in (result.image_url, result.canonical_url):
+        assert url is None or url.startswith(("http://", "https://"))
 
 
 # --- pages of the shared bench server -----------------------------------------------------------

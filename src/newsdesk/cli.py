@@ -87,9 +87,9 @@ def _when(value: datetime | None) -> str:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    data_dir: Annotated[str | None, typer.Option(help="Data directory [env NEWSDESK_DATA_DIR].")] = None,
-    db: Annotated[str | None, typer.Option(help="Database URL, e.g. postgresql://… [env NEWSDESK_DB].")] = None,
-    config: Annotated[str | None, typer.Option(help="Path of newsdesk.toml [env NEWSDESK_CONFIG].")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory (env NEWSDESK_DATA_DIR).")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL, e.g. postgresql://… (env NEWSDESK_DB).")] = None,
+    config: Annotated[str | None, typer.Option(help="Path of newsdesk.toml (env NEWSDESK_CONFIG).")] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     """Global options apply to every command."""
@@ -478,13 +478,15 @@ def serve(
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port of the newsdesk server.")] = 8000,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the newsdesk server (default: the port setting, 8000).")
+    ] = None,
 ) -> None:
     """Start newsdesk on a bundled offline demo (Wikinews), at http://127.0.0.1:PORT."""
     from newsdesk.demo.run import run_demo
 
     state = _state(ctx)
-    state.overrides.update(port=port)
+    state.overrides.update(port=port)  # None: NEWSDESK_PORT or newsdesk.toml decide
     run_demo(state.overrides, state.config_file)
 
 

@@ -311,14 +311,23 @@ class Newsdesk:
 
 
 def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = None) -> Iterator[dict[str, Any]]:
-    """Extract each HTML file or URL; one result dict per input, in input order.
+    """Extract each HTML file or URL; one result dict per input, in input order, each yielded
+    as soon as it is ready (a long list streams).
 
-    Needs no database. A failed input yields ``{"input": …, "error": reason}``.
+    Needs no database. A failed input's dict has its reason in ``error`` (None otherwise).
     """
     from newsdesk.tasks.extract_batch import extract_many
 
-    results = asyncio.run(extract_many(settings, inputs, base_url=url))
-    yield from results
+    async def next_result() -> dict[str, Any] | None:
+        return await anext(results, None)
+
+    with asyncio.Runner() as runner:
+        results = extract_many(settings, inputs, base_url=url)
+        try:
+            while (result := runner.run(next_result())) is not None:
+                yield result
+        finally:
+            runner.run(results.aclose())
 
 
 def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:

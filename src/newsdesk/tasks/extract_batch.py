@@ -1,12 +1,15 @@
 """``newsdesk extract``: many files or URLs through the extraction process pool.
 
 Inputs are read or fetched concurrently and extracted on every core; results
-come back in input order, one dict per input, failures as values.
+come back in input order, one dict per input, each as soon as it and every input
+before it are done, so a long list prints as it goes. Every dict has the same keys;
+a failure is a value too: ``error`` holds its reason and the rest are empty.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +31,18 @@ def _result(name: str, ex: Extracted) -> dict[str, Any]:
         "image": ex.image_url,
         "url": ex.canonical_url,
         "description": ex.description,
+        "error": None,
     }
 
 
-async def extract_many(settings: Settings, inputs: list[str], *, base_url: str | None = None) -> list[dict[str, Any]]:
+def _failure(name: str, reason: str) -> dict[str, Any]:
+    empty = dict.fromkeys(("title", "text", "published", "language", "image", "url", "description"))
+    return {"input": name, **empty, "authors": [], "error": reason}
+
+
+async def extract_many(
+    settings: Settings, inputs: list[str], *, base_url: str | None = None
+) -> AsyncGenerator[dict[str, Any], None]:
     sem = asyncio.Semaphore(max(4, settings.page_concurrency))
     async with Fetcher(settings) as fetcher, ExtractorPool(settings) as pool:
 
@@ -46,8 +57,15 @@ async def extract_many(settings: Settings, inputs: list[str], *, base_url: str |
                         page_url = base_url or ""
                     return _result(name, await pool.extract(body, page_url))
                 except NewsdeskError as exc:
-                    return {"input": name, "error": exc.reason}
+                    return _failure(name, exc.reason)
                 except OSError as exc:
-                    return {"input": name, "error": f"cannot read file: {exc.strerror or exc}"}
+                    return _failure(name, f"cannot read file: {exc.strerror or exc}")
 
-        return list(await asyncio.gather(*(one(n) for n in inputs)))
+        tasks = [asyncio.ensure_future(one(n)) for n in inputs]
+        try:
+            for task in tasks:
+                yield await task
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
