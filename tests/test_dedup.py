@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from newsdesk.model import ArticleDraft, DraftAction, ExtractionStatus
-from newsdesk.pipeline.dedup import decide_articles, page_policy
+from newsdesk.model import ArticleDraft, DraftAction, ExtractionStatus, PageResult
+from newsdesk.pipeline.dedup import PAGE_HASH_MIN_WORDS, decide_articles, decide_page_results, page_policy
 
 
 def draft(i: str, **kw: object) -> ArticleDraft:
@@ -78,3 +78,47 @@ def test_page_policy() -> None:
         wants_page=page_policy(False, True, 150),
     )
     assert [u.extraction_status for u in out] == [ExtractionStatus.FEED, ExtractionStatus.SKIPPED]
+
+
+def page(i: str, *, url: str | None = None, own: bool = True, text: str | None = None, words: int = 300) -> PageResult:
+    return PageResult(
+        article_id=i,
+        status=ExtractionStatus.EXTRACTED,
+        word_count=words,
+        content_hash=text,
+        canonical_url=url,
+        canonical_is_own=own,
+    )
+
+
+def test_a_page_naming_or_repeating_a_primary_becomes_its_duplicate() -> None:
+    out = decide_page_results(
+        [
+            page("a", url="https://e.com/a"),  # its own stored address: not a duplicate of itself
+            page("b", url="https://e.com/a", own=False),  # a syndicated copy naming the original
+            page("c", url="https://f.com/c", text="T"),  # the same text as the stored primary p
+            page("d", url="https://f.com/d", text="T2"),
+            page("e", url="https://g.com/e", text="T2"),  # repeats d, earlier in this batch
+            PageResult(article_id="f", status=ExtractionStatus.FAILED, reason="HTTP 404"),
+        ],
+        id_by_canonical_url={"https://e.com/a": "a"},
+        id_by_content_hash={"T": "p"},
+    )
+    assert [r.duplicate_of for r in out] == [None, "a", "p", None, "d", None]
+    assert "canonical" in (out[1].reason or "") and "text" in (out[2].reason or "")
+    assert out[5].reason == "HTTP 404"
+
+
+def test_a_foreign_canonical_or_a_short_text_claims_nothing() -> None:
+    short = PAGE_HASH_MIN_WORDS - 1
+    out = decide_page_results(
+        [
+            page("a", url="https://other.com/x", own=False),  # names another site's page, unknown here
+            page("b", url="https://other.com/x", own=False),  # so a second page naming it is no copy of a
+            page("c", text="wall", words=short),  # a consent wall served at many addresses
+            page("d", text="wall", words=short),
+        ],
+        id_by_canonical_url={},
+        id_by_content_hash={"wall": "z"},
+    )
+    assert [r.duplicate_of for r in out] == [None, None, None, None]

@@ -16,6 +16,8 @@ from newsdesk.pipeline.normalize import (
     content_hash,
     count_words,
     entry_guid,
+    page_canonical_url,
+    same_site,
     words_of,
 )
 
@@ -120,3 +122,27 @@ def test_fast_path_agrees_with_full_parse(url: str) -> None:
     expected_query = "" if "utm_" in parts.query else parts.query
     expected = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{expected_query}" if expected_query else "")
     assert canonicalize_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://www.example.com/a", "https://example.com/b", True),
+        ("https://m.example.com/a", "https://www.example.com/a", True),
+        ("https://news.example.com/a", "https://example.com/a", True),
+        ("https://example.com/a", "https://example.org/a", False),
+        ("https://notexample.com/a", "https://example.com/a", False),
+        ("http://127.0.0.1:8000/a", "http://localhost:8000/a", False),
+        ("not a url", "https://example.com/", False),
+    ],
+)
+def test_same_site(a: str, b: str, same: bool) -> None:
+    assert same_site(a, b) is same and same_site(b, a) is same
+
+
+def test_a_page_canonical_is_canonicalized_and_never_a_front_page() -> None:
+    assert page_canonical_url("https://E.com/story?utm_source=x#top") == "https://e.com/story"
+    assert page_canonical_url("https://e.com/") is None
+    assert page_canonical_url("https://e.com") is None
+    assert page_canonical_url("https://e.com/?p=12") == "https://e.com/?p=12"  # WordPress article addresses
+    assert page_canonical_url("javascript:alert(1)") is None

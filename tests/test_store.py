@@ -84,6 +84,12 @@ def test_new_sqlite_database_uses_wal_and_16k_pages(tmp_path: Path) -> None:
     with storage.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Full-text search (a later capability) will index articles with FTS5: the SQLite newsdesk
+        # runs on must have it compiled in.
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE temp.fts_probe USING fts5(title, text)")
+        conn.exec_driver_sql("INSERT INTO temp.fts_probe VALUES ('Budget vote', 'The council passed the budget')")
+        hits = conn.exec_driver_sql("SELECT title FROM temp.fts_probe WHERE fts_probe MATCH 'council'").all()
+        assert [h[0] for h in hits] == ["Budget vote"]
     storage.close()
 
 

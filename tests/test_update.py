@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,141 @@ def test_a_large_pass_in_a_process_with_threads_uses_the_fork_server(tmp_path: P
             assert desk.update(all_sources=True, feeds_only=True).sources_not_modified == n
     finally:
         stop.set()
+
+
+_WORDS = [
+    "council",
+    "budget",
+    "river",
+    "bridge",
+    "school",
+    "transit",
+    "harbour",
+    "election",
+    "museum",
+    "library",
+    "hospital",
+    "festival",
+    "railway",
+    "stadium",
+    "orchard",
+    "factory",
+    "courthouse",
+    "market",
+    "garden",
+    "airport",
+    "tunnel",
+    "ferry",
+    "reservoir",
+    "campus",
+]
+
+
+def _prose(seed: int, words: int) -> str:
+    """Deterministic article-like text, different for each seed."""
+    rng = random.Random(seed)
+    out = [rng.choice(_WORDS) for _ in range(words)]
+    sentences = [" ".join(out[i : i + 12]).capitalize() + "." for i in range(0, words, 12)]
+    return " ".join(sentences)
+
+
+def _page(title: str, body: str, canonical: str | None) -> bytes:
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    paragraphs = "".join(f"<p>{s}.</p>" for s in body.split(". ") if s)
+    return (
+        f"<!doctype html><html><head><title>{title}</title>{link}</head><body><nav>Home News</nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article><footer>© Example</footer></body></html>"
+    ).encode()
+
+
+def test_pages_that_name_or_repeat_an_earlier_article_are_folded_into_it(settings: Settings, db_url: str) -> None:
+    """Exact dedup also honours what a page says: its rel=canonical (from any site, as syndicated
+    copies name the original) and its full text; a canonical naming a front page, and short text a
+    site serves at many addresses (a consent wall), fold nothing."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    story, wall = _prose(1, 240), _prose(2, 40)
+    routes: dict[str, tuple[str, bytes]] = {}
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = routes.get(self.path.split("?")[0])
+            if found is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            kind, data = found
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    port = httpd.server_address[1]
+    origin, other = f"http://127.0.0.1:{port}", f"http://localhost:{port}"  # two sites, one server
+    original = f"{origin}/a/original-story"
+
+    def feed(site: str, items: list[tuple[str, str]]) -> bytes:
+        entries = "".join(
+            f"<item><title>{title}</title><link>{site}{path}</link><guid>{site}{path}</guid>"
+            f"<description>{title}, in brief.</description></item>"
+            for path, title in items
+        )
+        return (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title>{entries}</channel></rss>'.encode()
+        )
+
+    html, rss = "text/html; charset=utf-8", "application/rss+xml"
+    routes["/a/feed.xml"] = (rss, feed(origin, [("/a/original-story", "The original")]))
+    routes["/a/original-story"] = (html, _page("The original", story, original))
+    routes["/b/feed.xml"] = (
+        rss,
+        feed(other, [("/b/syndicated", "A syndicated copy"), ("/b/wire-42", "The wire copy")]),
+    )
+    routes["/b/syndicated"] = (html, _page("A syndicated copy", _prose(3, 200), original))  # names the original
+    routes["/b/wire-42"] = (html, _page("The wire copy", story, None))  # the same text, no canonical
+    routes["/c/one"] = (html, _page("First own story", _prose(4, 200), f"{other}/"))  # the front page
+    routes["/c/two"] = (html, _page("Second own story", _prose(5, 200), f"{other}/"))
+    routes["/c/three"] = (html, _page("Third", wall, None))
+    routes["/c/four"] = (html, _page("Fourth", wall, None))
+    routes["/c/feed.xml"] = (
+        rss,
+        feed(
+            other,
+            [
+                ("/c/one", "First own story"),
+                ("/c/two", "Second own story"),
+                ("/c/three", "Third"),
+                ("/c/four", "Fourth"),
+            ],
+        ),
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with desk_for(settings, db_url) as desk:
+            desk.add_many([(f"{origin}/a/feed.xml", None, None)])
+            desk.update(all_sources=True)  # the original is stored (and extracted) first
+            desk.add_many([(f"{other}/b/feed.xml", None, None), (f"{other}/c/feed.xml", None, None)])
+            desk.update(all_sources=True)
+            stored = {a.url: a for a in desk.articles(limit=50, include_duplicates=True)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+    assert all(a.extraction_status is ExtractionStatus.EXTRACTED for a in stored.values()), stored
+    first = stored[original]
+    assert first.duplicate_of is None and first.canonical_url == original
+    syndicated = stored[f"{other}/b/syndicated"]
+    assert syndicated.duplicate_of == first.id and "canonical" in (syndicated.extraction_reason or "")
+    assert syndicated.canonical_url == f"{other}/b/syndicated"  # another site's address is not taken over
+    wire = stored[f"{other}/b/wire-42"]
+    assert wire.duplicate_of == first.id and "text" in (wire.extraction_reason or "")
+    for path in ("/c/one", "/c/two", "/c/three", "/c/four"):
+        own = stored[f"{other}{path}"]
+        assert own.duplicate_of is None, (path, own.extraction_reason)
+        assert own.canonical_url == f"{other}{path}"  # a front page is nobody's canonical

@@ -239,6 +239,12 @@ class PageResult:
     reading_time_s: int = 0
     content_hash: str | None = None
     language: str | None = None  # detected from the feed text when the page failed
+    # The page's rel=canonical / og:url, canonicalized. Stored as the article's canonical URL only
+    # when it stays on the page's own site (``canonical_is_own``); any canonical may still make this
+    # article a duplicate of the one stored under it, never the other way round.
+    canonical_url: str | None = None
+    canonical_is_own: bool = False
+    duplicate_of: str | None = None  # set by the page dedup decision, right before the write
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,15 +31,16 @@ from newsdesk.model import (
     PendingPage,
     Source,
 )
-from newsdesk.pipeline.dedup import decide_articles, page_policy
+from newsdesk.pipeline.dedup import decide_articles, decide_page_results, page_policy
 from newsdesk.pipeline.fetch import Fetcher, decode_body
 from newsdesk.pipeline.metadata import detect_language, reading_time_s
-from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts
+from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts, page_canonical_url, same_site
 from newsdesk.pipeline.schedule import schedule_failure, schedule_success
 
 __all__ = [
     "decide_articles",
     "decide_feed_articles",
+    "decide_page_results",
     "fetch_feed",
     "page_policy",
     "process_feed",
@@ -212,11 +213,12 @@ async def update_article_page(page: PendingPage, fetcher: Fetcher, extract: Extr
         return _failed(page, exc)
     except NewsdeskError as exc:  # any other typed failure is still per-item
         return _failed(page, exc)
-    # 3. metadata: word count, reading time, language, content hash
+    # 3. metadata: word count, reading time, language, content hash, the page's canonical URL
     words = count_words(extracted.text)
     language = extracted.language or detect_language(extracted.text)
     if language != extracted.language:
         extracted = _with_language(extracted, language)
+    canonical = page_canonical_url(extracted.canonical_url)
     return PageResult(
         article_id=page.article_id,
         status=ExtractionStatus.EXTRACTED,
@@ -224,7 +226,10 @@ async def update_article_page(page: PendingPage, fetcher: Fetcher, extract: Extr
         word_count=words,
         reading_time_s=reading_time_s(words),
         content_hash=content_hash(extracted.text),
+        canonical_url=canonical,
+        canonical_is_own=canonical is not None and same_site(canonical, doc.url),
     )
+    # 4. exact dedup against what the page said: ``decide_page_results``, right before the write
 
 
 def _failed(page: PendingPage, exc: NewsdeskError) -> PageResult:

@@ -110,6 +110,47 @@ def canonicalize_url(url: str | None) -> str | None:
     return canonical if len(canonical) <= MAX_URL_LENGTH else None
 
 
+def page_canonical_url(url: str | None) -> str | None:
+    """A page's ``rel=canonical`` as a dedup key: canonicalized, and None when it is a site's
+    front page (some sites name their home page as the canonical of every article, which
+    would fold all of them into one)."""
+    canonical = canonicalize_url(url)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    if parts.path in ("", "/") and not parts.query:
+        return None
+    return canonical
+
+
+# Leading host labels that name the same site in another dress (www.example.com, m.example.com).
+_SITE_ALIASES = ("www.", "m.", "mobile.", "amp.")
+
+
+def same_site(url: str, other: str) -> bool:
+    """Do two http(s) URLs belong to one site: the same host, up to a ``www.``/``m.``-style
+    first label, or one host a subdomain of the other (news.example.com and example.com)?
+
+    A page may name any URL as its canonical; only one on its own site is trusted to
+    speak for it (a stranger's page must not take over another site's address).
+    """
+    a, b = _site_host(url), _site_host(other)
+    if not a or not b:
+        return False
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def _site_host(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    for alias in _SITE_ALIASES:
+        if host.startswith(alias) and host.count(".") >= 2:
+            return host[len(alias) :]
+    return host
+
+
 def _digest(*parts: str | None) -> str:
     return _hex_digest("\x1f".join([p or "" for p in parts]))
 

@@ -405,8 +405,10 @@ class SqlStorage(StoryStorage):
                     )
                     if ex.language:
                         values["language"] = ex.language
-                    if ex.canonical_url:
-                        values["canonical_url"] = ex.canonical_url
+                    if res.canonical_url and res.canonical_is_own:
+                        values["canonical_url"] = res.canonical_url
+                    if res.duplicate_of:
+                        values["duplicate_of"] = res.duplicate_of
                     if not current.title and ex.title:
                         values["title"] = ex.title
                     if not json.loads(current.authors or "[]") and ex.authors:

@@ -34,7 +34,15 @@ from typing import Any, Protocol
 from newsdesk import pipeline
 from newsdesk.config import Settings
 from newsdesk.errors import FetchError, StorageError
-from newsdesk.model import ArticleUpdate, DraftAction, FeedUpdate, FetchedDocument, Source
+from newsdesk.model import (
+    ArticleUpdate,
+    DraftAction,
+    ExtractionStatus,
+    FeedUpdate,
+    FetchedDocument,
+    PageResult,
+    Source,
+)
 from newsdesk.pipeline.normalize import collect_keys
 from newsdesk.store import SqlStorage, Storage
 
@@ -90,6 +98,20 @@ def write_feed_batch(
     )
     storage.apply_feed_updates(updates, decisions, now)
     return decisions
+
+
+def write_page_batch(storage: Storage, results: Sequence[PageResult]) -> list[PageResult]:
+    """4. decide page dedup against the database (what each page says it is), then write the results."""
+    extracted = [r for r in results if r.status is ExtractionStatus.EXTRACTED]
+    urls = sorted({r.canonical_url for r in extracted if r.canonical_url})
+    hashes = sorted({r.content_hash for r in extracted if r.content_hash})
+    known = storage.known_keys((), urls, hashes) if urls or hashes else None
+    if known is not None:
+        results = pipeline.decide_page_results(
+            results, id_by_canonical_url=known.id_by_canonical_url, id_by_content_hash=known.id_by_content_hash
+        )
+    storage.apply_page_results(results)
+    return list(results)
 
 
 def ingest(

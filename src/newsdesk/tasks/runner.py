@@ -36,7 +36,7 @@ from newsdesk.model import (
 )
 from newsdesk.pipeline.fetch import Fetcher
 from newsdesk.store import Storage
-from newsdesk.tasks.ingest import FeedJob, FeedOutcome, Ingester, ingester_for
+from newsdesk.tasks.ingest import FeedJob, FeedOutcome, Ingester, ingester_for, write_page_batch
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +235,11 @@ class _Pass:
             if len(results) >= PAGE_WRITE_BATCH:
                 chunk = results[:]
                 results.clear()
-                await self.writer.run(self.storage.apply_page_results, chunk)
+                await self.writer.run(write_page_batch, self.storage, chunk)
 
         await asyncio.gather(*(one(p) for p in batch))
         if results:
-            await self.writer.run(self.storage.apply_page_results, results)
+            await self.writer.run(write_page_batch, self.storage, results)
 
     def _count_page(self, page: PendingPage, res: PageResult) -> None:
         self._pages_done += 1
