@@ -2,11 +2,14 @@
 
 PostgreSQL tests run when ``NEWSDESK_TEST_POSTGRES_URL`` is set (CI sets it);
 with ``NEWSDESK_TEST_REQUIRE_POSTGRES=1`` a missing server fails instead of skipping.
+With ``NEWSDESK_TEST_NO_SKIPS=1`` (CI) a run that skipped any test fails: a quality gate
+or the browser test that silently skipped (shared data or Chromium missing) proves nothing.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +99,15 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found: {path}")
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``NEWSDESK_TEST_NO_SKIPS=1``, turn a passing run with skipped tests into a failure."""
+    if os.environ.get("NEWSDESK_TEST_NO_SKIPS") != "1" or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = list(reporter.stats.get("skipped", [])) if reporter is not None else []
+    if skipped:
+        lines = [f"  {r.nodeid}: {r.longrepr[-1] if isinstance(r.longrepr, tuple) else r.longrepr}" for r in skipped]
+        sys.stderr.write("NEWSDESK_TEST_NO_SKIPS=1 but these tests were skipped:\n" + "\n".join(lines) + "\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
