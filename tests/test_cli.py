@@ -26,6 +26,11 @@ def run(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
     )
 
 
+def json_lines(out: str) -> list[dict[str, object]]:
+    """A listing's --json output: one JSON object per line."""
+    return [json.loads(line) for line in out.splitlines()]
+
+
 def test_init_stats_and_config(tmp_path: Path) -> None:
     assert run(tmp_path, "init").returncode == 0
     assert (tmp_path / "newsdesk.db").exists()
@@ -49,7 +54,7 @@ def test_sources_lifecycle_and_opml_round_trip(tmp_path: Path) -> None:
     assert again.returncode == 1 and again.stderr.startswith("error: already subscribed")
     sid = str(source["id"])
     assert run(tmp_path, "sources", "pause", sid, "--reason", "too noisy").returncode == 0
-    listed = json.loads(run(tmp_path, "sources", "list", "--json").stdout)
+    listed = json_lines(run(tmp_path, "sources", "list", "--json").stdout)
     assert listed[0]["paused"] is True and listed[0]["pause_reason"] == "too noisy"
     assert run(tmp_path, "sources", "resume", sid).returncode == 0
     exported = run(tmp_path, "sources", "export")
@@ -60,7 +65,7 @@ def test_sources_lifecycle_and_opml_round_trip(tmp_path: Path) -> None:
     imported = run(other, "sources", "import", str(opml), "--json")
     assert imported.returncode == 0, imported.stderr
     assert [s["url"] for s in json.loads(imported.stdout)["added"]] == ["https://news.example/feed.xml"]
-    assert json.loads(run(other, "sources", "list", "--json").stdout)[0]["category"] == "World"
+    assert json_lines(run(other, "sources", "list", "--json").stdout)[0]["category"] == "World"
     assert run(tmp_path, "sources", "remove", sid).returncode == 0
     missing = run(tmp_path, "sources", "remove", sid)
     assert missing.returncode == 1 and "no source with id" in missing.stderr
@@ -69,7 +74,7 @@ def test_sources_lifecycle_and_opml_round_trip(tmp_path: Path) -> None:
 def test_catalog_listing_and_subscribe(tmp_path: Path) -> None:
     cat = run(tmp_path, "sources", "catalog", "--json")
     assert cat.returncode == 0
-    slugs = {c["slug"] for c in json.loads(cat.stdout)}
+    slugs = {c["slug"] for c in json_lines(cat.stdout)}
     assert {"world", "europe", "usa-texas"} <= slugs
     added = run(tmp_path, "sources", "add", "--catalog", "usa-texas", "--json")
     assert added.returncode == 0, added.stderr

@@ -43,7 +43,7 @@ app.add_typer(articles_app, name="articles")
 stories_app = typer.Typer(help="Stories: the same event across publishers and languages.", no_args_is_help=True)
 app.add_typer(stories_app, name="stories")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: one object per line).")]
 
 
 @dataclasses.dataclass
@@ -150,7 +150,8 @@ def sources_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     with _desk(ctx) as desk:
         sources = desk.sources()
     if as_json:
-        _print_json(sources)
+        for source in sources:  # one object per line, as every listing prints
+            _print_json(source)
         return
     for s in sources:
         typer.echo(_source_row(s))
@@ -230,7 +231,8 @@ def sources_catalog(
 
     cats = [c for c in catalog.categories() if kind is None or c.kind == kind]
     if as_json:
-        _print_json(cats)
+        for category in cats:
+            _print_json(category)
         return
     for c in cats:
         typer.echo(f"{c.slug:<32} {c.kind:<7} {c.language:<3} {c.feed_count:>4} feeds  {c.name}")
