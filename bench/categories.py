@@ -3,7 +3,7 @@
 
   python bench/categories.py [--embed] [--errors]
 
-Gold labels, and how they are mapped onto newsdesk's taxonomy (``newsdesk.pipeline.categorize``):
+Gold labels, and how they are mapped onto newsdesk's taxonomy (``newsdesk.pipeline.stories.categorize``):
 
 * ``../shared/data/demo-news/wikinews-en-2004.jsonl`` — the articles with a ``section`` (the
   article's first Wikinews top-level category; 69 of 93). Wikinews merges two pairs of our
@@ -156,7 +156,7 @@ def accuracy(items: Sequence[Item], predict: Predict) -> float:
 
 def majority(items: Sequence[Item]) -> tuple[str, float]:
     """The constant prediction that is right most often, and its accuracy."""
-    from newsdesk.pipeline.categorize import CATEGORIES
+    from newsdesk.pipeline.stories.categorize import CATEGORIES
 
     best = max(CATEGORIES, key=lambda c: (sum(c in i.gold for i in items), c))
     return best, sum(best in i.gold for i in items) / len(items)
@@ -164,7 +164,7 @@ def majority(items: Sequence[Item]) -> tuple[str, float]:
 
 def region_scores(items: Sequence[Item]) -> tuple[float, float, int]:
     """Micro precision and recall of predicted regions on the items with gold regions, and their number."""
-    from newsdesk.pipeline.categorize import regions_of
+    from newsdesk.pipeline.stories.categorize import regions_of
 
     tp = fp = fn = 0
     scored = [i for i in items if i.gold_regions]
@@ -177,7 +177,7 @@ def region_scores(items: Sequence[Item]) -> tuple[float, float, int]:
 
 
 def predictors(embed: bool) -> dict[str, Predict]:
-    from newsdesk.pipeline.categorize import categorize, category_prototypes
+    from newsdesk.pipeline.stories.categorize import categorize, category_prototypes
 
     out: dict[str, Predict] = {
         "text": lambda i: categorize(i.title, i.text, "en").category,
@@ -226,7 +226,7 @@ def main() -> int:
     precision, recall, n = region_scores(sets["wikinews-en-2004"])
     print(f"\nregions (wikinews-en-2004, {n} articles with a continent category): P {precision:.3f} R {recall:.3f}")
 
-    from newsdesk.pipeline.categorize import categorize
+    from newsdesk.pipeline.stories.categorize import categorize
 
     items = sets["ecbplus-dev"]
     runs = []

@@ -8,7 +8,7 @@ no timestamps):
 * MStream dev (``../shared/data/mstream-news-clustering/news.dev.jsonl``): 6,665 short stemmed
   headlines in 152 Google News stories;
 
-and prints, for :class:`newsdesk.pipeline.cluster.StoryClusterer` (without embeddings, and with
+and prints, for :class:`newsdesk.pipeline.stories.cluster.StoryClusterer` (without embeddings, and with
 them when ``--embeddings`` is given) and for the datasets' reference baseline (TF-IDF with log tf,
 stop words removed, IDF over the whole file, single-pass centroid, cosine threshold 0.25, as the
 ECB+ README describes), the metrics of the READMEs: B³ P/R/F1 per item, pairwise P/R/F1 (Priberam's
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsdesk.pipeline.cluster import (  # noqa: E402  (path set above so the bench runs from a checkout)
+from newsdesk.pipeline.stories.cluster import (  # noqa: E402  (path set above so the bench runs from a checkout)
     ClusterDoc,
     ClusterParams,
     Embed,

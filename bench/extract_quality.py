@@ -8,7 +8,7 @@ P/R averaged over pages, then F1) and trafilatura's evaluation set (594 dev page
 segments micro-averaged). The metrics live in tests/extraction_metrics.py, shared with the CI
 gate tests/test_extract_quality.py. Extractors:
 
-  newsdesk               newsdesk.pipeline.extract.extract_article (what the pipeline runs)
+  newsdesk               newsdesk.pipeline.page.extract.extract_article (what the pipeline runs)
   trafilatura            trafilatura.extract(html) with default settings (comments included)
   trafilatura-canonical  trafilatura as the benchmarks publish it: include_comments=False,
                          include_tables=True (published: 0.958 on Zyte's 181 pages, 0.924 on

@@ -44,7 +44,7 @@ from tests.loopback import BenchServer  # noqa: E402
 
 from newsdesk.config import Settings  # noqa: E402
 from newsdesk.errors import ExtractError  # noqa: E402
-from newsdesk.pipeline.extract_pool import ExtractorPool  # noqa: E402
+from newsdesk.tasks.extract_pool import ExtractorPool  # noqa: E402
 
 SCRATCH = REPO / ".bench"
 
@@ -127,7 +127,7 @@ def single_core_rate(pages: list[tuple[bytes, str]], which: str) -> float:
         def run(html: bytes, url: str) -> object:
             return trafilatura.extract(html, url=url)
     else:
-        from newsdesk.pipeline.extract import extract_article
+        from newsdesk.pipeline.page.extract import extract_article
 
         def run(html: bytes, url: str) -> object:
             try:

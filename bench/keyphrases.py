@@ -21,7 +21,7 @@ stemmed file (``test.reader.stem.json``, where those 45 cannot match) is printed
 the systems the same way.
 
 Systems:
-  newsdesk  newsdesk.pipeline.tags.extract_keyphrases(title, text, "fr", k)
+  newsdesk  newsdesk.pipeline.stories.tags.extract_keyphrases(title, text, "fr", k)
   yake      yake.KeywordExtractor(lan="fr", top=k) with every other setting at its default
 
 Prints P/R/F1 at each k per system and newsdesk's F1 over YAKE's. ``--timing`` adds the tagger's
@@ -66,7 +66,7 @@ class Scores:
 
 def load_documents(directory: Path = DATA) -> list[Document]:
     """The 100 articles through newsdesk's extractor, with their references."""
-    from newsdesk.pipeline.extract import extract_article
+    from newsdesk.pipeline.page.extract import extract_article
 
     refs = json.loads((directory / "test.reader.json").read_text(encoding="utf-8"))
     stems = json.loads((directory / "test.reader.stem.json").read_text(encoding="utf-8"))
@@ -120,7 +120,7 @@ def score(ranked: Sequence[Sequence[str]], docs: Sequence[Document], k: int, *, 
 
 
 def run_newsdesk(docs: Sequence[Document], k: int) -> list[list[str]]:
-    from newsdesk.pipeline.tags import extract_keyphrases
+    from newsdesk.pipeline.stories.tags import extract_keyphrases
 
     return [[p.text for p in extract_keyphrases(d.title, d.text, "fr", k=k)] for d in docs]
 
@@ -156,7 +156,7 @@ def time_tagger(docs: Sequence[Document], repeats: int = 7) -> tuple[float, floa
     CPU time of this process (``time.process_time``), warm caches: on a shared machine the wall
     clock also counts other processes' turns.
     """
-    from newsdesk.pipeline.tags import extract_tags
+    from newsdesk.pipeline.stories.tags import extract_tags
 
     for d in docs:
         extract_tags(d.title, d.text, "fr")

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.pipeline.neardup import NearDupDoc, NearDupIndex, signatures
-from newsdesk.pipeline.normalize import make_drafts
-from newsdesk.pipeline.parse import parse_feed
+from newsdesk.pipeline.feed.normalize import make_drafts
+from newsdesk.pipeline.feed.parse import parse_feed
+from newsdesk.pipeline.stories.neardup import NearDupDoc, NearDupIndex, signatures
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
 Two figures, both printed by ``python bench/parse_corpus.py``:
 
-* **speed**: :func:`newsdesk.pipeline.parse.parse_feed` (parse + sanitize +
+* **speed**: :func:`newsdesk.pipeline.feed.parse.parse_feed` (parse + sanitize +
   normalize) against bare ``fastfeedparser.parse`` over the shared generated
   corpus (1000 feeds, 34,541 entries), in the same process, best of N runs;
 * **agreement** with feedparser, the oracle, on the well-formed documents of
@@ -34,7 +34,7 @@ import feedparser
 
 from newsdesk.errors import ParseError
 from newsdesk.model import ParsedFeed
-from newsdesk.pipeline.parse import parse_feed
+from newsdesk.pipeline.feed.parse import parse_feed
 from newsdesk.pipeline.sanitize import text_line
 
 REPO = Path(__file__).resolve().parents[1]

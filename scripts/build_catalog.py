@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsdesk.catalog import ATTRIBUTION, DATA_FILE, slugify
+from newsdesk.sources.catalog import ATTRIBUTION, DATA_FILE, slugify
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "news-feed-lists" / "kite-public" / "kite_feeds.json"

@@ -198,7 +198,7 @@ def score_trafeval(pages: Sequence[SegmentPage], predictions: Sequence[str | Non
 def newsdesk_text(html: bytes, url: str | None) -> str | None:
     """newsdesk's extractor, as the pipeline runs it (raw bytes and the page URL)."""
     from newsdesk.errors import ExtractError
-    from newsdesk.pipeline.extract import extract_article
+    from newsdesk.pipeline.page.extract import extract_article
 
     try:
         return extract_article(html, url).text

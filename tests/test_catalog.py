@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk import catalog
 from newsdesk.errors import NotFoundError
+from newsdesk.sources import catalog
 from tests.conftest import REPO, SHARED_DATA, require_shared
 
-DATA = resources.files("newsdesk.catalog").joinpath("data")
+DATA = resources.files("newsdesk.sources").joinpath("data")
 
 
 def test_all_categories_are_shipped() -> None:

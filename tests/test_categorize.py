@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from newsdesk.pipeline.categorize import (
+from newsdesk.pipeline.stories.categorize import (
     CATEGORIES,
     DEFAULT_CATEGORY,
     REGIONS,

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from newsdesk.pipeline.cluster import (
+from newsdesk.pipeline.stories.cluster import (
     ClusterDoc,
     ClusterParams,
     StoredArticle,
@@ -24,7 +24,7 @@ from newsdesk.pipeline.cluster import (
     StoryIntent,
     StoryMerge,
 )
-from newsdesk.pipeline.cluster_text import doc_features, tokens
+from newsdesk.pipeline.stories.cluster_text import doc_features, tokens
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ECB = SHARED_DATA / "ecbplus-event-clustering" / "articles.dev.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from newsdesk.model import ArticleDraft, DraftAction, ExtractionStatus, PageResult
-from newsdesk.pipeline.dedup import PAGE_HASH_MIN_WORDS, decide_articles, decide_page_results, page_policy
+from newsdesk.pipeline.feed.dedup import PAGE_HASH_MIN_WORDS, decide_articles, decide_page_results, page_policy
 
 
 def draft(i: str, **kw: object) -> ArticleDraft:

@@ -13,7 +13,7 @@ import pytest
 
 from newsdesk.errors import DiscoveryError, FetchError
 from newsdesk.model import FetchedDocument
-from newsdesk.pipeline.discover import (
+from newsdesk.sources.discover import (
     COMMON_FEED_PATHS,
     candidate_urls,
     discover_feed,

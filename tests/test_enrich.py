@@ -20,7 +20,7 @@ import pytest
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.demo import DemoSite, running_demo_site
-from newsdesk.pipeline.categorize import CATEGORIES
+from newsdesk.pipeline.stories.categorize import CATEGORIES
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 

@@ -24,8 +24,8 @@ from lxml import html as lxml_html
 from newsdesk.config import Settings
 from newsdesk.errors import ExtractError
 from newsdesk.model import Extracted
-from newsdesk.pipeline.extract import declared_language, decode_html, extract_article, is_boilerplate
-from newsdesk.pipeline.extract_pool import ExtractorPool, extract_in_worker
+from newsdesk.pipeline.page.extract import declared_language, decode_html, extract_article, is_boilerplate
+from newsdesk.tasks.extract_pool import ExtractorPool, extract_in_worker
 from tests.html_safety import assert_safe
 from tests.loopback import SHARED_BENCH, BenchServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsdesk.pipeline.metadata import detect_language, reading_time_s
+from newsdesk.pipeline.page.metadata import detect_language, reading_time_s
 
 SAMPLES = {
     "en": "The city council approved the new budget on Tuesday after a long debate about public transport.",

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from newsdesk.pipeline.neardup import (
+from newsdesk.pipeline.stories.neardup import (
     SIGNATURE_BYTES,
     FoldDecision,
     NearDupDoc,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsdesk.model import ParsedEntry
-from newsdesk.pipeline.normalize import (
+from newsdesk.pipeline.feed.normalize import (
     MIN_HASH_WORDS,
     article_id,
     canonicalize_url,
@@ -80,7 +80,7 @@ _TEXTISH = st.text(
 @settings(max_examples=400, deadline=None)
 @given(_TEXTISH)
 def test_fast_word_count_and_hash_match_the_definition(text: str) -> None:
-    from newsdesk.pipeline.normalize import _count_and_hash
+    from newsdesk.pipeline.feed.normalize import _count_and_hash
 
     assert _count_and_hash(text) == _by_definition(text)
     assert count_words(text) == len(words_of(text))

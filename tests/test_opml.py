@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.errors import OPMLError
-from newsdesk.pipeline.opml import OpmlFeed, export_opml, parse_opml
+from newsdesk.sources.opml import OpmlFeed, export_opml, parse_opml
 
 AWESOME = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-feed-lists" / "awesome-rss-feeds"
 OPML_FILES = sorted(AWESOME.rglob("*.opml")) if AWESOME.is_dir() else []

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsdesk.errors import ParseError
-from newsdesk.pipeline import parse
-from newsdesk.pipeline.parse import parse_feed, sniff
+from newsdesk.pipeline.feed import parse
+from newsdesk.pipeline.feed.parse import parse_feed, sniff
 from tests.html_safety import assert_safe
 
 URL = "https://news.example/feeds/main.xml"

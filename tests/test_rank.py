@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from newsdesk.pipeline.rank import RankInput, RankParams, rank_stories, story_score
+from newsdesk.queries.ranking import RankInput, RankParams, rank_stories, story_score
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsdesk.config import Settings
 from newsdesk.model import ParsedFeed
-from newsdesk.pipeline.schedule import posting_interval_s, schedule_failure, schedule_success
+from newsdesk.pipeline.feed.schedule import posting_interval_s, schedule_failure, schedule_success
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 S = Settings(min_check_interval_s=600, default_check_interval_s=3600, max_check_interval_s=86400)

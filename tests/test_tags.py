@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from newsdesk.model import Tag
-from newsdesk.pipeline.tags import (
+from newsdesk.pipeline.stories.tags import (
     extract_keyphrases,
     extract_tags,
     hashtag_label,

@@ -98,7 +98,7 @@ def test_faults_are_isolated_and_reported(tmp_path: Path, settings: Settings) ->
 
 
 def test_chunks_grow_with_the_pass_and_shrink_at_its_end() -> None:
-    from newsdesk.tasks.runner import CHUNK_FEEDS, MAX_CHUNK_FEEDS, RAMP_CHUNKS, _chunk_target, chunk_limits
+    from newsdesk.tasks.update import CHUNK_FEEDS, MAX_CHUNK_FEEDS, RAMP_CHUNKS, _chunk_target, chunk_limits
 
     assert chunk_limits(30)[0] == CHUNK_FEEDS
     assert chunk_limits(1000)[0] == 50

@@ -227,7 +227,7 @@ def sources_catalog(
     as_json: JsonFlag = False,
 ) -> None:
     """List the bundled catalog of news feeds (Kagi kite, MIT) by category and region."""
-    from newsdesk import catalog
+    from newsdesk.sources import catalog
 
     cats = [c for c in catalog.categories() if kind is None or c.kind == kind]
     if as_json:

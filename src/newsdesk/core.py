@@ -33,7 +33,7 @@ from newsdesk.model import (
     tag_key,
 )
 from newsdesk.store import Storage, open_storage
-from newsdesk.tasks.runner import Progress, run_update
+from newsdesk.tasks.update import Progress, run_update
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ class Newsdesk:
         return source
 
     async def _discover(self, url: str) -> tuple[str, str | None, str | None]:
-        from newsdesk.pipeline.discover import discover_feed
-        from newsdesk.pipeline.fetch import Fetcher
+        from newsdesk.net.fetcher import Fetcher
+        from newsdesk.sources.discover import discover_feed
 
         async with Fetcher(self.settings) as fetcher:
             try:
@@ -138,14 +138,14 @@ class Newsdesk:
 
     def add_catalog(self, name: str) -> ImportReport:
         """Subscribe to every feed of one bundled catalog category (e.g. ``world``)."""
-        from newsdesk import catalog  # its package data is read on first use: most commands never need it
+        from newsdesk.sources import catalog  # its package data is read on first use: most commands never need it
 
         cat = catalog.find(name)
         urls = catalog.feeds(cat)
         return self.add_many([(u, None, cat.name) for u in urls])
 
     def import_opml(self, data: bytes) -> ImportReport:
-        from newsdesk.pipeline.opml import parse_opml
+        from newsdesk.sources.opml import parse_opml
 
         feeds = parse_opml(data)
         if not feeds:
@@ -153,7 +153,7 @@ class Newsdesk:
         return self.add_many([(f.url, f.title, f.category) for f in feeds])
 
     def export_opml(self) -> bytes:
-        from newsdesk.pipeline.opml import OpmlFeed, export_opml
+        from newsdesk.sources.opml import OpmlFeed, export_opml
 
         feeds = [OpmlFeed(url=s.url, title=s.title, site_url=s.site_url, category=s.category) for s in self.sources()]
         return export_opml(feeds, title="newsdesk subscriptions")
@@ -245,7 +245,7 @@ class Newsdesk:
 
     def front_page(self, *, category: str | None = None, region: str | None = None, limit: int = 30) -> list[Story]:
         """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
-        from newsdesk.pipeline.rank import RankInput, rank_stories
+        from newsdesk.queries.ranking import RankInput, rank_stories
 
         now = self.clock()
         activity = self.storage.story_activity(now - timedelta(hours=self.settings.front_page_window_h))
@@ -296,7 +296,7 @@ class Newsdesk:
 
     def related(self, article_id: str, *, limit: int = 6) -> Related:
         """Closest recent articles from other stories (none below the similarity floor) and more of its story."""
-        from newsdesk.tasks.related import related_articles
+        from newsdesk.queries.related import related_articles
 
         return related_articles(self.storage, self.settings, self.storage.get_article(article_id), self.clock(), limit)
 
@@ -316,7 +316,7 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
 
     Needs no database. A failed input's dict has its reason in ``error`` (None otherwise).
     """
-    from newsdesk.tasks.extract_batch import extract_many
+    from newsdesk.tasks.extract_files import extract_many
 
     async def next_result() -> dict[str, Any] | None:
         return await anext(results, None)

@@ -31,11 +31,11 @@ from newsdesk.model import (
     PendingPage,
     Source,
 )
-from newsdesk.pipeline.dedup import decide_articles, decide_page_results, page_policy
-from newsdesk.pipeline.fetch import Fetcher, decode_body
-from newsdesk.pipeline.metadata import detect_language, reading_time_s
-from newsdesk.pipeline.normalize import content_hash, count_words, make_drafts, page_canonical_url, same_site
-from newsdesk.pipeline.schedule import schedule_failure, schedule_success
+from newsdesk.net.fetcher import Fetcher, decode_body
+from newsdesk.pipeline.feed.dedup import decide_articles, decide_page_results, page_policy
+from newsdesk.pipeline.feed.normalize import content_hash, count_words, make_drafts, page_canonical_url, same_site
+from newsdesk.pipeline.feed.schedule import schedule_failure, schedule_success
+from newsdesk.pipeline.page.metadata import detect_language, reading_time_s
 
 __all__ = [
     "decide_articles",
@@ -86,7 +86,7 @@ def process_feed(
         fetched = decode_body(fetched, settings.feed_max_bytes)
         # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized).
         # Imported here: a pass of 304s, or the event loop's process of a large pass, never parses.
-        from newsdesk.pipeline.parse import parse_feed
+        from newsdesk.pipeline.feed.parse import parse_feed
 
         content_type = fetched.content_type
         if content_type and fetched.charset:

@@ -3,7 +3,7 @@
 ``run_enrichment`` rebuilds the window state from the database (articles of the
 last ``story_window_h`` hours: their stories, vectors and signatures), then takes
 the waiting articles oldest first in batches of ``enrich_batch``, runs
-:func:`newsdesk.pipeline.enrich.enrich_batch` on each and writes its intents in
+:func:`newsdesk.pipeline.stories.enrich.enrich_batch` on each and writes its intents in
 one transaction. A crash loses at most the batch in hand, which is taken again
 on the next run (``enriched_at`` is set in the same transaction as the results).
 
@@ -25,7 +25,7 @@ from newsdesk.config import Settings
 from newsdesk.errors import ConfigError, NewsdeskError
 from newsdesk.logs import event
 from newsdesk.model import ArticleEnrichment, EnrichInput, EnrichReport
-from newsdesk.pipeline.enrich import EnrichmentState
+from newsdesk.pipeline.stories.enrich import EnrichmentState
 from newsdesk.store import Storage
 from newsdesk.tasks.vector_index import IndexWriter
 
@@ -83,7 +83,7 @@ def _window_state(
 def run_enrichment(
     storage: Storage, settings: Settings, clock: Clock, *, progress: Progress | None = None
 ) -> EnrichReport:
-    from newsdesk.pipeline.enrich import embed_batch, enrich_batch
+    from newsdesk.pipeline.stories.enrich import embed_batch, enrich_batch
 
     started = time.perf_counter()
     enriched, waiting = storage.enrichment_counts()
@@ -139,7 +139,7 @@ def _reembed(storage: Storage, settings: Settings, embedder: Embedder, now: date
     use the current model's; the window (``related_window_h``) is embedded again, batch by
     batch, and added to the new model's index. Older articles keep their old vectors.
     """
-    from newsdesk.pipeline.enrich import embed_batch
+    from newsdesk.pipeline.stories.enrich import embed_batch
 
     since = now - timedelta(hours=max(settings.related_window_h, settings.story_window_h))
     writer = IndexWriter(settings, embedder.model_id, embedder.dim)
@@ -165,7 +165,7 @@ def cluster_lines(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[st
     The stories are printed once the whole stream is read, with the moves and merges
     that later articles caused applied, as the database would hold them.
     """
-    from newsdesk.pipeline.enrich import EnrichmentOutcome, EnrichmentState, enrich_batch, refine
+    from newsdesk.pipeline.stories.enrich import EnrichmentOutcome, EnrichmentState, enrich_batch, refine
 
     state = EnrichmentState.empty(_embedder(settings), window_h=settings.story_window_h)
     story_of: dict[str, str] = {}

@@ -43,11 +43,11 @@ from newsdesk.model import (
     PageResult,
     Source,
 )
-from newsdesk.pipeline.normalize import collect_keys
+from newsdesk.pipeline.feed.normalize import collect_keys
 from newsdesk.store import SqlStorage, Storage
 
 # The fork server imports these once; forked workers start with them loaded.
-PRELOAD = ["newsdesk.tasks.ingest", "newsdesk.pipeline.parse"]
+PRELOAD = ["newsdesk.tasks.ingest", "newsdesk.pipeline.feed.parse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +195,7 @@ _worker: tuple[SqlStorage, Settings, random.Random, Any] | None = None
 def _init_worker(db_url: str, settings: Settings, lock: Any, parent_pid: int | None) -> None:
     global _worker  # noqa: PLW0603 -- per-process state of a pool worker, set once by the initializer
     _die_with_parent(parent_pid)
-    import newsdesk.pipeline.parse  # noqa: F401 -- imported once here, not inside the first chunk
+    import newsdesk.pipeline.feed.parse  # noqa: F401 -- imported once here, not inside the first chunk
 
     # A chunk allocates ~30k short-lived objects per feed list and frees nearly all of them by
     # reference counting: the cyclic collector need not scan the imported modules (frozen)

@@ -78,7 +78,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
-from newsdesk.pipeline.tags import (
+from newsdesk.pipeline.stories.tags import (
     KOREAN_PARTICLES,
     Place,
     base_language,
@@ -183,7 +183,7 @@ class Categorization:
 
 
 def _data(name: str) -> str:
-    return resources.files("newsdesk.pipeline").joinpath("data", name).read_text(encoding="utf-8")
+    return resources.files("newsdesk.pipeline.stories").joinpath("data", name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,17 +20,17 @@ import numpy.typing as npt
 
 from newsdesk.ai.embed import Embedder, article_text_for_embedding
 from newsdesk.model import ArticleEnrichment, EnrichInput, StoryMerge, WindowArticle
-from newsdesk.pipeline.categorize import CategoryPrototypes, categorize, category_prototypes
-from newsdesk.pipeline.cluster import (
+from newsdesk.pipeline.stories.categorize import CategoryPrototypes, categorize, category_prototypes
+from newsdesk.pipeline.stories.cluster import (
     ClusterDoc,
     ClusterParams,
     StoredArticle,
     StoryAssignment,
     StoryClusterer,
 )
-from newsdesk.pipeline.cluster import StoryMerge as ClusterMerge
-from newsdesk.pipeline.neardup import NearDupDoc, NearDupIndex, signatures
-from newsdesk.pipeline.tags import extract_tags
+from newsdesk.pipeline.stories.cluster import StoryMerge as ClusterMerge
+from newsdesk.pipeline.stories.neardup import NearDupDoc, NearDupIndex, signatures
+from newsdesk.pipeline.stories.tags import extract_tags
 
 TAGS_PER_ARTICLE = 10
 

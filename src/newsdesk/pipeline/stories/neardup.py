@@ -1,6 +1,6 @@
 """Near-duplicate folding: syndicated wire copy and lightly edited reprints (issue 3 §2).
 
-Exact duplicates (same canonical URL or same words) are caught by :mod:`~newsdesk.pipeline.dedup`
+Exact duplicates (same canonical URL or same words) are caught by :mod:`~newsdesk.pipeline.feed.dedup`
 at ingestion. This stage catches what differs a little: a wire story carried by five papers,
 each changing a headline, swapping a few words, cutting the last sentence. Each such group is
 folded under one *primary* — the earliest published article, ties broken by id — and the others

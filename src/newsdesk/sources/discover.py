@@ -27,7 +27,7 @@ import lxml.html
 
 from newsdesk.errors import DiscoveryError, NewsdeskError, ParseError
 from newsdesk.model import FetchedDocument, ParsedFeed
-from newsdesk.pipeline.parse import FEED_ROOTS, parse_feed, sniff
+from newsdesk.pipeline.feed.parse import FEED_ROOTS, parse_feed, sniff
 
 __all__ = [
     "COMMON_FEED_PATHS",

@@ -48,7 +48,7 @@ from trafilatura.xml import xmltotxt
 
 from newsdesk.errors import ExtractError
 from newsdesk.model import Extracted
-from newsdesk.pipeline.metadata import detect_language
+from newsdesk.pipeline.page.metadata import detect_language
 from newsdesk.pipeline.sanitize import sanitize_html
 
 log = logging.getLogger(__name__)

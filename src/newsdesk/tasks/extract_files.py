@@ -16,8 +16,8 @@ from typing import Any
 from newsdesk.config import Settings
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Extracted
-from newsdesk.pipeline.extract_pool import ExtractorPool
-from newsdesk.pipeline.fetch import Fetcher
+from newsdesk.net.fetcher import Fetcher
+from newsdesk.tasks.extract_pool import ExtractorPool
 
 
 def _result(name: str, ex: Extracted) -> dict[str, Any]:

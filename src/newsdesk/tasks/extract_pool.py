@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # forkserver where the platform has it (Linux, BSD, macOS); spawn elsewhere (Windows).
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 # Modules the fork server imports once, so that forked workers start warm.
-PRELOAD = ("newsdesk.pipeline.extract",)
+PRELOAD = ("newsdesk.pipeline.page.extract",)
 # CPU seconds one page may use: real pages take 10–100 ms; pathological markup can take minutes.
 DEFAULT_CPU_LIMIT_S = 10.0
 _WARM_UP_PAGE = (
@@ -72,7 +72,7 @@ class CpuLimitExceeded(BaseException):
 
 
 class ExtractorPool:
-    """Process pool for :func:`~newsdesk.pipeline.extract.extract_article`.
+    """Process pool for :func:`~newsdesk.pipeline.page.extract.extract_article`.
 
     Use ``async with ExtractorPool(settings) as pool: await pool.extract(body, url)``; ``with``
     works too (starting then blocks the calling thread until the workers are warm).
@@ -195,8 +195,8 @@ def _unwrap(outcome: Extracted | str, url: str) -> Extracted:
 def _warm_up() -> None:
     """Worker initializer: import the stage and run it once, so the first real page is not slow."""
     from newsdesk.errors import NewsdeskError
-    from newsdesk.pipeline.extract import extract_article
-    from newsdesk.pipeline.metadata import warm_up
+    from newsdesk.pipeline.page.extract import extract_article
+    from newsdesk.pipeline.page.metadata import warm_up
 
     warm_up()
     with contextlib.suppress(NewsdeskError):  # a warm-up that finds nothing still warmed the caches
@@ -210,7 +210,7 @@ def _ping() -> None:
 def extract_in_worker(body: bytes, url: str, cpu_limit_s: float) -> Extracted | str:
     """Runs in a worker: the extracted page, or the reason it failed (never raises)."""
     from newsdesk.errors import NewsdeskError
-    from newsdesk.pipeline.extract import extract_article
+    from newsdesk.pipeline.page.extract import extract_article
 
     previous = signal.signal(signal.SIGPROF, _on_cpu_limit)
     signal.setitimer(signal.ITIMER_PROF, cpu_limit_s)

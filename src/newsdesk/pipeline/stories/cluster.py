@@ -9,7 +9,7 @@ Evidence is a hybrid, because each kind alone fails somewhere:
 
 * lexical TF-IDF (log tf, title terms counted twice, the first ``max_words`` words of the body)
   with an IDF learned online from the documents in the window;
-* entity-like features (:mod:`newsdesk.pipeline.cluster_text`: names, runs of names, numbers):
+* entity-like features (:mod:`newsdesk.pipeline.stories.cluster_text`: names, runs of names, numbers):
   two events of the same kind share their topic words, not their names, places and figures, so
   these get a vote of their own (``entity_weight``);
 * time decay on the gap between an article and the story (``half_life_s``);
@@ -49,7 +49,7 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
-from newsdesk.pipeline.cluster_text import DocFeatures, doc_features
+from newsdesk.pipeline.stories.cluster_text import DocFeatures, doc_features
 
 __all__ = [
     "ClusterDoc",
@@ -840,7 +840,7 @@ def _language(d: ClusterDoc) -> str | None:
     """The document's language (ISO 639-1), detected from its text when not given."""
     if d.language:
         return d.language.split("-")[0].split("_")[0].lower()
-    from newsdesk.pipeline.metadata import detect_language
+    from newsdesk.pipeline.page.metadata import detect_language
 
     return detect_language(f"{d.title or ''}\n{d.text or ''}")
 

@@ -338,7 +338,7 @@ class Place:
 
 
 def _data_text(name: str) -> str:
-    return resources.files("newsdesk.pipeline").joinpath("data", name).read_text(encoding="utf-8")
+    return resources.files("newsdesk.pipeline.stories").joinpath("data", name).read_text(encoding="utf-8")
 
 
 _NAME_WORD = re.compile(r"(?:\b[A-Z]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*")

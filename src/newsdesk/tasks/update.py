@@ -34,7 +34,7 @@ from newsdesk.model import (
     Source,
     UpdateReport,
 )
-from newsdesk.pipeline.fetch import Fetcher
+from newsdesk.net.fetcher import Fetcher
 from newsdesk.store import Storage
 from newsdesk.tasks.ingest import FeedJob, FeedOutcome, Ingester, ingester_for, write_page_batch
 
@@ -308,7 +308,7 @@ def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
 
 @contextlib.asynccontextmanager
 async def _extractor(settings: Settings) -> AsyncIterator[pipeline.Extract]:
-    from newsdesk.pipeline.extract_pool import ExtractorPool
+    from newsdesk.tasks.extract_pool import ExtractorPool
 
     async with ExtractorPool(settings) as pool:
         yield pool.extract

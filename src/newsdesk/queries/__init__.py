@@ -1,0 +1,1 @@
+"""Read-side use cases: the front page, related reading and topics, computed from what is stored."""
