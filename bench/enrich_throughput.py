@@ -54,7 +54,7 @@ def main() -> int:
     from newsdesk.config import load_settings
     from newsdesk.core import make_newsdesk
     from newsdesk.model import ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
-    from newsdesk.pipeline.feed.normalize import article_id, content_hash, count_words
+    from newsdesk.pipeline.keys import article_id, content_hash, count_words
 
     docs = corpus()
     a.articles = a.articles or len(docs)

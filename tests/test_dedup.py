@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from newsdesk.model import ArticleDraft, DraftAction, ExtractionStatus, PageResult
-from newsdesk.pipeline.feed.dedup import PAGE_HASH_MIN_WORDS, decide_articles, decide_page_results, page_policy
+from newsdesk.pipeline.feed.dedup import decide_articles, page_policy
+from newsdesk.pipeline.page.dedup import PAGE_HASH_MIN_WORDS, decide_page_results
 
 
 def draft(i: str, **kw: object) -> ArticleDraft:

@@ -36,11 +36,11 @@ from newsdesk.net.fetcher import (
     PAGE_ACCEPT,
     Fetcher,
     GuardedResolver,
-    decode_body,
     freshness_s,
     refused_category,
     retry_after_s,
 )
+from newsdesk.pipeline.feed.inflate import decode_body
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -9,17 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsdesk.model import ParsedEntry
-from newsdesk.pipeline.feed.normalize import (
-    MIN_HASH_WORDS,
-    article_id,
-    canonicalize_url,
-    content_hash,
-    count_words,
-    entry_guid,
-    page_canonical_url,
-    same_site,
-    words_of,
-)
+from newsdesk.pipeline.feed.normalize import entry_guid
+from newsdesk.pipeline.keys import MIN_HASH_WORDS, article_id, content_hash, count_words, words_and_hash, words_of
+from newsdesk.pipeline.urls import canonicalize_url, page_canonical_url, same_site
 
 
 @pytest.mark.parametrize(
@@ -80,9 +72,7 @@ _TEXTISH = st.text(
 @settings(max_examples=400, deadline=None)
 @given(_TEXTISH)
 def test_fast_word_count_and_hash_match_the_definition(text: str) -> None:
-    from newsdesk.pipeline.feed.normalize import _count_and_hash
-
-    assert _count_and_hash(text) == _by_definition(text)
+    assert words_and_hash(text) == _by_definition(text)
     assert count_words(text) == len(words_of(text))
 
 

@@ -272,7 +272,7 @@ def test_migration_0003_rewrites_ids_and_duplicate_links(db_url: str) -> None:
     """Old ids (32 hex digits of the hash) become source-prefixed; duplicates follow their primary."""
     from sqlalchemy import text as sql
 
-    from newsdesk.pipeline.feed.normalize import article_id
+    from newsdesk.pipeline.keys import article_id
 
     s = SqlStorage(db_url)
     try:
@@ -314,7 +314,7 @@ def test_migration_0006_recomputes_content_hashes_from_the_text(db_url: str) -> 
 
     from sqlalchemy import text as sql
 
-    from newsdesk.pipeline.feed.normalize import content_hash
+    from newsdesk.pipeline.keys import content_hash
 
     texts = {
         "a" * 32: "The council approved the budget on Tuesday, after a long debate about schools and roads.",

@@ -24,7 +24,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from newsdesk.config import Settings, declared_settings, effective_settings, load_settings
-from newsdesk.core import Newsdesk, cluster_stream, extract_inputs, make_newsdesk
+from newsdesk.core import (
+    Newsdesk,
+    catalog_attribution,
+    catalog_categories,
+    cluster_stream,
+    extract_inputs,
+    make_newsdesk,
+)
 from newsdesk.errors import NewsdeskError
 from newsdesk.logs import configure_logging
 from newsdesk.model import Source, as_plain
@@ -227,16 +234,14 @@ def sources_catalog(
     as_json: JsonFlag = False,
 ) -> None:
     """List the bundled catalog of news feeds (Kagi kite, MIT) by category and region."""
-    from newsdesk.sources import catalog
-
-    cats = [c for c in catalog.categories() if kind is None or c.kind == kind]
+    cats = [c for c in catalog_categories() if kind is None or c.kind == kind]
     if as_json:
         for category in cats:
             _print_json(category)
         return
     for c in cats:
         typer.echo(f"{c.slug:<32} {c.kind:<7} {c.language:<3} {c.feed_count:>4} feeds  {c.name}")
-    typer.echo(f"\n{catalog.ATTRIBUTION}", err=True)
+    typer.echo(f"\n{catalog_attribution()}", err=True)
 
 
 # -- update, articles, stats -----------------------------------------------------------------

@@ -14,15 +14,16 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsdesk.config import Settings
+from newsdesk.config import VERSION, Settings
 from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
 from newsdesk.model import (
     Article,
     Category,
     EnrichReport,
+    Health,
     Related,
     Source,
     Stats,
@@ -34,6 +35,10 @@ from newsdesk.model import (
 )
 from newsdesk.store import Storage, open_storage
 from newsdesk.tasks.update import Progress, run_update
+
+if TYPE_CHECKING:
+    from newsdesk.sources.catalog import CatalogCategory
+    from newsdesk.tasks.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +314,19 @@ class Newsdesk:
     def stats(self) -> Stats:
         return self.storage.stats()
 
+    def health(self) -> Health:
+        """The service answers: its version, its database's kind and the counts."""
+        return Health(status="ok", version=VERSION, database=self.storage.dialect, stats=self.stats())
+
+    def scheduler(self) -> Scheduler:
+        """The in-process scheduler of ``newsdesk serve``: a pass over the due sources every tick.
+
+        The caller starts it (``start()``, inside its event loop) and stops it (``await stop()``).
+        """
+        from newsdesk.tasks.scheduler import Scheduler
+
+        return Scheduler(self.aupdate, self.settings.scheduler_tick_s)
+
 
 def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = None) -> Iterator[dict[str, Any]]:
     """Extract each HTML file or URL; one result dict per input, in input order, each yielded
@@ -337,9 +355,33 @@ def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[s
     yield from cluster_lines(settings, lines)
 
 
+def catalog_categories() -> list[CatalogCategory]:
+    """The bundled feed catalog's categories (topics, regions, cities); needs no database."""
+    from newsdesk.sources import catalog
+
+    return catalog.categories()
+
+
+def catalog_attribution() -> str:
+    """The credit line the catalog's licence asks for."""
+    from newsdesk.sources import catalog
+
+    return catalog.ATTRIBUTION
+
+
 def make_newsdesk(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Newsdesk:
     """Open (and migrate) the configured database and wire the facade."""
     return Newsdesk(settings, open_storage(settings.database_url), clock)
 
 
-__all__ = ["ImportReport", "Newsdesk", "NotFoundError", "cluster_stream", "extract_inputs", "make_newsdesk", "utcnow"]
+__all__ = [
+    "ImportReport",
+    "Newsdesk",
+    "NotFoundError",
+    "catalog_attribution",
+    "catalog_categories",
+    "cluster_stream",
+    "extract_inputs",
+    "make_newsdesk",
+    "utcnow",
+]

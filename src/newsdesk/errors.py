@@ -87,7 +87,20 @@ class BlockedAddressError(FetchError):
 
 
 class TooLargeError(FetchError):
-    """The body exceeded the configured size cap (checked while streaming)."""
+    """The body exceeded the configured size cap (checked while streaming, and again while inflating)."""
+
+    @classmethod
+    def over_cap(cls, url: str, noun: str, max_bytes: int, *, status: int | None = None) -> TooLargeError:
+        """The one wording of this failure, wherever the cap is found exceeded: "feed larger than 10 MB"."""
+        return cls(url, f"{noun} larger than {_size(max_bytes)}", status=status)
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.3g} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.3g} KB"
+    return f"{n} bytes"
 
 
 class RobotsDisallowedError(FetchError):

@@ -90,7 +90,7 @@ class FetchedDocument:
     max_age_s: float | None = None  # from Cache-Control max-age / Expires
     permanent_redirect: str | None = None  # set when a 301/308 chain moved the resource
     # Set when the body is still compressed ("gzip", "deflate"): fetched with decode=False, for the
-    # process that parses it to inflate (pipeline.fetch.decode_body).
+    # process that parses it to inflate (pipeline.feed.inflate.decode_body).
     content_encoding: str | None = None
 
     @property
@@ -476,6 +476,16 @@ class Stats:
     paused_sources: int = 0
     duplicates: int = 0
     pending_pages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What ``/api/v1/health`` reports: the service answers, and what it runs on."""
+
+    status: str
+    version: str
+    database: str  # the SQLAlchemy dialect: sqlite or postgresql
+    stats: Stats
 
 
 def as_plain(value: Any) -> Any:

@@ -22,19 +22,17 @@ Safety, in the order a request meets it:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
 import ipaddress
 import logging
 import socket
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -479,74 +477,12 @@ async def _read_body(requested: str, resp: aiohttp.ClientResponse, kind: _Kind) 
 
 # --- content codings inflated after the fetch (fetch_feed(decode=False)) -----------------
 
-# What a deferred fetch accepts: the codings decode_body inflates with zlib alone.
+# What a deferred fetch accepts: the codings ``pipeline.feed.inflate.decode_body`` inflates.
 DEFERRED_ACCEPT_ENCODING = "gzip, deflate"
-_GZIP_WBITS = 16 + zlib.MAX_WBITS
-
-
-def decode_body(doc: FetchedDocument, max_bytes: int, noun: str = "feed") -> FetchedDocument:
-    """``doc`` with its body inflated, when ``fetch_feed(decode=False)`` left it compressed.
-
-    Inflating stops one byte past ``max_bytes``, so a gzip bomb costs no more memory
-    than the cap, and fails with the same reason a body over the cap gets while streaming.
-    """
-    encoding = doc.content_encoding
-    if encoding is None:
-        return doc
-    try:
-        body = _inflate(doc.body, encoding, max_bytes)
-    except _INFLATE_ERRORS as exc:
-        raise FetchError(doc.url, f"invalid {encoding} body: {exc}", status=doc.status) from None
-    if body is None:
-        raise TooLargeError(doc.url, f"{noun} larger than {_size(max_bytes)}", status=doc.status)
-    return dataclasses.replace(doc, body=body, content_encoding=None)
-
-
-# ISA-L (python-isal) has zlib's API and inflates 2-2.5x as fast: inflating was a twentieth of a first poll's CPU.
-# (Its stub declares ``error`` an instance; it is the exception class.)
-_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast("type[Exception]", isal_zlib.error))
-
-
-def _inflate(data: bytes, encoding: str, max_bytes: int) -> bytes | None:
-    """The inflated bytes, or None past ``max_bytes``; raises zlib.error on a corrupt stream."""
-    if encoding in ("gzip", "x-gzip"):
-        wbits = _GZIP_WBITS
-    elif encoding == "deflate":
-        # RFC 9110 means a zlib stream, but some servers send raw deflate: tell them apart by the header.
-        wbits = zlib.MAX_WBITS if _zlib_header(data) else -zlib.MAX_WBITS
-    else:
-        raise zlib.error(f"unsupported Content-Encoding {encoding!r}")
-    out: list[bytes] = []
-    total = 0
-    while data:
-        inflater = isal_zlib.decompressobj(wbits)
-        chunk = inflater.decompress(data, max_bytes - total + 1)
-        total += len(chunk)
-        if total > max_bytes or inflater.unconsumed_tail:
-            return None
-        out.append(chunk)
-        if not inflater.eof:
-            raise zlib.error("the compressed stream ends early (truncated)")
-        # A gzip file may hold several members, one after the other.
-        data = inflater.unused_data if wbits == _GZIP_WBITS else b""
-    return b"".join(out)
-
-
-def _zlib_header(data: bytes) -> bool:
-    """Do the first two bytes make a zlib header (deflate method, valid check bits)?"""
-    return len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
 
 
 def _too_large(requested: str, kind: _Kind, status: int) -> TooLargeError:
-    return TooLargeError(requested, f"{kind.noun} larger than {_size(kind.max_bytes)}", status=status)
-
-
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.3g} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:.3g} KB"
-    return f"{n} bytes"
+    return TooLargeError.over_cap(requested, kind.noun, kind.max_bytes, status=status)
 
 
 # --- robots.txt -------------------------------------------------------------------------

@@ -31,11 +31,15 @@ from newsdesk.model import (
     PendingPage,
     Source,
 )
-from newsdesk.net.fetcher import Fetcher, decode_body
-from newsdesk.pipeline.feed.dedup import decide_articles, decide_page_results, page_policy
-from newsdesk.pipeline.feed.normalize import content_hash, count_words, make_drafts, page_canonical_url, same_site
+from newsdesk.net.fetcher import Fetcher
+from newsdesk.pipeline.feed.dedup import decide_articles, page_policy
+from newsdesk.pipeline.feed.inflate import decode_body
+from newsdesk.pipeline.feed.normalize import make_drafts
 from newsdesk.pipeline.feed.schedule import schedule_failure, schedule_success
+from newsdesk.pipeline.keys import content_hash, count_words
+from newsdesk.pipeline.page.dedup import decide_page_results
 from newsdesk.pipeline.page.metadata import detect_language, reading_time_s
+from newsdesk.pipeline.urls import page_canonical_url, same_site
 
 __all__ = [
     "decide_articles",

@@ -1,6 +1,6 @@
 """Drop the UNIQUE (source_id, guid) index of articles: the primary key already enforces it.
 
-An article's id is the BLAKE2b hash of (source id, guid) (``pipeline.normalize.article_id``),
+An article's id is the BLAKE2b hash of (source id, guid) (``pipeline.keys.article_id``),
 so the primary key is unique exactly when (source_id, guid) is. The second index cost
 about a tenth of every article insert on a first poll.
 

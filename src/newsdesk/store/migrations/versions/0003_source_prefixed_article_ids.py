@@ -1,7 +1,7 @@
 """Article ids lead with their source id; content hashes are 64 bits. Both keep indexes small and local.
 
 New ids are ``<source id, 6+ hex digits><26 hex digits of the old hash>``
-(``pipeline.normalize.article_id``); an old id is rewritten to the new one without
+(``pipeline.keys.article_id``); an old id is rewritten to the new one without
 knowing its guid, because the new id keeps the old hash's digits 7–32.
 ``duplicate_of`` is rewritten first, while it still names the primary's old id.
 Content hashes keep their first 16 hex digits, which is what the new 8-byte hash gives.

@@ -3,7 +3,7 @@
 Before, the hash was taken over the words joined by single spaces, so two copies of one
 article that split a word list differently ("a , b" and "a, b" once punctuation is
 dropped) or differed in paragraph breaks still matched, but computing it meant building
-a list of every word. The new definition (``pipeline.normalize.content_hash``) hashes
+a list of every word. The new definition (``pipeline.keys.content_hash``) hashes
 the lower-cased text with punctuation and whitespace deleted, which ASCII text gets in
 one ``bytes.translate``. Every stored hash is recomputed from the stored text so that
 exact-duplicate detection keeps matching old articles against new ones.
