@@ -184,13 +184,14 @@ def predictors(embed: bool) -> dict[str, Predict]:
         "text+feed": lambda i: categorize(i.title, i.text, "en", i.feed_categories).category,
     }
     if embed:
-        from newsdesk.ai.embed import article_text_for_embedding, default_embedder
+        from newsdesk.ai.embed import make_embedder
+        from newsdesk.pipeline.stories.embedding import embedding_text
 
-        embedder = default_embedder()
+        embedder = make_embedder()
         prototypes = category_prototypes(embedder)
 
         def with_vector(i: Item, feed: bool) -> str:
-            vector = embedder.embed([article_text_for_embedding(i.title, i.text)])[0]
+            vector = embedder.embed([embedding_text(i.title, i.text)])[0]
             cats = i.feed_categories if feed else ()
             return categorize(i.title, i.text, "en", cats, vector=vector, prototypes=prototypes).category
 

@@ -34,14 +34,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsdesk.pipeline.stories.cluster import (  # noqa: E402  (path set above so the bench runs from a checkout)
-    ClusterDoc,
-    ClusterParams,
-    Embed,
-    StoryClusterer,
-    StoryMerge,
-    embed_text,
-)
+from newsdesk.model import StoryMerge  # noqa: E402  (path set above so the bench runs from a checkout)
+from newsdesk.pipeline.stories.cluster import ClusterDoc, ClusterParams, Embed, StoryClusterer  # noqa: E402
+from newsdesk.pipeline.stories.embedding import embedding_text  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 ECB = SHARED_DATA / "ecbplus-event-clustering" / "articles.dev.jsonl"
@@ -156,11 +151,10 @@ def cluster_labels(
     for intents in batches:
         for intent in intents:
             if isinstance(intent, StoryMerge):
-                for old in intent.merged:
-                    moved = members.pop(old, set())
-                    for a in moved:
-                        story[a] = intent.story_id
-                    members.setdefault(intent.story_id, set()).update(moved)
+                moved = members.pop(intent.merged, set())
+                for a in moved:
+                    story[a] = intent.into
+                members.setdefault(intent.into, set()).update(moved)
             else:
                 prev = story.get(intent.article_id)
                 if prev is not None:
@@ -231,7 +225,7 @@ def precomputed(embed: Embed, docs: Sequence[ClusterDoc]) -> tuple[Embed, float]
     """
     import numpy as np
 
-    texts = [embed_text(d.title, d.text) for d in docs]
+    texts = [embedding_text(d.title, d.text) for d in docs]
     t0 = time.perf_counter()
     rows = np.concatenate([embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     secs = time.perf_counter() - t0

@@ -4,7 +4,7 @@
   python bench/embed_speed.py [--threads 1 2] [--batch 1 8 32 64] [--repeat 5] [--processes 2] [--model MODEL]
 
 Inputs: the 590 ECB+ dev articles and the 93 Wikinews 2004 articles of ../shared/data (read at run
-time, never copied), each turned into the embedder's input by ``article_text_for_embedding``. Each
+time, never copied), each turned into the embedder's input by ``embedding_text``. Each
 (threads, batch) cell embeds the whole set ``--repeat`` times; the best pass is the figure for the
 code, the median the one for the machine as it was (the 2 cores are shared with other work, which
 only ever slows a pass down). Articles per CPU-second (process time) are printed too: the figure
@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO / "src"))
 
-from newsdesk.ai.embed import DEFAULT_MODEL, article_text_for_embedding, make_embedder  # noqa: E402
+from newsdesk.ai.embed import DEFAULT_MODEL, make_embedder  # noqa: E402
+from newsdesk.pipeline.stories.embedding import embedding_text  # noqa: E402
 
 
 def load_texts() -> list[str]:
@@ -50,7 +51,7 @@ def load_texts() -> list[str]:
         with path.open(encoding="utf-8") as f:
             for line in f:
                 row = json.loads(line)
-                texts.append(article_text_for_embedding(row.get("title") or "", row.get("text") or ""))
+                texts.append(embedding_text(row.get("title") or "", row.get("text") or ""))
     if not texts:
         sys.exit("no input data under ../shared/data")
     return texts

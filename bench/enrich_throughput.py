@@ -100,10 +100,11 @@ def main() -> int:
             fu = FeedUpdate(source_id=sid, checked_at=now, next_check_at=now, check_interval_s=3600.0, ok=True)
             desk.storage.apply_feed_updates([fu], items, now)
 
-        from newsdesk.ai.embed import article_text_for_embedding, default_embedder
+        from newsdesk.ai.embed import load_embedder
+        from newsdesk.pipeline.stories.embedding import embedding_text
 
-        embedder = default_embedder(settings)
-        texts = [article_text_for_embedding(d["title"], d["text"]) for d in docs[: min(600, len(docs))]]
+        embedder = load_embedder(settings)
+        texts = [embedding_text(d["title"], d["text"]) for d in docs[: min(600, len(docs))]]
         embedder.embed(texts[:8])  # warm-up
         t0 = time.perf_counter()
         embedder.embed(texts)

@@ -15,15 +15,8 @@ from types import ModuleType
 
 import pytest
 
-from newsdesk.pipeline.stories.cluster import (
-    ClusterDoc,
-    ClusterParams,
-    StoredArticle,
-    StoryAssignment,
-    StoryClusterer,
-    StoryIntent,
-    StoryMerge,
-)
+from newsdesk.model import StoryAssignment, StoryIntent, StoryMerge
+from newsdesk.pipeline.stories.cluster import ClusterDoc, ClusterParams, StoredArticle, StoryClusterer
 from newsdesk.pipeline.stories.cluster_text import doc_features, tokens
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -287,8 +280,8 @@ def _apply(intents: list[StoryIntent], story: dict[str, str]) -> None:
     for i in intents:
         if isinstance(i, StoryMerge):
             for article, s in list(story.items()):
-                if s in i.merged:
-                    story[article] = i.story_id
+                if s == i.merged:
+                    story[article] = i.into
         else:
             story[i.article_id] = i.story_id
 
@@ -314,8 +307,8 @@ def test_merge_keeps_the_older_id_and_reports_the_merged_one() -> None:
     refined = c.refine()
     merges = [i for i in refined if isinstance(i, StoryMerge)]
     assert merges
-    assert {m.story_id for m in merges} == {"a0"}
-    assert sorted(x for m in merges for x in m.merged) == ["a1", "a2", "a3"]
+    assert {m.into for m in merges} == {"a0"}
+    assert sorted(m.merged for m in merges) == ["a1", "a2", "a3"]
     assert c.stories() == {"a0": ["a0", "a1", "a2", "a3"]}
     story = {f"a{i}": f"a{i}" for i in range(4)}
     _apply(refined, story)

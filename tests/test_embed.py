@@ -26,21 +26,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from newsdesk.ai.embed import (
-    DEFAULT_MODEL,
-    EMBEDDING_SETTINGS,
-    MAX_EMBED_CHARS,
-    USE_SHA256,
-    Embedder,
-    OnnxEmbedder,
-    article_text_for_embedding,
-    default_embedder,
-    make_embedder,
-    use_model_path,
-)
-from newsdesk.ai.openai_compat import OpenAICompatEmbedder
+from newsdesk.ai.embed import DEFAULT_MODEL, Embedder, load_embedder, make_embedder
+from newsdesk.ai.endpoint import OpenAICompatEmbedder
+from newsdesk.ai.local_model import USE_SHA256, OnnxEmbedder, use_model_path
 from newsdesk.config import Settings
 from newsdesk.errors import AIError, ConfigError, EndpointError, ModelIntegrityError, ModelLoadError
+from newsdesk.pipeline.stories.embedding import MAX_EMBED_CHARS, embedding_text
 
 # One news sentence, translated by hand, and an unrelated one.
 EN = "The central bank raised interest rates by half a percentage point to fight inflation."
@@ -51,7 +42,7 @@ UNRELATED = "The home team won the football match after a late goal in extra tim
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    return default_embedder(None)
+    return make_embedder()
 
 
 # --- The default model ---
@@ -185,12 +176,16 @@ def test_bad_choices_raise_typed_errors(tmp_path: Path) -> None:
         make_embedder(str(tmp_path / "junk.onnx"))
 
 
-def test_default_embedder_reads_settings_when_they_exist() -> None:
-    # Settings may not declare the embedding fields yet: their defaults apply.
-    assert default_embedder(Settings()).model_id.startswith(DEFAULT_MODEL + "@")
-    names = {spec.name for spec in EMBEDDING_SETTINGS}
-    assert {"embedding_model", "embedding_base_url", "embedding_api_key", "embedding_threads"} <= names
-    assert [spec.name for spec in EMBEDDING_SETTINGS if spec.secret] == ["embedding_api_key"]
+def test_the_embedder_is_the_one_the_settings_choose(tmp_path: Path) -> None:
+    assert load_embedder(Settings()).model_id.startswith(DEFAULT_MODEL + "@")
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    shutil.copyfile(use_model_path(), model_dir / "model.onnx")
+    chosen = load_embedder(Settings(embedding_model=str(model_dir), embedding_batch_size=3))
+    assert chosen.model_id == f"onnx:my-model@{USE_SHA256[:12]}"
+    assert isinstance(chosen, OnnxEmbedder) and chosen.batch_size == 3
+    endpoint = load_embedder(Settings(embedding_model="openai:m", embedding_base_url="http://127.0.0.1:9/v1"))
+    assert endpoint.model_id == "openai:m@127.0.0.1:9"
 
 
 # --- The text embedded for an article ---
@@ -198,13 +193,13 @@ def test_default_embedder_reads_settings_when_they_exist() -> None:
 
 def test_article_text_is_title_then_first_words() -> None:
     body = " ".join(f"w{i}" for i in range(500))
-    text = article_text_for_embedding("  Rates   rise ", body)
+    text = embedding_text("  Rates   rise ", body)
     assert text.startswith("Rates rise. w0 w1 ")
     assert text.split()[-1] == "w119"
-    assert article_text_for_embedding("Rates rise?", "Yes.") == "Rates rise? Yes."
-    assert article_text_for_embedding("", "a\n b") == "a b"
-    assert article_text_for_embedding("Title", "") == "Title"
-    assert len(article_text_for_embedding("标题", "中" * 5000)) == MAX_EMBED_CHARS
+    assert embedding_text("Rates rise?", "Yes.") == "Rates rise? Yes."
+    assert embedding_text("", "a\n b") == "a b"
+    assert embedding_text("Title", "") == "Title"
+    assert len(embedding_text("标题", "中" * 5000)) == MAX_EMBED_CHARS
 
 
 # --- OpenAI-compatible endpoint, on a real loopback server ---

@@ -42,8 +42,9 @@ def desk(db_url: str, settings: Settings, site: DemoSite) -> Iterator[Newsdesk]:
 
 
 def test_update_enriches_the_demo_news(desk: Newsdesk) -> None:
-    done, waiting = desk.storage.enrichment_counts()
-    assert waiting == 0 and done >= 190
+    counts = desk.storage.enrichment_counts()
+    assert counts.waiting == 0 and counts.enriched >= 190
+    done = counts.enriched
     stories = desk.stories(limit=1000)
     multi = [s for s in stories if s.article_count >= 2]
     assert multi, "some demo events are covered by several articles"

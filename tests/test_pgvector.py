@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from newsdesk.config import Settings
-from newsdesk.core import Newsdesk
-from newsdesk.model import ArticleEnrichment
+from newsdesk.core import make_newsdesk
+from newsdesk.model import ArticleEnrichment, vector_key
 from newsdesk.store import SqlStorage, open_storage
 from tests.test_stories import NOW, seed
 
@@ -74,8 +74,8 @@ def test_pgvector_search_in_the_database(pgvector_url: str) -> None:
         ids = enrich(storage)
         nearest = storage.vector_search("m", unit(1, 0.05, 0.05, 0), 3)
         assert nearest is not None and len(nearest) == 3
-        assert {aid for aid, _ in nearest[:2]} == set(ids[:2]) and nearest[2][0] == ids[2]
-        assert nearest[0][1] > 0.95 and nearest[0][1] >= nearest[1][1] >= nearest[2][1]
+        assert {n.key for n in nearest[:2]} == {vector_key(i) for i in ids[:2]} and nearest[2].key == vector_key(ids[2])
+        assert nearest[0].similarity > 0.95 and nearest[0].similarity >= nearest[1].similarity >= nearest[2].similarity
         assert storage.vector_search("another-model", unit(1, 0, 0, 0), 3) == []
     finally:
         storage.close()
@@ -83,7 +83,7 @@ def test_pgvector_search_in_the_database(pgvector_url: str) -> None:
 
 def test_related_reading_through_pgvector(pgvector_url: str, settings: Settings) -> None:
     storage = open_storage(pgvector_url)
-    desk = Newsdesk(settings, storage, clock=lambda: NOW + timedelta(hours=1))
+    desk = make_newsdesk(settings, clock=lambda: NOW + timedelta(hours=1), storage=storage)
     try:
         ids = enrich(storage)
         assert storage.vector_search("m", unit(1, 0, 0, 0), 1) is not None  # served by pgvector

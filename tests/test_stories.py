@@ -9,7 +9,7 @@ import pytest
 
 from newsdesk.errors import NotFoundError
 from newsdesk.model import ArticleEnrichment, ExtractionStatus, StoryMerge, Tag
-from newsdesk.store import SqlStorage
+from newsdesk.store import EnrichmentCounts, SqlStorage, StoredVector
 from tests.test_store import draft, insert, ok_update
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def test_pending_enrichment_is_oldest_first_and_skips_pending_pages(storage: Sql
     assert len(batch) == 6 and waiting_page.id not in {b.id for b in batch}
     assert [b.published_at for b in batch] == sorted(b.published_at for b in batch)
     assert batch[0].source_category == "World" and batch[0].feed_categories == ("World",)
-    assert storage.enrichment_counts() == (0, 6)
+    assert storage.enrichment_counts() == EnrichmentCounts(enriched=0, waiting=6)
 
 
 def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -> None:
@@ -61,7 +61,7 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
         for i, a in enumerate(batch)
     ]
     storage.apply_enrichment(results, [], NOW)
-    assert storage.enrichment_counts() == (6, 0)
+    assert storage.enrichment_counts() == EnrichmentCounts(enriched=6, waiting=0)
     detail = storage.get_story("story-a")
     story = detail.story
     assert story.article_count == 4 and story.source_count == 2
@@ -75,13 +75,13 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
     assert storage.list_stories(region="Asia") == []
     assert storage.tagged_article_ids("emmanuelmacron", 10) == [batch[2].id, batch[0].id]
     assert storage.tag_label("emmanuelmacron") == "#EmmanuelMacron"
-    assert storage.vector_of(batch[0].id) == ("m1", vec.tobytes())
+    assert storage.vector_of(batch[0].id) == StoredVector("m1", vec.tobytes())
     assert len(storage.vectors_since(NOW - timedelta(days=1), "m1")) == 5  # the near-duplicate is left out
     assert storage.vectors_since(NOW - timedelta(days=1), "other-model") == []
     window = storage.enrichment_window(NOW - timedelta(days=1))
     assert len(window) == 6 and window[0].signature == b"sig" and window[0].story_id == "story-a"
     activity = {
-        s.id: (len(times), publishers) for s, times, publishers in storage.story_activity(NOW - timedelta(days=1))
+        a.story.id: (len(a.article_times), a.publishers) for a in storage.story_activity(NOW - timedelta(days=1))
     }
     assert activity == {"story-a": (4, 2), "story-b": (2, 1)}
     # applying the same intents again changes nothing (idempotent)

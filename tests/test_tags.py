@@ -15,14 +15,9 @@ from types import ModuleType
 import pytest
 
 from newsdesk.model import Tag
-from newsdesk.pipeline.stories.tags import (
-    extract_keyphrases,
-    extract_tags,
-    hashtag_label,
-    place,
-    story_tags,
-    tag_key,
-)
+from newsdesk.pipeline.stories.places import place
+from newsdesk.pipeline.stories.tags import extract_keyphrases, extract_tags, story_tags
+from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 from tests.conftest import REPO, SHARED_DATA
 
 KEYPHRASES = SHARED_DATA / "wikinews-fr-keyphrases"
@@ -62,16 +57,33 @@ def test_hashtag_labels_are_camel_case_without_punctuation(phrase: str, label: s
     ],
 )
 def test_spelling_variants_share_one_key(variants: list[str], language: str) -> None:
-    keys = {tag_key(v, language) for v in variants}
+    keys = {topic_key(v) for v in variants} | {topic_key(hashtag_label(v)) for v in variants}
     assert len(keys) == 1, keys
 
 
-def test_names_are_not_lemmatised_but_common_words_are() -> None:
-    # A lemmatiser would turn the name into "pari" and the plural into its singular; the key
-    # treats both alike so that capitalised and lower-case spellings still meet.
-    assert tag_key("Paris", "fr") == tag_key("paris", "fr")
-    assert tag_key("chevaux", "fr") == tag_key("cheval", "fr")
-    assert tag_key("children", "en") == tag_key("child", "en")
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("#FrèresMusulmans", "freremusulman"),
+        ("frères musulmans", "freremusulman"),
+        ("#ForcesAméricaines", "forceamericaine"),
+        ("#USForcesKorea", "usforcekorea"),
+        ("#LeeJaeMyung", "leejaemyung"),
+        ("#JamesBond", "jamebond"),  # keys are link targets, not words
+        ("#Congrès", "congre"),
+        ("#Paris", "pari"),
+        ("paris", "pari"),
+        ("#이재명", "이재명"),
+        ("#ÉtatsUnis", "unitedstate"),
+        ("#UnitedStates", "unitedstate"),
+        ("#미국", "unitedstate"),
+        ("#Syrie", "syria"),
+    ],
+)
+def test_a_topic_key_is_computed_from_what_a_reader_can_type(typed: str, key: str) -> None:
+    # The label a page shows, the phrase with spaces, any case or accents: one key, no language needed.
+    assert topic_key(typed) == key
+    assert topic_key(key) == key or topic_key(typed) == topic_key(typed.lower())
 
 
 # --- articles ---------------------------------------------------------------------------------------

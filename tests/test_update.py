@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.config import Settings
-from newsdesk.core import Newsdesk
+from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import ExtractionStatus
 from newsdesk.store import open_storage
 from tests.loopback import BenchServer
@@ -30,7 +30,7 @@ def server(corpus_dir: Path) -> Iterator[BenchServer]:
 
 
 def desk_for(settings: Settings, db_url: str) -> Newsdesk:
-    return Newsdesk(settings, open_storage(db_url))
+    return make_newsdesk(settings, storage=open_storage(db_url))
 
 
 def test_first_and_second_poll(server: BenchServer, settings: Settings, db_url: str) -> None:
@@ -97,17 +97,20 @@ def test_faults_are_isolated_and_reported(tmp_path: Path, settings: Settings) ->
             assert desk.stats().articles >= stored
 
 
-def test_chunks_grow_with_the_pass_and_shrink_at_its_end() -> None:
-    from newsdesk.tasks.update import CHUNK_FEEDS, MAX_CHUNK_FEEDS, RAMP_CHUNKS, _chunk_target, chunk_limits
-
-    assert chunk_limits(30)[0] == CHUNK_FEEDS
-    assert chunk_limits(1000)[0] == 50
-    assert chunk_limits(50_000)[0] == MAX_CHUNK_FEEDS
-    big, _ = chunk_limits(5000)
-    assert _chunk_target(big, 4990, 0) == CHUNK_FEEDS  # the first chunks are small: every worker starts early
-    assert _chunk_target(big, 4000, RAMP_CHUNKS) == big  # the middle of a large pass: full chunks
-    assert _chunk_target(big, 400, 10) == 100  # a quarter of what is left
-    assert _chunk_target(big, 10, 20) == CHUNK_FEEDS  # never below the small-chunk size
+def test_a_pass_over_many_chunks_stores_every_article_once(tmp_path: Path, settings: Settings) -> None:
+    """Hundreds of feeds go through many write transactions and both worker processes: each article
+    of each feed is stored once, every feed's state is written, and the progress callback counts
+    every feed exactly once, in order."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    seen: list[int] = []
+    with BenchServer(tmp_path / "corpus", feeds=300) as srv, desk_for(settings, db) as desk:
+        desk.add_many([(u, None, None) for u in srv.feed_urls])
+        report = desk.update(all_sources=True, feeds_only=True, progress=lambda _phase, done, _total: seen.append(done))
+        assert report.sources_checked == report.sources_ok == 300 and report.sources_failed == 0, report.errors
+        assert report.articles_new + report.duplicates == srv.n_items == desk.stats().articles
+        assert seen == list(range(1, 301))
+        assert all(s.last_success_at and s.etag for s in desk.sources())
+        assert desk.update(all_sources=True, feeds_only=True).sources_not_modified == 300
 
 
 def _rss(items: list[tuple[str, str]]) -> bytes:
@@ -160,14 +163,14 @@ def test_a_large_pass_in_a_process_with_threads_uses_the_fork_server(tmp_path: P
     and compressed feed bodies are inflated there."""
     import threading
 
-    from newsdesk.tasks import ingest
+    from newsdesk.tasks import ingest_workers
 
     stop = threading.Event()
     waiter = threading.Thread(target=stop.wait, daemon=True)  # a second thread, as under uvicorn
     waiter.start()
     try:
-        assert not ingest._fork_is_safe()
-        n = ingest.MIN_FEEDS_FOR_PROCESSES + 5
+        assert not ingest_workers._fork_is_safe()
+        n = ingest_workers.MIN_FEEDS_FOR_PROCESSES + 5
         db = f"sqlite:///{tmp_path / 'db.sqlite'}"
         with BenchServer(tmp_path / "corpus", feeds=n) as srv, desk_for(settings, db) as desk:
             desk.add_many([(u, None, None) for u in srv.feed_urls])

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,11 +16,11 @@ import pytest
 import uvicorn
 
 from newsdesk.config import Settings
-from newsdesk.core import Newsdesk
+from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
-from newsdesk.store import open_storage
-from newsdesk.web.humanize import relative_time
-from newsdesk.web.pages import safe_url
+from newsdesk.web.pages import latest
+from newsdesk.web.pages.humanize import relative_time
+from newsdesk.web.pages.render import safe_url
 from newsdesk.web.server import build_app
 from tests.loopback import free_port
 
@@ -58,7 +59,7 @@ def seed(desk: Newsdesk) -> str:
 
 @pytest.fixture
 def base_url(settings: Settings, db_url: str) -> Iterator[str]:
-    desk = Newsdesk(settings, open_storage(db_url), clock=lambda: NOW)
+    desk = make_newsdesk(replace(settings, db=db_url), clock=lambda: NOW)
     seed(desk)
     port = free_port()
     server = uvicorn.Server(
@@ -125,3 +126,47 @@ def test_relative_time_and_safe_url() -> None:
     assert relative_time(NOW + timedelta(hours=2), NOW) == "in 2 hours"
     assert relative_time(None, NOW) == ""
     assert safe_url(" JavaScript:alert(1)") == "" and safe_url("https://x.example/a") == "https://x.example/a"
+
+
+def test_api_error_envelope_and_health_shape(base_url: str) -> None:
+    status, health = get(base_url + "/api/v1/health")
+    assert status == 200 and list(health) == ["status", "version", "database", "stats"]
+    status, err = get(base_url + "/api/v1/sources/abc")
+    assert status == 422 and err == {
+        "error": {
+            "type": "ValidationError",
+            "message": "source_id: Input should be a valid integer, unable to parse string as an integer",
+        }
+    }
+    status, spec = get(base_url + "/api/v1/openapi.json")
+    assert not [path for path in spec["paths"] if not path.startswith("/api/v1/")]  # pages are not API
+
+
+def test_error_pages_are_html(base_url: str) -> None:
+    status, page = get(base_url + "/?offset=-1")
+    assert status == 422 and "<html" in page and "offset: Input should be greater than or equal to 0" in page
+    status, page = get(base_url + "/?source_id=999")
+    assert status == 404 and "<html" in page and "Not found" in page
+
+
+def test_pages_use_local_static_files(base_url: str) -> None:
+    status, html = get(base_url + "/")
+    assert '<link rel="stylesheet" href="/static/newsdesk.css?v=' in html and "<style" not in html
+    assert '<script src="/static/htmx.min.js?v=' in html and "://" not in html.split("</head>")[0]  # no CDN
+    assert '<div class="viewer" id="viewer"></div>' in html  # the viewer's slot, empty while anonymous
+    status, css = get(base_url + "/static/newsdesk.css")
+    assert status == 200 and ".item h2" in css
+    status, js = get(base_url + "/static/htmx.min.js")
+    assert status == 200 and js.startswith("var htmx=")
+
+
+def test_older_link_is_plain_and_loads_in_place_with_htmx(base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(latest, "PAGE_SIZE", 1)  # one seeded article fills a page
+    status, html = get(base_url + "/")
+    assert status == 200
+    assert '<a href="/?offset=1" hx-get="/fragments/latest?offset=1" hx-target="closest .pager"' in html
+    status, fragment = get(base_url + "/fragments/latest?offset=0")
+    assert status == 200 and "<html" not in fragment and '<div class="item"' in fragment  # items only
+    assert '<a href="/articles/a1">' in fragment and 'hx-get="/fragments/latest?offset=1"' in fragment
+    status, fragment = get(base_url + "/fragments/latest?offset=1")
+    assert status == 200 and fragment.strip() == ""  # past the end: no items and no link, the list ends

@@ -87,7 +87,9 @@ class Settings:
     )
     embedding_api_key: str = _setting("", "API key sent as a Bearer token to the embedding endpoint.", secret=True)
     embedding_threads: int = _setting(
-        1, "Threads of the local embedding model (one is the most articles per CPU-second); 0 means every core."
+        1,
+        "Threads of the local embedding model; 0 means one per usable CPU core. One is the most work per "
+        "CPU-second and leaves the other cores to the rest of the pipeline; more only pays on idle cores.",
     )
     embedding_batch_size: int = _setting(
         0, "Texts per model call (or per request); 0 means 8 for a local model, 64 for an endpoint."

@@ -1,9 +1,16 @@
 """The facade: every command and query of newsdesk, and the one place that wires it.
 
-Interfaces (CLI, web, demo) call :class:`Newsdesk` and nothing below it.
-:func:`make_newsdesk` builds one from :class:`~newsdesk.config.Settings`.
-Commands read state from storage, call the pipeline's deciders and apply the
-intents they return; long-running passes are delegated to ``tasks``.
+Interfaces (CLI, web, demo) call :class:`Newsdesk` and nothing below it. :func:`make_newsdesk`
+builds one from :class:`~newsdesk.config.Settings`: it opens the database and builds the other
+adapters (the fetcher of each pass, the embedding model, the vector search), and hands them to
+the passes in ``tasks/``, the queries in ``queries/`` and the subscription helpers in ``sources/``.
+No adapter state lives at module level: two facades in one process share nothing but the
+onnxruntime session of a model (see ``ai/local_model.py``).
+
+Commands that do network I/O have two forms: ``update()`` / ``add_source()`` run their own event
+loop (the CLI, scripts, tests), ``update_async()`` / ``add_source_async()`` are awaited by callers
+that have one (the web app, the scheduler). Queries are plain methods; the web app runs them on
+its thread pool.
 """
 
 from __future__ import annotations
@@ -13,17 +20,21 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from newsdesk.ai.embed import EmbedderSlot
+from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import VERSION, Settings
 from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
 from newsdesk.model import (
     Article,
     Category,
+    Clock,
     EnrichReport,
     Health,
+    Progress,
     Related,
     Source,
     Stats,
@@ -31,13 +42,13 @@ from newsdesk.model import (
     StoryDetail,
     TopicPage,
     UpdateReport,
-    tag_key,
 )
+from newsdesk.net.fetcher import Fetcher
 from newsdesk.store import Storage, open_storage
-from newsdesk.tasks.update import Progress, run_update
 
 if TYPE_CHECKING:
     from newsdesk.sources.catalog import CatalogCategory
+    from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -56,13 +67,25 @@ class ImportReport:
     failed: tuple[tuple[str, str], ...]  # (url, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Adapters:
+    """What the facade works with, built once by :func:`make_newsdesk`."""
+
+    storage: Storage
+    new_fetcher: Callable[[], Fetcher]  # one per pass: its connection pool lives on the pass's event loop
+    embedder: EmbedderSlot  # loaded on first use
+    vectors: VectorSearch
+
+
 class Newsdesk:
     """Commands and queries over one newsdesk database."""
 
-    def __init__(self, settings: Settings, storage: Storage, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, settings: Settings, adapters: Adapters, clock: Clock = utcnow) -> None:
         self.settings = settings
-        self.storage = storage
+        self.adapters = adapters
+        self.storage = adapters.storage
         self.clock = clock
+        self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
 
     def close(self) -> None:
         self.storage.close()
@@ -84,17 +107,31 @@ class Newsdesk:
         fetch_pages: bool | None = None,
         discover: bool = True,
     ) -> Source:
+        """:meth:`add_source_async` on an event loop of its own (not from a running loop)."""
+        return asyncio.run(
+            self.add_source_async(url, title=title, category=category, fetch_pages=fetch_pages, discover=discover)
+        )
+
+    async def add_source_async(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        fetch_pages: bool | None = None,
+        discover: bool = True,
+    ) -> Source:
         """Subscribe to a feed, given its URL or a site/page URL that links to one.
 
-        With ``discover`` the URL is fetched first: a site URL resolves to its
-        feed, and a URL that leads to no feed is refused with the reason.
+        With ``discover`` the URL is fetched first: a site URL resolves to its feed, and a URL
+        that leads to no feed is refused with the reason.
         """
         url = url.strip()
         if not url.startswith(("http://", "https://")):
             raise DiscoveryError(url, "only http:// and https:// URLs can be subscribed")
         feed_url, feed_title, site_url = url, title, None
         if discover:
-            feed_url, feed_title, site_url = asyncio.run(self._discover(url))
+            feed_url, feed_title, site_url = await self._discover(url)
             feed_title = title or feed_title
         if self.storage.find_source(feed_url) is not None:
             raise SourceExistsError(f"already subscribed: {feed_url}")
@@ -110,10 +147,9 @@ class Newsdesk:
         return source
 
     async def _discover(self, url: str) -> tuple[str, str | None, str | None]:
-        from newsdesk.net.fetcher import Fetcher
         from newsdesk.sources.discover import discover_feed
 
-        async with Fetcher(self.settings) as fetcher:
+        async with self.adapters.new_fetcher() as fetcher:
             try:
                 feed_url, feed = await discover_feed(url, fetcher.fetch_feed)
             except FetchError as exc:
@@ -146,8 +182,7 @@ class Newsdesk:
         from newsdesk.sources import catalog  # its package data is read on first use: most commands never need it
 
         cat = catalog.find(name)
-        urls = catalog.feeds(cat)
-        return self.add_many([(u, None, cat.name) for u in urls])
+        return self.add_many([(u, None, cat.name) for u in catalog.feeds(cat)])
 
     def import_opml(self, data: bytes) -> ImportReport:
         from newsdesk.sources.opml import parse_opml
@@ -192,16 +227,12 @@ class Newsdesk:
         feeds_only: bool = False,
         progress: Progress | None = None,
     ) -> UpdateReport:
-        """One full pass (feeds, then pages and extraction, then story intelligence) and return its totals.
-
-        Default: the sources that are due. ``all_sources``: every source not paused.
-        ``source_id``: that one source, even if paused or not due.
-        """
+        """:meth:`update_async` on an event loop of its own (not from a running loop)."""
         return asyncio.run(
-            self.aupdate(all_sources=all_sources, source_id=source_id, feeds_only=feeds_only, progress=progress)
+            self.update_async(all_sources=all_sources, source_id=source_id, feeds_only=feeds_only, progress=progress)
         )
 
-    async def aupdate(
+    async def update_async(
         self,
         *,
         all_sources: bool = False,
@@ -209,6 +240,13 @@ class Newsdesk:
         feeds_only: bool = False,
         progress: Progress | None = None,
     ) -> UpdateReport:
+        """One full pass (feeds, then pages and extraction, then story intelligence) and its totals.
+
+        Default: the sources that are due. ``all_sources``: every source not paused.
+        ``source_id``: that one source, even if paused or not due.
+        """
+        from newsdesk.tasks.update import run_update
+
         if source_id is not None:
             targets = [self.storage.get_source(source_id)]
         elif all_sources:
@@ -219,6 +257,7 @@ class Newsdesk:
             self.storage,
             self.settings,
             targets,
+            new_fetcher=self.adapters.new_fetcher,
             feeds_only=feeds_only,
             clock=self.clock,
             progress=progress,
@@ -229,6 +268,24 @@ class Newsdesk:
             enriched = await asyncio.to_thread(self.enrich, progress=progress)
             report = dataclasses.replace(report, articles_enriched=enriched.articles, stories_new=enriched.stories_new)
         return report
+
+    def enrich(self, *, progress: Progress | None = None) -> EnrichReport:
+        """Embed, fold, cluster, tag and categorize every article still waiting, in time order."""
+        if self._enricher is None:
+            from newsdesk.tasks.enrich import Enricher
+
+            a = self.adapters
+            self._enricher = Enricher(a.storage, self.settings, self.clock, a.embedder, a.vectors)
+        return self._enricher.run(progress)
+
+    def scheduler(self) -> Scheduler:
+        """The in-process scheduler of ``newsdesk serve``: a pass over the due sources every tick.
+
+        The caller starts it (``start()``, inside its event loop) and stops it (``await stop()``).
+        """
+        from newsdesk.tasks.scheduler import Scheduler
+
+        return Scheduler(self.update_async, self.settings.scheduler_tick_s)
 
     # -- articles ---------------------------------------------------------------------
 
@@ -246,26 +303,31 @@ class Newsdesk:
         tags = self.storage.article_tags_of([article_id]).get(article_id, [])
         return dataclasses.replace(article, tags=tuple(tags))
 
-    # -- stories (issue 3) --------------------------------------------------------------
+    def related(self, article_id: str, *, limit: int = 6) -> Related:
+        """Closest recent articles from other stories (none below the similarity floor) and more of its story."""
+        from newsdesk.queries.related import related_articles
+
+        article = self.storage.get_article(article_id)
+        return related_articles(self.storage, self.adapters.vectors, self.settings, article, self.clock(), limit)
+
+    # -- stories ---------------------------------------------------------------------
 
     def front_page(self, *, category: str | None = None, region: str | None = None, limit: int = 30) -> list[Story]:
         """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
-        from newsdesk.queries.ranking import RankInput, rank_stories
+        from newsdesk.queries.frontpage import front_page
 
-        now = self.clock()
-        activity = self.storage.story_activity(now - timedelta(hours=self.settings.front_page_window_h))
-        by_id = {story.id: story for story, _, _ in activity}
-        ranked = rank_stories(
-            (
-                RankInput(story.id, tuple(times), publishers, story.category, story.regions)
-                for story, times, publishers in activity
-            ),
-            now,
+        return front_page(
+            self.storage,
+            self.clock(),
+            window_h=self.settings.front_page_window_h,
             limit=limit,
             category=category,
             region=region,
         )
-        return [dataclasses.replace(by_id[r.story_id], score=round(r.score, 4)) for r in ranked]
+
+    def category(self, name: str, *, limit: int = 30) -> list[Story]:
+        """The front page of one category (see ``docs/taxonomy.md``)."""
+        return self.front_page(category=name, limit=limit)
 
     def stories(
         self,
@@ -276,40 +338,24 @@ class Newsdesk:
         region: str | None = None,
         tag: str | None = None,
     ) -> list[Story]:
-        """Stories, most recently active first."""
-        return self.storage.list_stories(limit=limit, offset=offset, category=category, region=region, tag=tag)
+        """Stories, most recently active first; ``tag`` as a reader types it (``#LeeJaeMyung``) or as its key."""
+        from newsdesk.queries.topics import resolve_topic
+
+        key = resolve_topic(self.storage, tag) if tag is not None else None
+        return self.storage.list_stories(limit=limit, offset=offset, category=category, region=region, tag=key)
 
     def story(self, story_id: str) -> StoryDetail:
         """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""
         return self.storage.get_story(story_id)
 
     def topic(self, tag: str, *, limit: int = 50) -> TopicPage:
-        """Latest articles and stories for a hashtag (``#LeeJaeMyung``, ``leejaemyung``: the same topic)."""
-        key = tag_key(tag)
-        ids = self.storage.tagged_article_ids(key, limit)
-        found = [self.storage.get_article(i) for i in ids]
-        return TopicPage(
-            tag=key,
-            label=self.storage.tag_label(key),
-            articles=tuple(found),
-            stories=tuple(self.storage.list_stories(tag=key, limit=limit)),
-        )
+        """Latest articles and stories for a hashtag: ``#FrèresMusulmans``, ``frères musulmans`` and
+        ``freremusulman`` are the same topic."""
+        from newsdesk.queries.topics import topic_page
 
-    def category(self, name: str, *, limit: int = 30) -> list[Story]:
-        """The front page of one category (see ``docs/taxonomy.md``)."""
-        return self.front_page(category=name, limit=limit)
+        return topic_page(self.storage, tag, limit=limit)
 
-    def related(self, article_id: str, *, limit: int = 6) -> Related:
-        """Closest recent articles from other stories (none below the similarity floor) and more of its story."""
-        from newsdesk.queries.related import related_articles
-
-        return related_articles(self.storage, self.settings, self.storage.get_article(article_id), self.clock(), limit)
-
-    def enrich(self, *, progress: Progress | None = None) -> EnrichReport:
-        """Embed, fold, cluster, tag and categorize every article still waiting, in time order."""
-        from newsdesk.tasks.enrich import run_enrichment
-
-        return run_enrichment(self.storage, self.settings, self.clock, progress=progress)
+    # -- the service ----------------------------------------------------------------------
 
     def stats(self) -> Stats:
         return self.storage.stats()
@@ -318,21 +364,15 @@ class Newsdesk:
         """The service answers: its version, its database's kind and the counts."""
         return Health(status="ok", version=VERSION, database=self.storage.dialect, stats=self.stats())
 
-    def scheduler(self) -> Scheduler:
-        """The in-process scheduler of ``newsdesk serve``: a pass over the due sources every tick.
 
-        The caller starts it (``start()``, inside its event loop) and stops it (``await stop()``).
-        """
-        from newsdesk.tasks.scheduler import Scheduler
-
-        return Scheduler(self.aupdate, self.settings.scheduler_tick_s)
+# -- commands that need no database ---------------------------------------------------------
 
 
 def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = None) -> Iterator[dict[str, Any]]:
     """Extract each HTML file or URL; one result dict per input, in input order, each yielded
     as soon as it is ready (a long list streams).
 
-    Needs no database. A failed input's dict has its reason in ``error`` (None otherwise).
+    A failed input's dict has its reason in ``error`` (None otherwise).
     """
     from newsdesk.tasks.extract_files import extract_many
 
@@ -340,7 +380,7 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
         return await anext(results, None)
 
     with asyncio.Runner() as runner:
-        results = extract_many(settings, inputs, base_url=url)
+        results = extract_many(settings, inputs, new_fetcher=lambda: Fetcher(settings), base_url=url)
         try:
             while (result := runner.run(next_result())) is not None:
                 yield result
@@ -350,13 +390,13 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
 
 def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``newsdesk cluster``: (article id, story id) for each JSON line, in order, with live ingestion's clusterer."""
-    from newsdesk.tasks.enrich import cluster_lines
+    from newsdesk.tasks.cluster_stream import cluster_lines
 
-    yield from cluster_lines(settings, lines)
+    yield from cluster_lines(settings, EmbedderSlot(settings), lines)
 
 
 def catalog_categories() -> list[CatalogCategory]:
-    """The bundled feed catalog's categories (topics, regions, cities); needs no database."""
+    """The bundled feed catalog's categories (topics, regions, cities)."""
     from newsdesk.sources import catalog
 
     return catalog.categories()
@@ -369,12 +409,23 @@ def catalog_attribution() -> str:
     return catalog.ATTRIBUTION
 
 
-def make_newsdesk(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Newsdesk:
-    """Open (and migrate) the configured database and wire the facade."""
-    return Newsdesk(settings, open_storage(settings.database_url), clock)
+# -- wiring ---------------------------------------------------------------------------------
+
+
+def make_newsdesk(settings: Settings, clock: Clock = utcnow, *, storage: Storage | None = None) -> Newsdesk:
+    """Open (and migrate) the configured database — or take ``storage``, already open — and wire the facade."""
+    storage = storage if storage is not None else open_storage(settings.database_url)
+    adapters = Adapters(
+        storage=storage,
+        new_fetcher=lambda: Fetcher(settings),
+        embedder=EmbedderSlot(settings),
+        vectors=VectorSearch(settings.resolved_data_dir, storage),
+    )
+    return Newsdesk(settings, adapters, clock)
 
 
 __all__ = [
+    "Adapters",
     "ImportReport",
     "Newsdesk",
     "NotFoundError",

@@ -16,12 +16,17 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, dataclass_transform
 
 _T = TypeVar("_T")
+
+Clock = Callable[[], datetime]
+"""What tells the time: ``now`` as a timezone-aware UTC datetime (tests pass a fixed one)."""
+Progress = Callable[[str, int, int], None]
+"""A progress callback: (phase, done, total); the CLI draws a bar with it on a terminal."""
 
 
 @dataclass_transform(frozen_default=True)
@@ -341,11 +346,30 @@ class ArticleEnrichment:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    """Intent: article ``article_id`` belongs to story ``story_id`` from now on.
+
+    ``opened``: the article opened the story (a new one; a split's new half too). ``moved``: an
+    earlier article changes story (a split). ``score``: the evidence for the join (1.0 when opened).
+    """
+
+    article_id: str
+    story_id: str
+    opened: bool = False
+    moved: bool = False
+    score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class StoryMerge:
-    """Intent: story ``merged`` converged with ``into``; its articles move, its id keeps resolving."""
+    """Intent: story ``merged`` converged with the older ``into``; its articles move, its id keeps resolving."""
 
     merged: str
     into: str
+
+
+StoryIntent = StoryAssignment | StoryMerge
+"""What the story clusterer decides, in order: joins, moves and merges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,28 +449,27 @@ class EnrichReport:
     reembedded: int = 0  # vectors computed again after an embedding model change
 
 
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    """One vector search result: an article's key in the vector index and its cosine similarity (1 is identical)."""
+
+    key: int
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class WindowVector:
+    """A recent primary article's stored embedding, for exact search where no index exists yet."""
+
+    article_id: str
+    story_id: str | None
+    published_at: datetime
+    vector: bytes
+
+
 def vector_key(article_id: str) -> int:
     """An article's integer key in the vector index: 63 bits of a hash of its id (collisions: none in practice)."""
     return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big") >> 1
-
-
-def tag_key(tag: str) -> str:
-    """The key a hashtag is looked up by: ``#Lee-Jae Myung`` and ``leejaemyung`` are the same topic.
-
-    Case-folded, accents of Latin letters dropped, only letters and digits kept (any script), as
-    the tagger (``pipeline/tags.py``) builds the keys it stores.
-    """
-    kept: list[str] = []
-    base = ""
-    for ch in unicodedata.normalize("NFKD", tag.casefold()):
-        if unicodedata.combining(ch):
-            if base and ord(base) >= 0x250:  # accents of other scripts (Greek tonos, …) stay
-                kept.append(ch)
-            continue
-        base = ch
-        if ch.isalnum():
-            kept.append(ch)
-    return unicodedata.normalize("NFC", "".join(kept))
 
 
 @dataclass(frozen=True, slots=True)

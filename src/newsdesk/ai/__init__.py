@@ -1,24 +1,5 @@
-"""Adapters to models: sentence embeddings (local ONNX or an OpenAI-compatible endpoint).
+"""Adapters to models: sentence embedders (local ONNX or an OpenAI-compatible endpoint) and vector search.
 
-Importing this package is cheap: onnxruntime is imported only when a local model is loaded.
+Importing this package is cheap: onnxruntime and usearch are imported only when a model or an
+index is first used.
 """
-
-from __future__ import annotations
-
-from newsdesk.ai.embed import (
-    DEFAULT_MODEL,
-    EMBEDDING_SETTINGS,
-    Embedder,
-    article_text_for_embedding,
-    default_embedder,
-    make_embedder,
-)
-
-__all__ = [
-    "DEFAULT_MODEL",
-    "EMBEDDING_SETTINGS",
-    "Embedder",
-    "article_text_for_embedding",
-    "default_embedder",
-    "make_embedder",
-]

@@ -1,9 +1,10 @@
 """Vector index for "related articles": approximate nearest neighbours by cosine (issue 3 §4).
 
-The stdlib ``sqlite3`` here cannot load extensions (no sqlite-vec) and the PostgreSQL server has
-no pgvector, so the default is an in-process HNSW graph (usearch, a single C++ wheel with no
-dependencies) persisted in one file beside the database. :class:`VectorIndex` is the port: a
-pgvector backend can implement it later, and callers will not notice.
+The stdlib ``sqlite3`` here cannot load extensions (no sqlite-vec) and a PostgreSQL server may
+have no pgvector, so the default is an in-process HNSW graph (usearch, a single C++ wheel with no
+dependencies) persisted in one file beside the database. :class:`VectorIndex` is the port of this
+data structure; which route a search takes (the database's pgvector, this index, or an exact scan)
+is decided in one place, :mod:`newsdesk.ai.vector_search`.
 
 Keys are plain integers (usearch stores uint64 keys): the caller maps article ids to them (the
 article's integer row id, say), which keeps the index free of strings and of newsdesk's model.
@@ -30,7 +31,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from newsdesk.errors import AIError
+from newsdesk.model import Neighbor
 
 DEFAULT_DIM = 512  # the default embedder (Universal Sentence Encoder Multilingual v3)
 Quantization = Literal["f32", "f16", "i8"]
@@ -45,14 +46,6 @@ _QUANTIZATIONS: dict[str, Quantization] = {"f32": "f32", "f16": "f16", "i8": "i8
 Accept = Callable[[int], bool]
 
 MAX_OVERFETCH = 64  # a filtered search looks at up to k * this many neighbours before giving up
-
-
-@dataclass(frozen=True, slots=True)
-class Neighbor:
-    """One search result: the key and its cosine similarity to the query (1 is identical)."""
-
-    key: int
-    similarity: float
 
 
 @runtime_checkable

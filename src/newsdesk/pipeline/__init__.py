@@ -1,25 +1,43 @@
-"""The ingestion pipeline, written down once, in order.
+"""The pipeline, written down once, in the order things run.
 
-Read this module as the table of contents; each numbered step is a function in
-a module of its own. Stages decide and return values or intents
-(:class:`FeedUpdate`, :class:`ArticleUpdate`, :class:`PageResult`); they never
-touch the database. ``tasks`` runs them concurrently and ``core`` applies the
-intents in transactions.
+Read this module as the table of contents. Each numbered step is a function in a module of its
+own; the stages decide and return values or *intents* (:class:`~newsdesk.model.FeedUpdate`,
+:class:`~newsdesk.model.ArticleUpdate`, :class:`~newsdesk.model.PageResult`,
+:class:`~newsdesk.model.ArticleEnrichment`), and never touch the database or the network. The
+passes in ``tasks/`` read state, run the stages, and apply the intents in one transaction.
 
-Feed: 1 fetch (``fetch_feed``, async) → 2 parse (+ sanitize) → 3 normalize → 5 schedule
-      (``process_feed``, CPU, in a worker process) → 4 dedup/decide (``decide_feed_articles``,
-      right before the write, against the database's keys) → (store)
-Page: 1 fetch page (robots.txt) → 2 extract (process pool; sanitize) → 3 metadata → (store)
+Feed — one update pass (``tasks/update.py``), a chunk of feeds at a time (``tasks/ingest.py``):
+  1. fetch            ``net/fetcher.py``         on the event loop: conditional GET, SSRF guard, size caps
+  2. inflate, parse   ``feed/inflate.py``, ``feed/parse.py`` (+ ``sanitize.py``)  ┐ :func:`process_feed`,
+  3. normalize        ``feed/normalize.py`` (+ ``urls.py``, ``keys.py``)           │ pure CPU, in a
+  4. schedule         ``feed/schedule.py``                                         ┘ worker process
+  5. dedup, decide    ``feed/dedup.py``          :func:`decide_feed_articles`, right before the write
+  → store the feed states and articles in one transaction
+Page — the same pass, for articles whose feed text is short:
+  6. fetch page       ``net/fetcher.py``         robots.txt first
+  7. extract          ``page/extract.py``        in the process pool of ``tasks/extract_pool.py``
+  8. metadata         ``page/metadata.py``       :func:`page_result`: language, words, hash, canonical
+  9. page dedup       ``page/dedup.py``          :func:`decide_page_results`, right before the write
+  → store the page results
+Stories — after each update (``tasks/enrich.py``), a batch of new articles in publication order,
+``stories/enrich.py``: ``enrich_batch``:
+  10. embed           ``stories/embedding.py``   title and lead, through the configured model
+  11. fold copies     ``stories/neardup.py``     MinHash near-duplicates (wire copies)
+  12. cluster         ``stories/cluster.py``     online story clustering, refined as it goes
+  13. tag             ``stories/tags.py``        hashtags; their topic keys: ``stories/topics.py``
+  14. categorize      ``stories/categorize.py``  the taxonomy and regions
+  → store the enrichment, moves and merges in one transaction
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from newsdesk.config import Settings
-from newsdesk.errors import ExtractError, FetchError, NewsdeskError, ParseError
+from newsdesk.errors import FetchError, NewsdeskError, ParseError
 from newsdesk.model import (
     ArticleDraft,
     ArticleUpdate,
@@ -31,40 +49,22 @@ from newsdesk.model import (
     PendingPage,
     Source,
 )
-from newsdesk.net.fetcher import Fetcher
 from newsdesk.pipeline.feed.dedup import decide_articles, page_policy
 from newsdesk.pipeline.feed.inflate import decode_body
 from newsdesk.pipeline.feed.normalize import make_drafts
-from newsdesk.pipeline.feed.schedule import schedule_failure, schedule_success
+from newsdesk.pipeline.feed.schedule import Schedule, schedule_failure, schedule_success
 from newsdesk.pipeline.keys import content_hash, count_words
 from newsdesk.pipeline.page.dedup import decide_page_results
 from newsdesk.pipeline.page.metadata import detect_language, reading_time_s
 from newsdesk.pipeline.urls import page_canonical_url, same_site
 
 __all__ = [
-    "decide_articles",
     "decide_feed_articles",
     "decide_page_results",
-    "fetch_feed",
-    "page_policy",
+    "failed_page",
+    "page_result",
     "process_feed",
-    "update_article_page",
-    "update_feed",
 ]
-
-Extract = Callable[[bytes, str], Awaitable[Extracted]]
-
-
-async def fetch_feed(source: Source, fetcher: Fetcher, *, decode: bool = True) -> FetchedDocument | FetchError:
-    """1. fetch (conditional GET; redirects, size caps, SSRF guard inside the fetcher).
-
-    A failure is returned as a value: the next stage decides what it means. With
-    ``decode=False`` a compressed body stays compressed until ``process_feed``.
-    """
-    try:
-        return await fetcher.fetch_feed(source.url, source.etag, source.last_modified, decode=decode)
-    except FetchError as exc:
-        return exc
 
 
 def process_feed(
@@ -75,30 +75,39 @@ def process_feed(
     settings: Settings,
     rng: random.Random,
 ) -> FeedUpdate:
-    """2. parse → 3. normalize → 5. schedule: what one feed check changes.
+    """2. inflate and parse → 3. normalize → 4. schedule: what one feed check changes.
 
-    Pure CPU, no I/O, picklable inputs and outputs, so it runs in a worker
-    process. Never raises for a bad feed: the failure becomes part of the
-    returned intent, with a human reason.
+    Pure CPU, no I/O, picklable inputs and outputs, so it runs in a worker process. Never raises
+    for a bad feed: the failure (a fetch error handed over as a value, or a parse error) becomes
+    part of the returned intent, with a human reason.
     """
     try:
         if isinstance(fetched, FetchError):
             raise fetched
         if fetched.not_modified:
-            return _not_modified(source, fetched, now=now, settings=settings, rng=rng)
-        # A body fetched with decode=False is inflated here, in the process that parses it (size cap kept).
-        fetched = decode_body(fetched, settings.feed_max_bytes)
-        # 2. parse (fastfeedparser, feedparser fallback; every HTML fragment sanitized).
-        # Imported here: a pass of 304s, or the event loop's process of a large pass, never parses.
+            sched = schedule_success(
+                now=now,
+                settings=settings,
+                feed=None,
+                max_age_s=fetched.max_age_s,
+                published=(),
+                previous_interval_s=source.check_interval_s,
+                rng=rng,
+            )
+            return _checked(source, now, sched, fetched, not_modified=True)
+        # 2. inflate (a body fetched with decode=False, in the process that parses it; size cap kept) and parse
+        # (fastfeedparser, feedparser as the fallback; every HTML fragment sanitized). Imported here: a pass of
+        # 304s, or the event loop's process of a large pass, never parses.
         from newsdesk.pipeline.feed.parse import parse_feed
 
+        fetched = decode_body(fetched, settings.feed_max_bytes)
         content_type = fetched.content_type
         if content_type and fetched.charset:
             content_type = f"{content_type}; charset={fetched.charset}"  # the fallback parser honours it
         feed = parse_feed(fetched.body, fetched.url, content_type)
         # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text)
         drafts = make_drafts(source.id, feed)
-        # 5. schedule (4, dedup, needs the database's keys: ``decide_feed_articles`` below)
+        # 4. schedule the next check (5, dedup, needs the database's keys: ``decide_feed_articles``)
         sched = schedule_success(
             now=now,
             settings=settings,
@@ -109,77 +118,46 @@ def process_feed(
             rng=rng,
         )
     except (FetchError, ParseError) as exc:
-        return _failed_check(source, exc, now=now, settings=settings, rng=rng)
-    return FeedUpdate(
-        source_id=source.id,
-        checked_at=now,
-        next_check_at=sched.next_check_at,
-        check_interval_s=sched.interval_s,
-        ok=True,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
+        failure = schedule_failure(
+            now=now,
+            settings=settings,
+            error_count=source.error_count,
+            retry_after_s=exc.retry_after if isinstance(exc, FetchError) else None,
+            permanent=exc.permanent if isinstance(exc, FetchError) else False,
+            rng=rng,
+        )
+        return FeedUpdate(
+            source_id=source.id,
+            checked_at=now,
+            next_check_at=failure.next_check_at,
+            check_interval_s=failure.interval_s,
+            ok=False,
+            error=exc.reason,
+            error_count=failure.error_count,
+            pause=failure.pause,
+        )
+    return dataclasses.replace(
+        _checked(source, now, sched, fetched, not_modified=False),
         title=feed.title,
         site_url=feed.site_url,
         language=feed.language,
-        new_url=fetched.permanent_redirect,
         drafts=tuple(drafts),
     )
 
 
-async def update_feed(
-    source: Source, fetcher: Fetcher, *, now: datetime, settings: Settings, rng: random.Random
-) -> FeedUpdate:
-    """Check one feed, all stages in this process (1 fetch, then 2–5)."""
-    return process_feed(source, await fetch_feed(source, fetcher), now=now, settings=settings, rng=rng)
-
-
-def _not_modified(
-    source: Source, doc: FetchedDocument, *, now: datetime, settings: Settings, rng: random.Random
-) -> FeedUpdate:
-    sched = schedule_success(
-        now=now,
-        settings=settings,
-        feed=None,
-        max_age_s=doc.max_age_s,
-        published=(),
-        previous_interval_s=source.check_interval_s,
-        rng=rng,
-    )
+def _checked(source: Source, now: datetime, sched: Schedule, doc: FetchedDocument, *, not_modified: bool) -> FeedUpdate:
+    """A successful check: the next one scheduled, the validators to send with it."""
     return FeedUpdate(
         source_id=source.id,
         checked_at=now,
         next_check_at=sched.next_check_at,
         check_interval_s=sched.interval_s,
         ok=True,
-        not_modified=True,
-        etag=doc.etag or source.etag,
-        last_modified=doc.last_modified or source.last_modified,
+        not_modified=not_modified,
+        # a 304 may omit the validators: the stored ones stay valid
+        etag=(doc.etag or source.etag) if not_modified else doc.etag,
+        last_modified=(doc.last_modified or source.last_modified) if not_modified else doc.last_modified,
         new_url=doc.permanent_redirect,
-    )
-
-
-def _failed_check(
-    source: Source, exc: FetchError | ParseError, *, now: datetime, settings: Settings, rng: random.Random
-) -> FeedUpdate:
-    retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-    permanent = exc.permanent if isinstance(exc, FetchError) else False
-    sched = schedule_failure(
-        now=now,
-        settings=settings,
-        error_count=source.error_count,
-        retry_after_s=retry_after,
-        permanent=permanent,
-        rng=rng,
-    )
-    return FeedUpdate(
-        source_id=source.id,
-        checked_at=now,
-        next_check_at=sched.next_check_at,
-        check_interval_s=sched.interval_s,
-        ok=False,
-        error=exc.reason,
-        error_count=sched.error_count,
-        pause=sched.pause,
     )
 
 
@@ -192,7 +170,7 @@ def decide_feed_articles(
     known_hashes: dict[str, str],
     settings: Settings,
 ) -> list[ArticleUpdate]:
-    """4. dedup and decide: insert/update/skip, duplicate-of, fetch the page or not."""
+    """5. dedup and decide: insert, update or skip; duplicate of what; fetch the page or not."""
     policies = {
         sid: page_policy(src.fetch_pages, settings.fetch_pages, settings.min_feed_words) for sid, src in sources.items()
     }
@@ -205,23 +183,16 @@ def decide_feed_articles(
     )
 
 
-async def update_article_page(page: PendingPage, fetcher: Fetcher, extract: Extract) -> PageResult:
-    """Fetch and extract one article page. A page that cannot be fetched or
-    extracted keeps the feed's summary; the result records why."""
-    try:
-        # 1. fetch the page (robots.txt, size cap, SSRF guard inside the fetcher)
-        doc = await fetcher.fetch_page(page.url)
-        # 2. extract in the process pool (trafilatura, fallbacks; output sanitized)
-        extracted = await extract(doc.body, doc.url)
-    except (FetchError, ExtractError) as exc:
-        return _failed(page, exc)
-    except NewsdeskError as exc:  # any other typed failure is still per-item
-        return _failed(page, exc)
-    # 3. metadata: word count, reading time, language, content hash, the page's canonical URL
+def page_result(page: PendingPage, extracted: Extracted, page_url: str) -> PageResult:
+    """8. metadata of an extracted page: word count, reading time, language, content hash, canonical URL.
+
+    ``page_url`` is where the page was fetched from (after redirects): a canonical URL on that
+    site may speak for the article; any other may only make it a duplicate (9, ``decide_page_results``).
+    """
     words = count_words(extracted.text)
     language = extracted.language or detect_language(extracted.text)
     if language != extracted.language:
-        extracted = _with_language(extracted, language)
+        extracted = dataclasses.replace(extracted, language=language)
     canonical = page_canonical_url(extracted.canonical_url)
     return PageResult(
         article_id=page.article_id,
@@ -231,16 +202,10 @@ async def update_article_page(page: PendingPage, fetcher: Fetcher, extract: Extr
         reading_time_s=reading_time_s(words),
         content_hash=content_hash(extracted.text),
         canonical_url=canonical,
-        canonical_is_own=canonical is not None and same_site(canonical, doc.url),
+        canonical_is_own=canonical is not None and same_site(canonical, page_url),
     )
-    # 4. exact dedup against what the page said: ``decide_page_results``, right before the write
 
 
-def _failed(page: PendingPage, exc: NewsdeskError) -> PageResult:
+def failed_page(page: PendingPage, exc: NewsdeskError) -> PageResult:
+    """A page that could not be fetched or extracted: the article keeps its feed summary, with the reason."""
     return PageResult(article_id=page.article_id, status=ExtractionStatus.FAILED, reason=exc.reason)
-
-
-def _with_language(ex: Extracted, language: str | None) -> Extracted:
-    from dataclasses import replace
-
-    return replace(ex, language=language)

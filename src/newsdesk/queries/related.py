@@ -1,113 +1,81 @@
 """Related reading for an article: semantically close articles of *other* stories, and more of its own.
 
-"Related" must never mean filler: candidates below ``related_min_similarity``
-(cosine of the stored embeddings) are dropped, so an article with nothing
-close shows fewer, or none. Copies (exact and near duplicates) never appear,
-and at most one article per other story is shown, so one big story cannot
-fill the list.
+"Related" must never mean filler: candidates below ``related_min_similarity`` (cosine of the
+stored embeddings) are dropped, so an article with nothing close shows fewer, or none. Copies
+(exact and near duplicates) never appear, and at most one article per other story is shown, so
+one big story cannot fill the list. The search itself — pgvector, the index file, or an exact
+scan — is :class:`~newsdesk.ai.vector_search.VectorSearch`'s to choose.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import numpy as np
-import numpy.typing as npt
-
+from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import Settings
-from newsdesk.model import Article, Related, RelatedArticle, vector_key
+from newsdesk.model import Article, Neighbor, Related, RelatedArticle
 from newsdesk.store import Storage
-from newsdesk.tasks.vector_index import cached_index
 
-OVERFETCH = 4  # neighbours asked of the index per article wanted (same-story and copies are filtered out)
+OVERFETCH = 4  # neighbours asked of the search per article wanted (same-story and copies are filtered out)
 
 
-def related_articles(storage: Storage, settings: Settings, article: Article, now: datetime, limit: int) -> Related:
-    same_story: list[RelatedArticle] = []
-    if article.story_id is not None:
-        detail = storage.get_story(article.story_id)
-        for a in reversed(detail.articles):  # newest first
-            if a.id != article.id and a.copy_of is None and len(same_story) < limit:
-                same_story.append(RelatedArticle(a.id, a.title, a.source_title, a.published_at, detail.story.id, 1.0))
+def related_articles(
+    storage: Storage, vectors: VectorSearch, settings: Settings, article: Article, now: datetime, limit: int
+) -> Related:
+    """The closest articles of other stories (none below the floor), and the newest of its own story."""
+    same_story = _same_story(storage, article, limit)
     stored = storage.vector_of(article.id)
     if stored is None:
-        return Related(article.id, (), tuple(same_story))
-    model, raw = stored
-    query = np.frombuffer(raw, dtype=np.float32)
+        return Related(article.id, (), same_story)
     since = now - timedelta(hours=settings.related_window_h)
-    in_database = storage.vector_search(model, raw, limit * OVERFETCH + 1)
-    if in_database is not None:  # PostgreSQL with pgvector
-        neighbours = [(vector_key(aid), sim) for aid, sim in in_database]
-        picked = _pick(storage, settings, article, neighbours, since, limit)
-    elif (index := cached_index(settings, model, len(query))) is not None:  # the index file beside the database
-        hits = index.search(query, limit * OVERFETCH + 1, min_similarity=settings.related_min_similarity)
-        picked = _pick(storage, settings, article, [(n.key, n.similarity) for n in hits], since, limit)
-    else:
-        picked = _exact(storage, settings, article, query, model, since, limit)
+    neighbours = vectors.nearest(
+        stored.model,
+        stored.vector,
+        limit * OVERFETCH + 1,
+        min_similarity=settings.related_min_similarity,
+        since=since,
+    )
     found = []
-    for aid, score in picked:
-        other = storage.get_article(aid)
+    for article_id, similarity in _pick(storage, article, neighbours, since, limit):
+        other = storage.get_article(article_id)
         when = other.published_at or other.fetched_at
-        found.append(RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(score, 4)))
-    return Related(article.id, tuple(found), tuple(same_story))
+        found.append(
+            RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(similarity, 4))
+        )
+    return Related(article.id, tuple(found), same_story)
+
+
+def _same_story(storage: Storage, article: Article, limit: int) -> tuple[RelatedArticle, ...]:
+    """More of the article's own story, newest first, copies left out."""
+    if article.story_id is None:
+        return ()
+    detail = storage.get_story(article.story_id)
+    return tuple(
+        RelatedArticle(a.id, a.title, a.source_title, a.published_at, detail.story.id, 1.0)
+        for a in reversed(detail.articles)
+        if a.id != article.id and a.copy_of is None
+    )[:limit]
 
 
 def _pick(
-    storage: Storage,
-    settings: Settings,
-    article: Article,
-    neighbours: list[tuple[int, float]],
-    since: datetime,
-    limit: int,
+    storage: Storage, article: Article, neighbours: list[Neighbor], since: datetime, limit: int
 ) -> list[tuple[str, float]]:
-    """Nearest neighbours (vector key, similarity), filtered with what the database knows of them:
-    not the article itself, not a copy, not its own story, one per other story, in the window."""
-    known = storage.articles_by_vector_keys(key for key, _ in neighbours)
+    """The neighbours worth showing, with what the database knows of them: not the article itself,
+    not a copy, not its own story, one per other story, inside the window."""
+    known = storage.articles_by_vector_keys(n.key for n in neighbours)
     picked: list[tuple[str, float]] = []
     seen_stories: set[str] = set()
-    for key, similarity in neighbours:
-        hit = known.get(key)
-        if hit is None or similarity < settings.related_min_similarity:
-            continue  # an entry of a deleted article (skipped until the index is rebuilt), or too far
-        aid, sid, is_copy, when = hit
-        if aid == article.id or is_copy or when < since:
+    for n in neighbours:
+        hit = known.get(n.key)
+        if hit is None:
+            continue  # an entry of a deleted article (skipped until the index is rebuilt)
+        if hit.article_id == article.id or hit.is_copy or hit.published_at < since:
             continue
-        if sid is not None and (sid == article.story_id or sid in seen_stories):
-            continue
-        if sid is not None:
-            seen_stories.add(sid)
-        picked.append((aid, similarity))
+        if hit.story_id is not None:
+            if hit.story_id == article.story_id or hit.story_id in seen_stories:
+                continue
+            seen_stories.add(hit.story_id)
+        picked.append((hit.article_id, n.similarity))
         if len(picked) >= limit:
             break
-    return picked
-
-
-def _exact(
-    storage: Storage,
-    settings: Settings,
-    article: Article,
-    query: npt.NDArray[np.float32],
-    model: str,
-    since: datetime,
-    limit: int,
-) -> list[tuple[str, float]]:
-    """Exact cosine over the window's stored vectors (no index file yet)."""
-    candidates = storage.vectors_since(since, model)
-    others = [c for c in candidates if c[0] != article.id and (c[1] is None or c[1] != article.story_id)]
-    if not others:
-        return []
-    matrix = np.frombuffer(b"".join(c[3] for c in others), dtype=np.float32).reshape(len(others), -1)
-    scores = matrix @ query
-    picked: list[tuple[str, float]] = []
-    seen_stories: set[str] = set()
-    for i in np.argsort(-scores, kind="stable"):
-        score = float(scores[i])
-        if score < settings.related_min_similarity or len(picked) >= limit:
-            break
-        aid, sid, _, _ = others[i]
-        if sid is not None:
-            if sid in seen_stories:
-                continue
-            seen_stories.add(sid)
-        picked.append((aid, score))
     return picked

@@ -6,7 +6,23 @@ few dialect-specific statements (upserts) live in :mod:`newsdesk.store.dialect`.
 
 from __future__ import annotations
 
-from newsdesk.store.port import KnownKeys, Storage
+from newsdesk.store.port import (
+    EnrichmentCounts,
+    IndexedArticle,
+    KnownKeys,
+    Storage,
+    StoredVector,
+    StoryActivity,
+)
 from newsdesk.store.sql import SqlStorage, open_storage
 
-__all__ = ["KnownKeys", "SqlStorage", "Storage", "open_storage"]
+__all__ = [
+    "EnrichmentCounts",
+    "IndexedArticle",
+    "KnownKeys",
+    "SqlStorage",
+    "Storage",
+    "StoredVector",
+    "StoryActivity",
+    "open_storage",
+]

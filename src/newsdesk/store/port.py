@@ -19,6 +19,7 @@ from newsdesk.model import (
     Category,
     EnrichInput,
     FeedUpdate,
+    Neighbor,
     PageResult,
     PendingPage,
     Source,
@@ -28,7 +29,43 @@ from newsdesk.model import (
     StoryMerge,
     Tag,
     WindowArticle,
+    WindowVector,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoryActivity:
+    """A live story with the times of its recent articles: what the front page ranks."""
+
+    story: Story
+    article_times: tuple[datetime, ...]
+    publishers: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentCounts:
+    """How many primary articles story intelligence has done, and how many wait for it."""
+
+    enriched: int
+    waiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    """An article's embedding and the model that made it (vectors of other models are not comparable)."""
+
+    model: str
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """What related reading needs to know of a vector search hit, to keep or drop it."""
+
+    article_id: str
+    story_id: str | None
+    is_copy: bool  # an exact or near duplicate: its primary stands for it
+    published_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +181,7 @@ class Storage(Protocol):
         ids: Sequence[str] | None = None,
     ) -> list[Story]: ...
 
-    def story_activity(self, since: datetime) -> list[tuple[Story, list[datetime], int]]: ...
+    def story_activity(self, since: datetime) -> list[StoryActivity]: ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...
 
@@ -152,14 +189,14 @@ class Storage(Protocol):
 
     def tag_label(self, tag: str) -> str | None: ...
 
-    def vector_of(self, article_id: str) -> tuple[str, bytes] | None: ...
+    def vector_of(self, article_id: str) -> StoredVector | None: ...
 
-    def vectors_since(self, since: datetime, model: str) -> list[tuple[str, str | None, datetime, bytes]]: ...
+    def vectors_since(self, since: datetime, model: str) -> list[WindowVector]: ...
 
-    def articles_by_vector_keys(self, keys: Iterable[int]) -> dict[int, tuple[str, str | None, bool, datetime]]: ...
+    def articles_by_vector_keys(self, keys: Iterable[int]) -> dict[int, IndexedArticle]: ...
 
-    def enrichment_counts(self) -> tuple[int, int]: ...
+    def enrichment_counts(self) -> EnrichmentCounts: ...
 
-    def vector_search(self, model: str, vector: bytes, k: int) -> list[tuple[str, float]] | None:
+    def vector_search(self, model: str, vector: bytes, k: int) -> list[Neighbor] | None:
         """Nearest vectors searched in the database (pgvector), or None where it cannot."""
         ...

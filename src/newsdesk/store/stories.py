@@ -24,15 +24,18 @@ from newsdesk.model import (
     ArticleEnrichment,
     EnrichInput,
     ExtractionStatus,
+    Neighbor,
     Story,
     StoryArticle,
     StoryDetail,
     StoryMerge,
     Tag,
     WindowArticle,
+    WindowVector,
     vector_key,
 )
 from newsdesk.store.pgvector import PgVector
+from newsdesk.store.port import EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
 from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
 
 STORY_TAGS = 8  # hashtags kept on a story row
@@ -55,11 +58,11 @@ class StoryStorage:
             self._pgvector = PgVector(self.engine)
         return self._pgvector
 
-    def vector_search(self, model: str, vector: bytes, k: int) -> list[tuple[str, float]] | None:
+    def vector_search(self, model: str, vector: bytes, k: int) -> list[Neighbor] | None:
         """Nearest stored vectors in the database itself (pgvector), or None where it cannot search."""
         if not self.pgvector.enabled(len(vector) // 4):
             return None
-        return self.pgvector.nearest(model, vector, k)
+        return [Neighbor(vector_key(aid), similarity) for aid, similarity in self.pgvector.nearest(model, vector, k)]
 
     def _to_pgvector(self, model: str | None, rows: Sequence[tuple[str, bytes]]) -> None:
         if model and rows and self.pgvector.enabled(len(rows[0][1]) // 4):
@@ -395,7 +398,7 @@ class StoryStorage:
         with self.engine.connect() as conn:
             return [_story(r) for r in conn.execute(query)]
 
-    def story_activity(self, since: datetime) -> list[tuple[Story, list[datetime], int]]:
+    def story_activity(self, since: datetime) -> list[StoryActivity]:
         """Live stories active since ``since``, each with its articles' times and its publisher count
         (the front page's input)."""
         live = self.list_stories(limit=100_000, since=since)
@@ -413,7 +416,7 @@ class StoryStorage:
             )
             for r in rows:
                 times[r.story_id].append(r.when)
-        return [(s, times.get(s.id, []), s.source_count) for s in live]
+        return [StoryActivity(s, tuple(times.get(s.id, ())), s.source_count) for s in live]
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]:
         wanted = list(article_ids)
@@ -465,7 +468,7 @@ class StoryStorage:
             )
             return {r.article_id: r.vector for r in rows}
 
-    def vector_of(self, article_id: str) -> tuple[str, bytes] | None:
+    def vector_of(self, article_id: str) -> StoredVector | None:
         """(model id, vector) stored for an article, if it was embedded."""
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -474,9 +477,9 @@ class StoryStorage:
                     article_vectors.c.vector != None,  # noqa: E711
                 )
             ).first()
-        return (row.model, row.vector) if row is not None else None
+        return StoredVector(row.model, row.vector) if row is not None else None
 
-    def vectors_since(self, since: datetime, model: str) -> list[tuple[str, str | None, datetime, bytes]]:
+    def vectors_since(self, since: datetime, model: str) -> list[WindowVector]:
         """(article id, story id, time, vector) of recent primaries: what the related-articles index holds."""
         when = _when().label("when")
         with self.engine.connect() as conn:
@@ -492,10 +495,10 @@ class StoryStorage:
                 )
                 .order_by(when, articles.c.id)
             )
-            return [(r.id, r.story_id, r.when, r.vector) for r in rows]
+            return [WindowVector(r.id, r.story_id, r.when, r.vector) for r in rows]
 
-    def articles_by_vector_keys(self, keys: Iterable[int]) -> dict[int, tuple[str, str | None, bool, datetime]]:
-        """key → (article id, story id, is a copy, time) for index search results."""
+    def articles_by_vector_keys(self, keys: Iterable[int]) -> dict[int, IndexedArticle]:
+        """What each vector search hit is (by its key in the index): its article, story, copy state and time."""
         wanted = list(keys)
         if not wanted:
             return {}
@@ -514,12 +517,14 @@ class StoryStorage:
                 .where(article_vectors.c.key.in_(wanted))
             )
             return {
-                r.key: (r.id, r.story_id, r.duplicate_of is not None or r.near_duplicate_of is not None, r.when)
+                r.key: IndexedArticle(
+                    r.id, r.story_id, r.duplicate_of is not None or r.near_duplicate_of is not None, r.when
+                )
                 for r in rows
             }
 
-    def enrichment_counts(self) -> tuple[int, int]:
-        """(articles enriched, articles waiting for enrichment)."""
+    def enrichment_counts(self) -> EnrichmentCounts:
+        """How many primary articles are enriched, and how many wait for enrichment."""
         with self.engine.connect() as conn:
             done = conn.execute(
                 select(func.count()).select_from(articles).where(articles.c.enriched_at != None)  # noqa: E711
@@ -533,7 +538,7 @@ class StoryStorage:
                     articles.c.extraction_status != ExtractionStatus.PENDING.value,
                 )
             ).scalar_one()
-        return int(done), int(waiting)
+        return EnrichmentCounts(enriched=int(done), waiting=int(waiting))
 
 
 def _unique_tags(tags: Sequence[Tag]) -> list[Tag]:

@@ -9,7 +9,7 @@ a failure is a value too: ``error`` holds its reason and the rest are empty.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,10 @@ def _failure(name: str, reason: str) -> dict[str, Any]:
 
 
 async def extract_many(
-    settings: Settings, inputs: list[str], *, base_url: str | None = None
+    settings: Settings, inputs: list[str], *, new_fetcher: Callable[[], Fetcher], base_url: str | None = None
 ) -> AsyncGenerator[dict[str, Any], None]:
     sem = asyncio.Semaphore(max(4, settings.page_concurrency))
-    async with Fetcher(settings) as fetcher, ExtractorPool(settings) as pool:
+    async with new_fetcher() as fetcher, ExtractorPool(settings) as pool:
 
         async def one(name: str) -> dict[str, Any]:
             async with sem:

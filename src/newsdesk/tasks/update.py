@@ -1,47 +1,52 @@
-"""Running one update pass: many feeds and pages at once, one writer.
+"""One update pass: the due feeds, then the pages of their new articles, then (by the facade) their stories.
 
-Feed checks run concurrently on the event loop (bounded by the fetcher's
-connection limits); their intents are gathered into batches and written by a
-single writer thread, so SQLite sees one writer and fetching never waits for
-the disk. The dedup decision for a batch is made in that same writer thread,
-right before its write, so it always sees every earlier batch.
+Read :func:`run_update` top to bottom: it is the pass, in the order it runs; the step numbers are
+those of the pipeline's table of contents (:mod:`newsdesk.pipeline`).
 
-Pages follow the feeds: pending pages are fetched concurrently and extracted
-in a process pool sized to the cores (the event loop keeps fetching while the
-workers extract).
+- The event loop only fetches (1, 6). Fetched feeds are handed over in chunks to an *ingester*
+  (:mod:`newsdesk.tasks.ingest_workers`), which runs stages 2–4 on every core and then, under the
+  write lock, reads the keys the chunk could collide with, decides dedup (5) and writes the chunk in
+  one transaction (:func:`newsdesk.tasks.ingest.ingest`). When the ingesters fall behind, fetching
+  waits, so memory holds a few chunks of bodies instead of a whole first poll.
+- Pages follow the feeds: pending pages are fetched concurrently, extracted in a process pool sized
+  to the cores (7), given their metadata (8), and written in batches by one writer thread, which
+  decides page dedup (9) right before each write, so SQLite sees one writer and every decision sees
+  every earlier write.
+
+A failing feed or page is a value with a human reason, never an exception that stops the pass.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 from newsdesk import pipeline
 from newsdesk.config import Settings
-from newsdesk.errors import StorageError
+from newsdesk.errors import FetchError, NewsdeskError, StorageError
 from newsdesk.logs import bind, event
 from newsdesk.model import (
+    Clock,
     ExtractionStatus,
     FetchedDocument,
     PageResult,
     PendingPage,
+    Progress,
     Source,
     UpdateReport,
 )
 from newsdesk.net.fetcher import Fetcher
 from newsdesk.store import Storage
-from newsdesk.tasks.ingest import FeedJob, FeedOutcome, Ingester, ingester_for, write_page_batch
+from newsdesk.tasks.extract_pool import ExtractorPool
+from newsdesk.tasks.ingest import FeedJob, FeedOutcome, write_page_batch
+from newsdesk.tasks.ingest_workers import Ingester, ingester_for
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
 T = TypeVar("T")
 
 CHUNK_FEEDS = 25  # fetched feeds per ingest chunk (one write transaction)…
@@ -50,51 +55,10 @@ MAX_CHUNK_FEEDS = 250  # a large pass uses larger chunks, up to this (see chunk_
 CHUNKS_PER_PASS = 20  # 50 feeds a chunk at 1000: with bodies compressed, fewer commits beat an earlier start
 MAX_CHUNKS_IN_FLIGHT = 6  # chunks handed to the ingesters and not yet written (fewer when chunks are larger)
 MIN_CHUNKS_IN_FLIGHT = 4  # one being parsed and one waiting per worker
+RAMP_CHUNKS = 2  # the first chunks are small, one per worker on two cores, so every worker starts early
+TAIL_SHARE = 4  # near the end a chunk takes a quarter of the feeds still to fetch
 PAGE_BATCH = 200  # pages fetched and extracted per round
 PAGE_WRITE_BATCH = 50
-
-
-@dataclass
-class _Totals:
-    """Mutable counters of one pass, frozen into an UpdateReport at the end."""
-
-    checked: int = 0
-    ok: int = 0
-    not_modified: int = 0
-    failed: int = 0
-    new: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    pages_ok: int = 0
-    pages_failed: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-    def report(self) -> UpdateReport:
-        return UpdateReport(
-            sources_checked=self.checked,
-            sources_ok=self.ok,
-            sources_not_modified=self.not_modified,
-            sources_failed=self.failed,
-            articles_new=self.new,
-            articles_updated=self.updated,
-            duplicates=self.duplicates,
-            pages_fetched=self.pages_ok,
-            pages_failed=self.pages_failed,
-            errors=tuple(self.errors),
-        )
-
-
-class Writer:
-    """All writes of a pass go through this single thread, in order."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
 
 
 async def run_update(
@@ -102,24 +66,32 @@ async def run_update(
     settings: Settings,
     sources: Sequence[Source],
     *,
+    new_fetcher: Callable[[], Fetcher],
     feeds_only: bool,
     clock: Clock,
     progress: Progress | None = None,
     page_source_id: int | None = None,
 ) -> UpdateReport:
-    """One full pass: the given feeds, then (unless ``feeds_only``) their pending pages."""
-    writer = Writer()
+    """Check ``sources`` (1–5), then, unless ``feeds_only``, fetch and extract the pending pages (6–9).
+
+    ``page_source_id``: only that source's pending pages (``newsdesk update --source``).
+    """
+    tally = _Tally()
+    writer = _WriterThread()
     try:
-        async with Fetcher(settings) as fetcher:
-            run = _Pass(storage, settings, fetcher, writer, clock, progress)
+        async with new_fetcher() as fetcher:
+            # 1–5. feeds: fetched on the event loop; parsed, normalized, scheduled, deduplicated and
+            # written a chunk per transaction by the ingesters (worker processes for a large pass)
             if sources:
                 with ingester_for(storage, settings, len(sources), storage.url) as ingester:
-                    await run.feeds(sources, ingester)
+                    await _FeedPhase(settings, fetcher, ingester, tally, clock, progress).run(sources)
+            # 6–9. pages of the articles whose feed text is short: fetched here, extracted in a
+            # process pool, deduplicated and written in batches by the writer thread
             if not feeds_only:
-                await run.pages(page_source_id)
+                await _PagePhase(storage, settings, fetcher, writer, tally, progress).run(page_source_id)
     finally:
         writer.close()
-    report = run.totals.report()
+    report = tally.report()
     # The scheduler runs a pass every tick; passes that found nothing due stay out of the INFO log.
     log.log(
         logging.INFO if report.sources_checked or report.pages_fetched else logging.DEBUG,
@@ -134,30 +106,32 @@ async def run_update(
     return report
 
 
-class _Pass:
-    """The moving parts of one update pass, shared by its feed and page phases."""
+# --- 1–5: feeds ----------------------------------------------------------------------------------
+
+
+class _FeedPhase:
+    """Fetch every source concurrently; hand the results to the ingester in chunks."""
 
     def __init__(
         self,
-        storage: Storage,
         settings: Settings,
         fetcher: Fetcher,
-        writer: Writer,
+        ingester: Ingester,
+        tally: _Tally,
         clock: Clock,
         progress: Progress | None,
     ) -> None:
-        self.storage = storage
         self.settings = settings
         self.fetcher = fetcher
-        self.writer = writer
+        self.ingester = ingester
+        self.tally = tally
         self.clock = clock
         self.progress = progress
-        self.totals = _Totals()
 
-    async def feeds(self, sources: Sequence[Source], ingester: Ingester) -> None:
-        """Fetch every source concurrently; hand the results to the ingester in chunks."""
+    async def run(self, sources: Sequence[Source]) -> None:
         queue = list(reversed(sources))
-        max_feeds, max_bytes = chunk_limits(len(sources))
+        total = len(sources)
+        max_feeds, max_bytes = chunk_limits(total)
         chunk: list[FeedJob] = []
         chunk_bytes = 0
         ingests: list[asyncio.Future[None]] = []
@@ -165,35 +139,36 @@ class _Pass:
         # chunks of bodies instead of the whole first poll of a large subscription list.
         in_flight = asyncio.Semaphore(max(MIN_CHUNKS_IN_FLIGHT, MAX_CHUNKS_IN_FLIGHT * CHUNK_FEEDS // max_feeds))
 
-        async def flush() -> None:
+        async def hand_over() -> None:
             nonlocal chunk, chunk_bytes
             if chunk:
                 jobs, chunk, chunk_bytes = chunk, [], 0
                 await in_flight.acquire()
-                ingests.append(asyncio.ensure_future(self._ingest(ingester, jobs, len(sources), in_flight)))
+                ingests.append(asyncio.ensure_future(self._ingest(jobs, total, in_flight)))
 
-        async def fetcher_task() -> None:
+        async def fetch_next() -> None:
             nonlocal chunk_bytes
             while queue:
                 source = queue.pop()
                 with bind(feed=source.url):
-                    # Bodies stay compressed until the ingester parses them (a fifth of the bytes to hand over).
-                    fetched = await pipeline.fetch_feed(source, self.fetcher, decode=False)
+                    # 1. fetch; a body stays compressed until its ingester parses it (a fifth of the bytes to hand over)
+                    fetched = await _fetch_feed(source, self.fetcher)
                 chunk.append(FeedJob(source, fetched, self.clock()))
                 if isinstance(fetched, FetchedDocument) and fetched.body:
                     chunk_bytes += len(fetched.body)
-                    ingester.expect_bodies()
+                    self.ingester.expect_bodies()
                 if len(chunk) >= _chunk_target(max_feeds, len(queue), len(ingests)) or chunk_bytes >= max_bytes:
-                    await flush()
+                    await hand_over()
 
-        n_tasks = max(1, min(self.settings.max_connections, len(sources)))
-        await asyncio.gather(*(fetcher_task() for _ in range(n_tasks)))
-        await flush()
+        n_tasks = max(1, min(self.settings.max_connections, total))
+        await asyncio.gather(*(fetch_next() for _ in range(n_tasks)))
+        await hand_over()
         await asyncio.gather(*ingests)
 
-    async def _ingest(self, ingester: Ingester, jobs: list[FeedJob], total: int, in_flight: asyncio.Semaphore) -> None:
+    async def _ingest(self, jobs: list[FeedJob], total: int, in_flight: asyncio.Semaphore) -> None:
+        """2–5 and the write, in the ingester; a chunk whose write fails reports its feeds as failed."""
         try:
-            outcomes = await ingester.ingest(jobs)
+            outcomes = await self.ingester.ingest(jobs)
         except StorageError as exc:
             log.error(event("ingest.failed", feeds=len(jobs), reason=exc.reason))
             outcomes = [
@@ -203,63 +178,27 @@ class _Pass:
         finally:
             in_flight.release()
         for outcome in outcomes:
-            _count_feed(self.totals, outcome)
+            self.tally.count_feed(outcome)
             if self.progress:
-                self.progress("feeds", self.totals.checked, total)
+                self.progress("feeds", self.tally.sources_checked, total)
 
-    async def pages(self, source_id: int | None) -> None:
-        """Fetch and extract pending pages, a round at a time, until none is left."""
-        batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
-        if not batch:
-            return
-        stats = await self.writer.run(self.storage.stats)
-        self._pages_total = stats.pending_pages if source_id is None else len(batch)
-        self._pages_done = 0
-        attempted: set[str] = set()
-        async with _extractor(self.settings) as extract:
-            while batch := [p for p in batch if p.article_id not in attempted]:
-                attempted.update(p.article_id for p in batch)
-                await self._page_round(batch, extract)
-                batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
 
-    async def _page_round(self, batch: Sequence[PendingPage], extract: pipeline.Extract) -> None:
-        sem = asyncio.Semaphore(self.settings.page_concurrency)
-        results: list[PageResult] = []
-
-        async def one(page: PendingPage) -> None:
-            async with sem:
-                with bind(article=page.article_id):
-                    res = await pipeline.update_article_page(page, self.fetcher, extract)
-            results.append(res)
-            self._count_page(page, res)
-            if len(results) >= PAGE_WRITE_BATCH:
-                chunk = results[:]
-                results.clear()
-                await self.writer.run(write_page_batch, self.storage, chunk)
-
-        await asyncio.gather(*(one(p) for p in batch))
-        if results:
-            await self.writer.run(write_page_batch, self.storage, results)
-
-    def _count_page(self, page: PendingPage, res: PageResult) -> None:
-        self._pages_done += 1
-        if res.status is ExtractionStatus.EXTRACTED:
-            self.totals.pages_ok += 1
-        else:
-            self.totals.pages_failed += 1
-            log.info(event("page.failed", url=page.url, reason=res.reason))
-        if self.progress:
-            self.progress("pages", self._pages_done, max(self._pages_total, self._pages_done))
+async def _fetch_feed(source: Source, fetcher: Fetcher) -> FetchedDocument | FetchError:
+    """1. fetch: a conditional GET; a failure is returned as a value for stage 4 to schedule a retry."""
+    try:
+        return await fetcher.fetch_feed(source.url, source.etag, source.last_modified, decode=False)
+    except FetchError as exc:
+        return exc
 
 
 def chunk_limits(n_feeds: int) -> tuple[int, int]:
     """Feeds and body bytes per ingest chunk for a pass over ``n_feeds`` feeds.
 
-    Small chunks start the workers early and leave little to do after the last
-    fetch; large ones write more rows per transaction, and an insert into an index
-    with random keys (content hashes) costs a page write per row in a small
-    transaction but shares pages in a large one, which matters once the table is
-    large. A pass is split into about ``CHUNKS_PER_PASS`` chunks within those bounds.
+    Small chunks start the workers early and leave little to do after the last fetch; large ones
+    write more rows per transaction, and an insert into an index with random keys (content
+    hashes) costs a page write per row in a small transaction but shares pages in a large one,
+    which matters once the table is large. A pass is split into about ``CHUNKS_PER_PASS`` chunks
+    within those bounds.
     """
     feeds = min(MAX_CHUNK_FEEDS, max(CHUNK_FEEDS, n_feeds // CHUNKS_PER_PASS))
     return feeds, CHUNK_BYTES * feeds // CHUNK_FEEDS
@@ -268,28 +207,126 @@ def chunk_limits(n_feeds: int) -> tuple[int, int]:
 def _chunk_target(max_feeds: int, remaining: int, handed_over: int) -> int:
     """Feeds in the chunk being filled, given the feeds not yet fetched and the chunks already handed over.
 
-    The first ``RAMP_CHUNKS`` chunks are small, so that every worker has work soon after the
-    pass starts; then chunks are ``max_feeds``; and they shrink as the pass ends (to a quarter
-    of what is left, never below ``CHUNK_FEEDS``), so the last ones are small and the workers
-    finish together instead of one parsing a large final chunk while the other waits.
+    The first ``RAMP_CHUNKS`` chunks are small, so that every worker has work soon after the pass
+    starts; then chunks are ``max_feeds``; and they shrink as the pass ends (to a quarter of what
+    is left, never below ``CHUNK_FEEDS``), so the last ones are small and the workers finish
+    together instead of one parsing a large final chunk while the other waits.
     """
     if handed_over < RAMP_CHUNKS:
         return min(max_feeds, CHUNK_FEEDS)
     return max(CHUNK_FEEDS, min(max_feeds, remaining // TAIL_SHARE))
 
 
-TAIL_SHARE = 4
-RAMP_CHUNKS = 2  # one per worker on two cores
+# --- 6–9: pages ----------------------------------------------------------------------------------
 
 
-def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
-    totals.checked += 1
-    totals.new += outcome.new
-    totals.updated += outcome.updated
-    totals.duplicates += outcome.duplicates
-    if not outcome.ok:
-        totals.failed += 1
-        totals.errors.append((outcome.url, outcome.error or "unknown error"))
+class _PagePhase:
+    """Fetch and extract pending pages, a round at a time, until none is left."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        fetcher: Fetcher,
+        writer: _WriterThread,
+        tally: _Tally,
+        progress: Progress | None,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.fetcher = fetcher
+        self.writer = writer
+        self.tally = tally
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+
+    async def run(self, source_id: int | None) -> None:
+        batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+        if not batch:
+            return
+        stats = await self.writer.run(self.storage.stats)
+        self.total = stats.pending_pages if source_id is None else len(batch)
+        attempted: set[str] = set()
+        async with ExtractorPool(self.settings) as pool:
+            while batch := [p for p in batch if p.article_id not in attempted]:
+                attempted.update(p.article_id for p in batch)
+                await self._round(batch, pool)
+                batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+
+    async def _round(self, batch: Sequence[PendingPage], pool: ExtractorPool) -> None:
+        sem = asyncio.Semaphore(self.settings.page_concurrency)
+        results: list[PageResult] = []
+
+        async def one(page: PendingPage) -> None:
+            async with sem:
+                with bind(article=page.article_id):
+                    result = await _page(page, self.fetcher, pool)
+            results.append(result)
+            self._count(page, result)
+            if len(results) >= PAGE_WRITE_BATCH:
+                written = results[:]
+                results.clear()
+                # 9. page dedup, right before the write, in the one writer thread
+                await self.writer.run(write_page_batch, self.storage, written)
+
+        await asyncio.gather(*(one(p) for p in batch))
+        if results:
+            await self.writer.run(write_page_batch, self.storage, results)
+
+    def _count(self, page: PendingPage, result: PageResult) -> None:
+        self.done += 1
+        if result.status is ExtractionStatus.EXTRACTED:
+            self.tally.pages_fetched += 1
+        else:
+            self.tally.pages_failed += 1
+            log.info(event("page.failed", url=page.url, reason=result.reason))
+        if self.progress:
+            self.progress("pages", self.done, max(self.total, self.done))
+
+
+async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool) -> PageResult:
+    """6. fetch → 7. extract → 8. metadata, for one page; a failure keeps the feed's summary, with its reason."""
+    try:
+        # 6. fetch the page (robots.txt, size cap, SSRF guard inside the fetcher)
+        doc = await fetcher.fetch_page(page.url)
+        # 7. extract in the process pool (trafilatura, fallbacks; output sanitized)
+        extracted = await pool.extract(doc.body, doc.url)
+    except NewsdeskError as exc:  # FetchError, ExtractError, or any other typed failure: per item
+        return pipeline.failed_page(page, exc)
+    # 8. metadata: word count, reading time, language, content hash, the page's canonical URL
+    return pipeline.page_result(page, extracted, doc.url)
+
+
+# --- the pass's bookkeeping ----------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """The pass's counters, named as :class:`~newsdesk.model.UpdateReport` names them."""
+
+    sources_checked: int = 0
+    sources_ok: int = 0
+    sources_not_modified: int = 0
+    sources_failed: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    duplicates: int = 0
+    pages_fetched: int = 0
+    pages_failed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def count_feed(self, outcome: FeedOutcome) -> None:
+        self.sources_checked += 1
+        self.articles_new += outcome.new
+        self.articles_updated += outcome.updated
+        self.duplicates += outcome.duplicates
+        if outcome.ok:
+            self.sources_ok += 1
+            self.sources_not_modified += outcome.not_modified
+            return
+        self.sources_failed += 1
+        self.errors.append((outcome.url, outcome.error or "unknown error"))
         log.warning(
             event(
                 "feed.failed",
@@ -299,16 +336,20 @@ def _count_feed(totals: _Totals, outcome: FeedOutcome) -> None:
                 paused=outcome.paused,
             )
         )
-    elif outcome.not_modified:
-        totals.not_modified += 1
-        totals.ok += 1
-    else:
-        totals.ok += 1
+
+    def report(self) -> UpdateReport:
+        counts = {name: value for name, value in vars(self).items() if name != "errors"}
+        return UpdateReport(**counts, errors=tuple(self.errors))
 
 
-@contextlib.asynccontextmanager
-async def _extractor(settings: Settings) -> AsyncIterator[pipeline.Extract]:
-    from newsdesk.tasks.extract_pool import ExtractorPool
+class _WriterThread:
+    """Every page write of a pass goes through this one thread, in order (SQLite has one writer)."""
 
-    async with ExtractorPool(settings) as pool:
-        yield pool.extract
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

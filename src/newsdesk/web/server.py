@@ -1,4 +1,4 @@
-"""``newsdesk serve``: the JSON API plus the in-process scheduler, under uvicorn."""
+"""``newsdesk serve``: the web app and the in-process scheduler, under uvicorn."""
 
 from __future__ import annotations
 
@@ -12,20 +12,23 @@ from fastapi import FastAPI
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.logs import event
-from newsdesk.tasks.scheduler import Scheduler
-from newsdesk.web import create_app
+from newsdesk.web.app import create_app
 
 log = logging.getLogger(__name__)
 
 
 def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None) -> FastAPI:
-    """The API app; with ``schedule`` it also checks due feeds in the background."""
-    scheduler = Scheduler(desk.aupdate, desk.settings.scheduler_tick_s)
+    """The web app; with ``schedule`` it also checks due feeds in the background while it serves.
+
+    The scheduler comes from the facade (the web layer never imports ``tasks``) and lives on
+    ``app.state.scheduler``, where its ``passes`` and ``last_error`` can be read.
+    """
+    scheduler = desk.scheduler()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if schedule:
-            scheduler.start()
+            scheduler.start()  # inside the server's event loop, which it schedules its passes on
         yield
         await scheduler.stop()
 

@@ -75,20 +75,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
-from newsdesk.pipeline.stories.tags import (
-    KOREAN_PARTICLES,
-    Place,
-    base_language,
-    demonym_stem,
-    fold,
-    gazetteer,
-    lemma,
-    place,
-    stopwords,
-)
+from newsdesk.pipeline.stories.language import KOREAN_PARTICLES, base_language, data_text, fold, lemma, stopwords
+from newsdesk.pipeline.stories.places import Place, demonym_stem, gazetteer, place
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,10 +172,6 @@ class Categorization:
 # --- data -----------------------------------------------------------------------------------------
 
 
-def _data(name: str) -> str:
-    return resources.files("newsdesk.pipeline.stories").joinpath("data", name).read_text(encoding="utf-8")
-
-
 @dataclass(frozen=True, slots=True)
 class _Lexicon:
     labels: Mapping[str, str]  # folded label → category
@@ -198,7 +184,7 @@ def _lexicon(language: str) -> _Lexicon:
     terms: dict[str, list[tuple[tuple[str, ...], str, float]]] = defaultdict(list)
     lexicon_lang = language if language in _lexicon_languages() else "en"
     stops = stopwords(lexicon_lang)
-    for raw in _data("categories.txt").splitlines():
+    for raw in data_text("categories.txt").splitlines():
         if raw.startswith("#") or ":" not in raw:
             continue
         head, rest = raw.split(":", 1)
@@ -223,7 +209,7 @@ def _lexicon(language: str) -> _Lexicon:
 @functools.cache
 def _lexicon_languages() -> frozenset[str]:
     found = set()
-    for raw in _data("categories.txt").splitlines():
+    for raw in data_text("categories.txt").splitlines():
         if raw.startswith("terms ") and ":" in raw:
             found.add(raw.split(":", 1)[0].split()[-1])
     return frozenset(found)

@@ -1,9 +1,10 @@
 """Online story clustering: each article joins a live story or opens one.
 
 Pure in the house style: :class:`StoryClusterer` holds the sliding window's state and
-``add(docs)`` returns intents (:class:`StoryAssignment`, :class:`StoryMerge`) for the facade to
-write. The clock is the documents' own ``published`` times, never the wall clock, so the same
-stream always gives the same stories, whatever the batch sizes.
+``add(docs)`` returns intents (:class:`~newsdesk.model.StoryAssignment`,
+:class:`~newsdesk.model.StoryMerge`) for the enrichment pass to write. The clock is the
+documents' own ``published`` times, never the wall clock, so the same stream always gives the
+same stories, whatever the batch sizes.
 
 Evidence is a hybrid, because each kind alone fails somewhere:
 
@@ -49,7 +50,9 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
+from newsdesk.model import StoryAssignment, StoryIntent, StoryMerge
 from newsdesk.pipeline.stories.cluster_text import DocFeatures, doc_features
+from newsdesk.pipeline.stories.embedding import embedding_text
 
 __all__ = [
     "ClusterDoc",
@@ -57,11 +60,7 @@ __all__ = [
     "DocVectors",
     "Embed",
     "StoredArticle",
-    "StoryAssignment",
     "StoryClusterer",
-    "StoryIntent",
-    "StoryMerge",
-    "embed_text",
 ]
 
 Vector = npt.NDArray[np.float32]
@@ -93,32 +92,6 @@ class StoredArticle:
     language: str | None = None
     embedding: Vector | None = None  # when missing and an embedder is given, it is recomputed
     source: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoryAssignment:
-    """Intent: article ``article_id`` belongs to story ``story_id`` from now on.
-
-    ``opened``: the article opened the story (a new one; a split's new half too). ``moved``: an
-    earlier article changes story (a split). ``score``: the evidence for the join (1.0 when opened).
-    """
-
-    article_id: str
-    story_id: str
-    opened: bool = False
-    moved: bool = False
-    score: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class StoryMerge:
-    """Intent: the stories ``merged`` are folded into the older ``story_id``, articles and all."""
-
-    story_id: str
-    merged: tuple[str, ...]
-
-
-StoryIntent = StoryAssignment | StoryMerge
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +171,7 @@ class StoryClusterer:
         self.params = params or ClusterParams()
         self._vectors_for: DocVectors | None = None
         if embed is not None:
-            self.use_embeddings(lambda docs: embed([embed_text(d.title, d.text) for d in docs]))
+            self.use_embeddings(lambda docs: embed([embedding_text(d.title, d.text) for d in docs]))
         self._docs: dict[str, _Doc] = {}
         self._stories: dict[str, _Story] = {}
         self._df: Counter[str] = Counter()  # document frequencies over the window
@@ -610,7 +583,7 @@ class StoryClusterer:
         self._move(sorted(young.docs.values(), key=lambda d: d.seq), old)
         self._drop_story(young)
         self._reindex(old)
-        return StoryMerge(old.id, (young.id,))
+        return StoryMerge(merged=young.id, into=old.id)
 
     # -- expiry -------------------------------------------------------------------------------
 
@@ -843,9 +816,3 @@ def _language(d: ClusterDoc) -> str | None:
     from newsdesk.pipeline.page.metadata import detect_language
 
     return detect_language(f"{d.title or ''}\n{d.text or ''}")
-
-
-def embed_text(title: str | None, text: str | None, words: int = 120) -> str:
-    """What is embedded of an article: its title and the first ``words`` words of its body."""
-    body = " ".join((text or "").split()[:words])
-    return f"{title}. {body}" if title else body

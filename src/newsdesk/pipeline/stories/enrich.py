@@ -18,17 +18,11 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
-from newsdesk.ai.embed import Embedder, article_text_for_embedding
-from newsdesk.model import ArticleEnrichment, EnrichInput, StoryMerge, WindowArticle
+from newsdesk.ai.embedder import Embedder
+from newsdesk.model import ArticleEnrichment, EnrichInput, StoryAssignment, StoryIntent, StoryMerge, WindowArticle
 from newsdesk.pipeline.stories.categorize import CategoryPrototypes, categorize, category_prototypes
-from newsdesk.pipeline.stories.cluster import (
-    ClusterDoc,
-    ClusterParams,
-    StoredArticle,
-    StoryAssignment,
-    StoryClusterer,
-)
-from newsdesk.pipeline.stories.cluster import StoryMerge as ClusterMerge
+from newsdesk.pipeline.stories.cluster import ClusterDoc, ClusterParams, StoredArticle, StoryClusterer
+from newsdesk.pipeline.stories.embedding import embed_batch
 from newsdesk.pipeline.stories.neardup import NearDupDoc, NearDupIndex, signatures
 from newsdesk.pipeline.stories.tags import extract_tags
 
@@ -133,24 +127,7 @@ def enrich_batch(
         )
         for a in batch
     )
-    story_of: dict[str, str] = {}
-    moves: list[tuple[str, str]] = []
-    merges: list[StoryMerge] = []
-    opened = 0
-    for intent in intents:
-        if isinstance(intent, StoryAssignment):
-            if intent.article_id in in_batch:
-                story_of[intent.article_id] = intent.story_id
-                opened += intent.opened
-            else:
-                moves.append((intent.article_id, intent.story_id))
-        elif isinstance(intent, ClusterMerge):
-            merges.extend(StoryMerge(merged=m, into=intent.story_id) for m in intent.merged)
-            # articles of this batch already placed in a merged story follow it
-            for article_id, story_id in list(story_of.items()):
-                if story_id in intent.merged:
-                    story_of[article_id] = intent.story_id
-            moves = [(a, intent.story_id if s in intent.merged else s) for a, s in moves]
+    changes = _story_changes(intents, in_batch)
     # 9. tag and categorize
     model_id = state.embedder.model_id if state.embedder is not None and vectors is not None else None
     results = []
@@ -167,7 +144,7 @@ def enrich_batch(
         results.append(
             ArticleEnrichment(
                 article_id=a.id,
-                story_id=story_of.get(a.id) or state.clusterer.story_of(a.id),
+                story_id=changes.story_of.get(a.id) or state.clusterer.story_of(a.id),
                 near_duplicate_of=primary_of.get(a.id),
                 category=found.category,
                 regions=tuple(found.regions),
@@ -177,28 +154,42 @@ def enrich_batch(
                 signature=sigs[i],
             )
         )
-    return EnrichmentOutcome(results, moves, copies, merges, opened)
+    return EnrichmentOutcome(results, changes.moves, copies, changes.merges, changes.opened)
 
 
 def refine(state: EnrichmentState) -> EnrichmentOutcome:
     """A last refinement pass over the stories that changed (the end of a stream): moves and merges only."""
-    moves: list[tuple[str, str]] = []
-    merges: list[StoryMerge] = []
-    for intent in state.clusterer.refine():
+    changes = _story_changes(state.clusterer.refine(), in_batch=set())
+    return EnrichmentOutcome([], changes.moves, [], changes.merges)
+
+
+@dataclass(slots=True)
+class _StoryChanges:
+    """The clusterer's intents sorted out: where this batch's articles went, and what moved or merged."""
+
+    story_of: dict[str, str] = field(default_factory=dict)  # this batch's articles → their story
+    moves: list[tuple[str, str]] = field(default_factory=list)  # earlier articles → their new story
+    merges: list[StoryMerge] = field(default_factory=list)
+    opened: int = 0
+
+
+def _story_changes(intents: Sequence[StoryIntent], in_batch: set[str]) -> _StoryChanges:
+    """Follow the intents in order: a merge carries along whatever was placed in the merged story before it."""
+    out = _StoryChanges()
+    for intent in intents:
         if isinstance(intent, StoryAssignment):
-            moves.append((intent.article_id, intent.story_id))
-        elif isinstance(intent, ClusterMerge):
-            merges.extend(StoryMerge(merged=m, into=intent.story_id) for m in intent.merged)
-            moves = [(a, intent.story_id if s in intent.merged else s) for a, s in moves]
-    return EnrichmentOutcome([], moves, [], merges)
-
-
-def embed_batch(batch: Sequence[EnrichInput], embedder: Embedder | None) -> npt.NDArray[np.float32] | None:
-    """Step 6 alone (the model releases the GIL while it runs, so it overlaps the other steps)."""
-    if embedder is None:
-        return None
-    texts = [article_text_for_embedding(a.title or "", a.text) for a in batch]
-    return embedder.embed(texts)
+            if intent.article_id in in_batch:
+                out.story_of[intent.article_id] = intent.story_id
+                out.opened += intent.opened
+            else:
+                out.moves.append((intent.article_id, intent.story_id))
+            continue
+        out.merges.append(intent)
+        for article_id, story_id in out.story_of.items():
+            if story_id == intent.merged:
+                out.story_of[article_id] = intent.into
+        out.moves = [(a, intent.into if s == intent.merged else s) for a, s in out.moves]
+    return out
 
 
 def _vector(raw: bytes | None, dim: int) -> npt.NDArray[np.float32] | None:

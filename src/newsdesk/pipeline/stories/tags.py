@@ -2,19 +2,15 @@
 
 A hashtag leads to a topic page, so the same topic must get the same key in every article and
 every spelling of it: ``Emmanuel Macron``, ``Macron's`` and ``MACRON`` are one topic,
-``élections`` and ``Élection`` another. Each tag therefore has a *key* (what links) and a
-*label* (what is shown):
+``élections`` and ``Élection`` another. Each tag therefore has a *label* (what is shown: ``#`` and
+the words of the phrase's most frequent spelling in CamelCase, acronyms and inner capitals kept:
+``#LeeJaeMyung``, ``#USForcesKorea``, ``#SpaceX``) and a *key* (what links), computed from the
+label alone by :func:`~newsdesk.pipeline.stories.topics.topic_key` — the same function the topic
+lookup, the API and the pages use, so a label copied from a page finds its topic.
 
-- key: each word lemmatised when it is a common word (simplemma: ``forces`` → ``force``,
-  ``chevaux`` → ``cheval``) and kept as written when it is a name (a lemmatiser turns ``Paris``
-  into ``pari``), English possessives dropped, case and Latin accents folded, hyphens, dots and
-  apostrophes removed, a final plural ``s`` cut (so that ``Frères Musulmans`` and ``frères
-  musulmans`` meet), then the words joined: ``Lee Jae-myung``, ``Lee Jaemyung`` and ``LEE JAE
-  MYUNG`` are all ``leejaemyung``. Keys are link targets, not words (``Paris`` → ``pari``).
-  A country links to one key in every language (``États-Unis``, ``USA``, ``미국`` →
-  ``unitedstate``), through the gazetteer of ``data/places.tsv``.
-- label: ``#`` and the words of the phrase's most frequent spelling in CamelCase, acronyms and
-  inner capitals kept: ``#LeeJaeMyung``, ``#USForcesKorea``, ``#SpaceX``.
+Inside one article, phrases are counted under a finer *merge key* (each common word lemmatised,
+``forces`` → ``force``, ``chevaux`` → ``cheval``; names kept as written, since a lemmatiser turns
+``Paris`` into ``pari``), so that inflected repeats of a phrase add up before it is ranked.
 
 How phrases are found and ranked (no model, no part-of-speech tagger; about 1 ms of CPU for a
 300-word article, and the text is read up to :data:`MAX_CHARS`):
@@ -58,27 +54,26 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 from newsdesk.model import Tag
+from newsdesk.pipeline.stories.language import (
+    CJK,
+    KOREAN_PARTICLES,
+    base_language,
+    data_lines,
+    fold,
+    known_word,
+    lemma,
+    stopwords,
+    word_set,
+)
+from newsdesk.pipeline.stories.places import demonym_stem, gazetteer, place
+from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 
-__all__ = [
-    "Keyphrase",
-    "Place",
-    "demonym_stem",
-    "extract_keyphrases",
-    "extract_tags",
-    "gazetteer",
-    "hashtag_label",
-    "known_word",
-    "place",
-    "story_tags",
-    "tag_key",
-]
+__all__ = ["Keyphrase", "extract_keyphrases", "extract_tags", "story_tags"]
 
 # Only the opening of a long text is read (about 400 words): the topic of a news article is stated
 # early, and the tagger must stay within its time budget (2 ms an article) on long pages.
@@ -93,13 +88,6 @@ RARE_PHRASE_FACTOR = 0.5  # a phrase of common words seen once is a phrase, not 
 DEMONYM_FACTOR = 0.5  # "française" alone: the country's name usually carries the topic
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Languages whose words are not separated by spaces.
-CJK = frozenset({"zh", "ja"})
-
 # Connectors allowed *inside* a name made of capitalised words.
 # ("and" is no connector: "France and Germany" is two names far more often than "Procter and Gamble".)
 CONNECTORS: dict[str, frozenset[str]] = {
@@ -113,34 +101,22 @@ CONNECTORS: dict[str, frozenset[str]] = {
 }
 ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
 # Titles before a name: they tell that the name is a person's.
-HONORIFICS = _words(
+HONORIFICS = word_set(
     "mr mrs ms dr sir lady lord president minister senator governor mayor judge pope king queen prince "
     "princess m mme mlle presidente ministre senateur senatrice maire juge roi reine chancelier "
     "chanceliere herr frau prasident kanzler kanzlerin senor senora ministro sr sra"
 )
 # Plurals without an s: the English verb test (lemma differs, no plural s) must not take them for verbs.
-IRREGULAR_PLURALS = _words("children men women people feet teeth mice geese data media criteria phenomena")
+IRREGULAR_PLURALS = word_set("children men women people feet teeth mice geese data media criteria phenomena")
 # Abbreviations whose dot ends no sentence (``M. Macron``, ``Dr. Gupta``, ``George W. Bush``).
-ABBREVIATIONS = _words("m mr mrs ms dr st mme mlle jr sr gen col lt sgt gov sen rep prof no vs inc co corp ltd")
-ORG_WORDS = _words(
+ABBREVIATIONS = word_set("m mr mrs ms dr st mme mlle jr sr gen col lt sgt gov sen rep prof no vs inc co corp ltd")
+ORG_WORDS = word_set(
     "inc corp corporation co ltd llc plc group company bank party ministry department university college "
     "institute agency council union association federation committee commission court army navy police "
     "forces force club fc foundation organization organisation network air airlines airways news times "
     "post banque parti ministère université institut agence conseil syndicat fédération comité armée "
     "société groupe compagnie tribunal cour assemblée fondation"
 )
-# Korean particles and endings after a noun, longest first: stripped, and they close the phrase.
-KOREAN_PARTICLES = tuple(
-    sorted(
-        _words(
-            "은 는 이 가 을 를 의 에 와 과 도 로 만 에서 에게 으로 까지 부터 처럼 보다 이라는 라는 이라고 라고 "
-            "에서는 으로는 에게서 께서 한테 이다 였다 이었다 했다 하는 하고 에도 과의 와의 측은"
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-
 _SCAN = re.compile(
     r"(?P<acr>\b(?:[A-Z]\.){2,})"  # U.S. U.K. (dots dropped later)
     r"|(?P<num>\d+(?:[.,]\d+)*[^\W\d_]*)"  # 2012  3.5  42e  10,000
@@ -166,55 +142,7 @@ class Keyphrase:
     count: int
 
 
-# --- normalisation ------------------------------------------------------------------------------
-
-
-def base_language(language: str | None) -> str:
-    """``fr-CA`` → ``fr``; None → ``en`` (the most common language of untagged feeds)."""
-    if not language:
-        return "en"
-    return language.replace("_", "-").split("-", 1)[0].lower() or "en"
-
-
-@functools.lru_cache(maxsize=200_000)
-def fold(text: str) -> str:
-    """Lower case with accents dropped from Latin letters only (Hangul, kana, Arabic stay intact)."""
-    text = text.casefold()
-    if text.isascii():
-        return text
-    out = []
-    previous_latin = False
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch):
-            if previous_latin:
-                continue
-        else:
-            previous_latin = ch < "\u0250"
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
-
-
-@functools.lru_cache(maxsize=200_000)
-def lemma(word: str, language: str) -> str:
-    """simplemma's lemma of a lower-case word, or the word itself for languages it lacks."""
-    if language not in _simplemma_languages():
-        return word
-    from simplemma import lemmatize
-
-    try:
-        return lemmatize(word, lang=language).lower()
-    except (ValueError, KeyError):  # simplemma refuses some tokens; the word is its own lemma then
-        return word
-
-
-@functools.cache
-def _simplemma_languages() -> frozenset[str]:
-    try:
-        from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
-
-        return frozenset(SUPPORTED_LANGUAGES)
-    except ImportError:  # an older simplemma: the languages newsdesk cares most about
-        return frozenset({"en", "fr", "de", "es", "it", "pt", "nl"})
+# --- merge keys ---------------------------------------------------------------------------------
 
 
 def _word_key(word: str, language: str, *, name: bool) -> str:
@@ -238,11 +166,11 @@ def _word_key(word: str, language: str, *, name: bool) -> str:
     return low
 
 
-def tag_key(phrase: str, language: str | None = None, *, name: bool | None = None) -> str:
-    """The linking key of a phrase: lemmas of common words, names as written, then folded and squeezed.
+def _phrase_key(phrase: str, language: str | None = None, *, name: bool | None = None) -> str:
+    """The merge key of a phrase: lemmas of common words, names as written, then folded and squeezed.
 
-    ``name`` None decides per word: a capitalised word is a name's. ``tag_key("Forces
-    américaines", "fr")`` is ``forceamericain``; ``tag_key("Lee Jae-myung")`` is ``leejaemyung``.
+    ``name`` None decides per word: a capitalised word is a name's. ``_phrase_key("Forces
+    américaines", "fr")`` is ``forceamericain``; ``_phrase_key("Lee Jae-myung")`` is ``leejaemyung``.
     """
     lang = base_language(language)
     parts = []
@@ -255,46 +183,6 @@ def tag_key(phrase: str, language: str | None = None, *, name: bool | None = Non
     return _NON_TAG.sub("", "".join(parts)).replace("_", "")
 
 
-def hashtag_label(phrase: str) -> str:
-    """``U.S. Forces Korea`` → ``#USForcesKorea``; ``Lee Jae-myung`` → ``#LeeJaeMyung``; ``이재명`` → ``#이재명``."""
-    pieces = []
-    for raw in re.split(r"[\s\-'’.&_/]+", phrase):
-        part = _NON_TAG.sub("", raw).replace("_", "")
-        if not part:
-            continue
-        if part[0].isalpha() and part[0].islower():
-            part = part[0].upper() + part[1:]
-        pieces.append(part)
-    return "#" + "".join(pieces)
-
-
-# --- word lists ---------------------------------------------------------------------------------
-
-
-# English function words that stand in names and quotes of every language's news ("Human Rights Watch").
-ENGLISH_IN_ANY = frozenset(
-    ["the", "of", "and", "for", "to", "with", "from", "by", "at", "is", "are", "was", "were", "this", "that"]
-)
-
-
-@functools.cache
-def stopwords(language: str) -> frozenset[str]:
-    """The folded stop words of a language (``data/stopwords.txt``); English's for unknown languages."""
-    table = _load_stopwords()
-    return (table.get(language) or table["en"]) | ENGLISH_IN_ANY
-
-
-@functools.cache
-def _load_stopwords() -> dict[str, frozenset[str]]:
-    words: dict[str, set[str]] = defaultdict(set)
-    for lang, rest in _data_lines("stopwords.txt"):
-        for word in rest.split():
-            words[lang].add(fold(word))
-            if "'" in word:
-                words[lang].add(fold(word.replace("'", "’")))
-    return {lang: frozenset(ws) for lang, ws in words.items()}
-
-
 @functools.cache
 def stop_topics(language: str) -> frozenset[str]:
     """Keys that are never a tag on their own (``data/stoptopics.txt``), for one language plus ``*``.
@@ -303,128 +191,16 @@ def stop_topics(language: str) -> frozenset[str]:
     language's dictionary would cost seconds and hundreds of megabytes.
     """
     topics: set[str] = set()
-    for lang, rest in _data_lines("stoptopics.txt"):
+    for lang, rest in data_lines("stoptopics.txt"):
         if lang not in (language, "*"):
             continue
         for item in rest.split(","):
             phrase = item.strip()
             if phrase:
-                topics.add(tag_key(phrase, language, name=False))
+                topics.add(_phrase_key(phrase, language, name=False))
                 topics.add(_word_key(phrase, language, name=True))
                 topics.add(_NON_TAG.sub("", fold(phrase)))
     return frozenset(topics)
-
-
-def _data_lines(name: str) -> Iterable[tuple[str, str]]:
-    text = _data_text(name)
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if ":" in line:
-            lang, rest = line.split(":", 1)
-            yield lang.strip(), rest
-
-
-# --- gazetteer ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A gazetteer entry: what a name locates (``data/places.tsv``; regions are categorize's)."""
-
-    name: str
-    country: str
-    region: str | None  # None for names that locate nothing ("Indian Ocean")
-    kind: str  # country, city, org, demonym, region
-
-
-def _data_text(name: str) -> str:
-    return resources.files("newsdesk.pipeline.stories").joinpath("data", name).read_text(encoding="utf-8")
-
-
-_NAME_WORD = re.compile(r"(?:\b[A-Z]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*")
-_CJK_NAME = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
-_HANGUL_NAME = re.compile(r"[\uac00-\ud7af]")
-
-
-def _name_tokens(name: str) -> tuple[str, ...]:
-    return tuple(fold(m.group()).replace(".", "") for m in _NAME_WORD.finditer(name))
-
-
-@dataclass(frozen=True, slots=True)
-class Gazetteer:
-    """``data/places.tsv`` loaded: names, demonyms and Chinese/Japanese names → :class:`Place`."""
-
-    names: Mapping[tuple[str, ...], Place]  # folded token tuples (Latin, Cyrillic, Arabic, Hangul)
-    demonyms: Mapping[str, Place]  # stemmed demonyms
-    cjk: Mapping[str, Place]  # Chinese/Japanese names, matched as substrings
-    cjk_pattern: re.Pattern[str] | None
-    lengths: Mapping[str, tuple[int, ...]]  # first token → lengths of the names it starts, longest first
-    demonym_forms: Mapping[str, Place]  # demonyms exactly as listed, folded
-
-
-@functools.cache
-def gazetteer() -> Gazetteer:
-    names: dict[tuple[str, ...], Place] = {}
-    demonyms: dict[str, Place] = {}
-    cjk: dict[str, Place] = {}
-    demonym_forms: dict[str, Place] = {}
-    for raw in _data_text("places.tsv").splitlines():
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        cols = (raw.split("\t") + [""] * 6)[:6]
-        region = None if cols[0] == "-" else cols[0]
-        country = cols[1] if cols[1] != "—" else (cols[0] if region else "")
-        kinds = ("region" if cols[1] == "—" else "country", "demonym", "city", "org")
-        for column, kind in zip(cols[2:], kinds, strict=True):
-            for name in filter(None, (n.strip() for n in column.split("|"))):
-                entry = Place(name=name, country=country, region=region, kind=kind)
-                if _CJK_NAME.search(name) and not _HANGUL_NAME.search(name):
-                    cjk.setdefault(name, entry)
-                elif kind == "demonym":
-                    demonyms.setdefault(demonym_stem(fold(name)), entry)
-                    demonym_forms.setdefault(fold(name), entry)
-                else:
-                    names.setdefault(_name_tokens(name), entry)
-    pattern = re.compile("|".join(sorted(map(re.escape, cjk), key=len, reverse=True))) if cjk else None
-    lengths: dict[str, set[int]] = defaultdict(set)
-    for key in names:
-        if key:
-            lengths[key[0]].add(len(key))
-    return Gazetteer(
-        names=names,
-        demonyms=demonyms,
-        cjk=cjk,
-        cjk_pattern=pattern,
-        lengths={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
-        demonym_forms=demonym_forms,
-    )
-
-
-def demonym_stem(word: str) -> str:
-    """``françaises``, ``française``, ``français`` → ``francai``; ``italiennes`` → ``italien``."""
-    if word.endswith("s"):
-        word = word[:-1]
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    if word.endswith("s") and len(word) > 4:
-        word = word[:-1]
-    if word.endswith("nn"):
-        word = word[:-1]
-    return word
-
-
-@functools.lru_cache(maxsize=50_000)
-def place(name: str) -> Place | None:
-    """The gazetteer entry for a name as written (``"Séoul"``, ``"États-Unis"``, ``"서울"``), if any."""
-    gaz = gazetteer()
-    if name in gaz.cjk:
-        return gaz.cjk[name]
-    found = gaz.names.get(_name_tokens(name))
-    if found is None:
-        found = gaz.demonym_forms.get(fold(name).strip())
-    if found is None and " " not in name.strip():
-        found = gaz.demonyms.get(demonym_stem(fold(name)))
-    return found
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -594,18 +370,6 @@ def _is_title_case(title: str) -> bool:
     """Headlines in English style capitalise most words; their capitals then tell nothing."""
     words = re.findall(r"[^\W\d_]{4,}", title)
     return len(words) >= 2 and sum(w[0].isupper() for w in words) / len(words) > 0.6
-
-
-@functools.lru_cache(maxsize=200_000)
-def known_word(word: str, lang: str) -> bool:
-    if lang not in _simplemma_languages():
-        return False
-    from simplemma import is_known
-
-    try:
-        return bool(is_known(word, lang=lang))
-    except (ValueError, KeyError):  # see lemma()
-        return False
 
 
 def _judge_capitals(tokens: Sequence[_Token | None]) -> None:
@@ -882,24 +646,20 @@ def extract_keyphrases(title: str | None, text: str | None, language: str | None
 def extract_tags(title: str | None, text: str | None, language: str | None, k: int = 10) -> list[Tag]:
     """An article's hashtags, best first: :func:`extract_keyphrases` as :class:`~newsdesk.model.Tag` values.
 
-    Scores are relative to the best tag (1.0). A country gets one key in every language
-    (``États-Unis``, ``USA`` and ``미국`` all link to ``unitedstate``); its label stays as written.
+    Scores are relative to the best tag (1.0). The key is the topic of the label
+    (:func:`~newsdesk.pipeline.stories.topics.topic_key`): a country gets one key in every language
+    (``#ÉtatsUnis``, ``#USA`` and ``#미국`` all link to ``unitedstate``); its label stays as written.
+    Two phrases of one article whose labels name one topic make one tag (the better one).
     """
     phrases = extract_keyphrases(title, text, language, k)
     top = phrases[0].score if phrases else 1.0
-    return [
-        Tag(key=_linking_key(p), label=hashtag_label(p.text), kind=p.kind, score=round(p.score / top, 4))
-        for p in phrases
-    ]
-
-
-def _linking_key(phrase: Keyphrase) -> str:
-    """Countries (and their demonyms) link to one key whatever the language: ``États-Unis`` → ``unitedstate``."""
-    if phrase.kind == "place":
-        found = place(phrase.text)
-        if found is not None and found.kind in ("country", "demonym") and found.country:
-            return tag_key(found.country, "en", name=True)
-    return phrase.key
+    tags: dict[str, Tag] = {}
+    for p in phrases:
+        label = hashtag_label(p.text)
+        key = topic_key(label)
+        if key and key not in tags:
+            tags[key] = Tag(key=key, label=label, kind=p.kind, score=round(p.score / top, 4))
+    return list(tags.values())
 
 
 def story_tags(articles: Sequence[Sequence[Tag]], k: int = 10, *, sources: Sequence[object] | None = None) -> list[Tag]:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from numpy.typing import NDArray
 
-from newsdesk.ai.embed import REMOTE_BATCH_SIZE, normalize_rows
+from newsdesk.ai.embedder import REMOTE_BATCH_SIZE, normalize_rows
 from newsdesk.errors import ConfigError, EndpointError
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -42,7 +42,7 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 class OpenAICompatEmbedder:
-    """An :class:`~newsdesk.ai.embed.Embedder` backed by ``/embeddings`` of an OpenAI-compatible API.
+    """An :class:`~newsdesk.ai.embedder.Embedder` backed by ``/embeddings`` of an OpenAI-compatible API.
 
     ``model_id`` is ``openai:MODEL@HOST`` (plus ``/dN`` when ``dimensions`` is asked), so the same
     model name on another server counts as another model. ``dim`` is ``dimensions`` when given,

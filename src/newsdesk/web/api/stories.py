@@ -1,0 +1,47 @@
+"""``/frontpage`` and ``/stories``: articles clustered into stories, ranked now or listed by activity."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from newsdesk.model import as_plain as plain
+from newsdesk.web.deps import Desk
+
+router = APIRouter(tags=["stories"])
+
+
+@router.get("/frontpage")
+async def front_page(
+    desk: Desk,
+    category: str | None = None,
+    region: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+) -> dict[str, Any]:
+    """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
+    items = await run_in_threadpool(lambda: desk.front_page(category=category, region=region, limit=limit))
+    return {"stories": plain(items), "category": category, "region": region}
+
+
+@router.get("/stories")
+async def stories(
+    desk: Desk,
+    category: str | None = None,
+    region: str | None = None,
+    tag: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Stories, most recently active first, optionally of one category, region or tag."""
+    items = await run_in_threadpool(
+        lambda: desk.stories(category=category, region=region, tag=tag, limit=limit, offset=offset)
+    )
+    return {"stories": plain(items), "limit": limit, "offset": offset}
+
+
+@router.get("/stories/{story_id}")
+async def story(story_id: str, desk: Desk) -> dict[str, Any]:
+    """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""
+    return {"story": plain(await run_in_threadpool(desk.story, story_id))}

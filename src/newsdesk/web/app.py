@@ -1,0 +1,90 @@
+"""The FastAPI application: error handling, static files and the route table, in that order.
+
+Routes are not written here: each resource and page family has its module,
+and this file registers them from the two visible lists, :data:`newsdesk.web.api.ROUTERS`
+and :data:`newsdesk.web.pages.ROUTERS`. Errors are handled here once: a
+:class:`~newsdesk.errors.NewsdeskError` or an invalid request becomes a status
+code and, under ``/api/``, the one JSON envelope
+``{"error": {"type": …, "message": …}}``; elsewhere the HTML error page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Lifespan
+
+from newsdesk.config import VERSION
+from newsdesk.core import Newsdesk
+from newsdesk.errors import (
+    ConfigError,
+    DiscoveryError,
+    NewsdeskError,
+    NotFoundError,
+    OPMLError,
+    SourceExistsError,
+    StorageError,
+)
+from newsdesk.web import api, pages
+from newsdesk.web.deps import get_viewer
+from newsdesk.web.pages.render import Templates, get_renderer
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# The first matching class wins; any other NewsdeskError is the client's mistake (400).
+_STATUS: list[tuple[type[NewsdeskError], int]] = [
+    (NotFoundError, 404),
+    (SourceExistsError, 409),
+    (DiscoveryError, 422),
+    (OPMLError, 422),
+    (ConfigError, 500),
+    (StorageError, 503),
+]
+
+
+def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, demo_notice: str | None = None) -> FastAPI:
+    """The web app over ``desk``; ``lifespan`` runs around serving (the scheduler), ``demo_notice`` tops every page."""
+    app = FastAPI(
+        title="newsdesk",
+        version=VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{api.PREFIX}/openapi.json",
+    )
+    app.state.desk = desk
+    app.state.templates = Templates(clock=desk.clock, demo_notice=demo_notice)
+
+    app.add_exception_handler(NewsdeskError, error_response)
+    app.add_exception_handler(RequestValidationError, error_response)
+
+    for router in api.ROUTERS:
+        app.include_router(router, prefix=api.PREFIX)
+    for router in pages.ROUTERS:
+        app.include_router(router, include_in_schema=False)  # the OpenAPI document describes the JSON API only
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _describe(exc: Exception) -> tuple[int, str, str]:
+    """Status code, error type and message of an error a handler raised or FastAPI's validation found."""
+    if isinstance(exc, RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return 422, "ValidationError", problems
+    if isinstance(exc, NewsdeskError):
+        status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
+        return status, type(exc).__name__, exc.reason
+    raise exc  # registered for the two classes above only
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The one error handler: the JSON envelope under ``/api/``, the HTML error page elsewhere."""
+    status, kind, message = _describe(exc)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}})
+    render = get_renderer(request, get_viewer(request))
+    return render("errors/error.html", status_code=status, status=status, message=message)
