@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsdesk.errors import ParseError
-from newsdesk.pipeline.feed import parse
+from newsdesk.pipeline.feed import dates
 from newsdesk.pipeline.feed.parse import parse_feed, sniff
 from tests.html_safety import assert_safe
 
@@ -340,13 +340,13 @@ def test_dates_are_aware_utc_or_none(raw: str, expected: datetime | None) -> Non
     | st.text(max_size=40)
 )
 def test_the_date_guards_shortcut_only_admits_what_the_full_pattern_admits(value: str) -> None:
-    if parse._COMMON_FULL_DATE_RE.match(value) is not None:
-        assert parse._FULL_DATE_RE.search(value) is not None
+    if dates._COMMON_FULL_DATE_RE.match(value) is not None:
+        assert dates._FULL_DATE_RE.search(value) is not None
 
 
 def test_fastfeedparser_date_hook_is_guarded() -> None:
     """The guard wraps a private fastfeedparser function; fail loudly if it moves."""
-    assert fastfeedparser.main._parse_date is parse._ffp_date
+    assert fastfeedparser.main._parse_date is dates.parse_full_date
 
 
 def test_feed_in_an_unusual_namespace_gets_its_title_from_feedparser() -> None:
