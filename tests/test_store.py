@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -353,3 +355,81 @@ def test_migration_0006_recomputes_content_hashes_from_the_text(db_url: str) -> 
     spec.loader.exec_module(module)
     for body in [*texts.values(), "A, b; c: d! e? f. g - h (i) j [k] l {m} n \t\n o p q", "x" * 5 + " y" * 20]:
         assert module.letters_hash(body) == content_hash(body)
+
+
+def _migration(name: str) -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "src/newsdesk/store/migrations/versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_0007_recomputes_tag_keys_from_their_labels(db_url: str) -> None:
+    """Keys stored by the old tagger (lemmas) become the keys of their labels, duplicates folded,
+    and each story's top tags are counted again."""
+    from sqlalchemy import text as sql
+
+    from newsdesk.pipeline.stories.places import gazetteer
+    from newsdesk.pipeline.stories.topics import topic_key
+
+    s = SqlStorage(db_url)
+    try:
+        s.migrate("0006")
+        with s.engine.begin() as conn:
+            conn.execute(
+                sql("INSERT INTO sources (id, url, created_at, error_count, paused) VALUES (7, 'u7', :t, 0, false)"),
+                {"t": NOW},
+            )
+            for aid in ("a" * 32, "b" * 32):
+                conn.execute(
+                    sql(
+                        "INSERT INTO articles (id, source_id, guid, fetched_at, word_count, reading_time_s, "
+                        "entry_hash, extraction_status, story_id) VALUES (:id, 7, :guid, :t, 0, 0, 'e', 'feed', 's1')"
+                    ),
+                    {"id": aid, "guid": aid, "t": NOW},
+                )
+            old = [
+                ("a" * 32, "freremusulman", "#FrèresMusulmans", 1.0),
+                ("a" * 32, "etatsunis", "#ÉtatsUnis", 0.8),
+                ("a" * 32, "unitedstate", "#UnitedStates", 0.5),  # the same topic as the one above, now
+                ("b" * 32, "freremusulman", "#FrèreMusulman", 0.9),
+                ("b" * 32, "이재명", "#이재명", 0.7),
+            ]
+            for aid, key, label, score in old:
+                conn.execute(
+                    sql("INSERT INTO article_tags VALUES (:a, :k, :l, 'phrase', :s)"),
+                    {"a": aid, "k": key, "l": label, "s": score},
+                )
+            conn.execute(
+                sql(
+                    "INSERT INTO stories (id, article_count, source_count, tags, updated_at) "
+                    "VALUES ('s1', 2, 1, '[\"etatsunis\"]', :t)"
+                ),
+                {"t": NOW},
+            )
+        s.migrate()
+        with s.engine.connect() as conn:
+            rows = sorted(conn.execute(sql("SELECT article_id, tag, label FROM article_tags")).all())
+            story_tags = conn.execute(sql("SELECT tags FROM stories WHERE id = 's1'")).scalar_one()
+    finally:
+        s.close()
+    assert [(a[0], t, lb) for a, t, lb in rows] == [
+        ("a", "freremusulman", "#FrèresMusulmans"),
+        ("a", "unitedstate", "#ÉtatsUnis"),  # the better-scored label of the two kept
+        ("b", "freremusulman", "#FrèreMusulman"),
+        ("b", "이재명", "#이재명"),
+    ]
+    assert json.loads(story_tags) == ["freremusulman", "unitedstate", "이재명"]
+    # The migration spells the definition out; today it must agree with the pipeline's.
+    module = _migration("0007_topic_keys_from_labels.py")
+    countries = module._country_keys()
+    gaz = gazetteer()
+    labels = [p.name for p in [*gaz.names.values(), *gaz.cjk.values(), *gaz.demonym_forms.values()]]
+    labels += ["#FrèresMusulmans", "#USForcesKorea", "#LeeJaeMyung", "#이재명", "Macron's", "#G20Summit", "#iPhone"]
+    for label in labels:
+        assert module.topic_key(label, countries) == topic_key(label), label

@@ -57,7 +57,7 @@ from newsdesk.store.stories import StoryStorage
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 P = ParamSpec("P")
 T = TypeVar("T")
