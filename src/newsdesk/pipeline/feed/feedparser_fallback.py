@@ -126,7 +126,9 @@ def _entry_from_feedparser(e: Mapping[str, Any], feed_url: str) -> ParsedEntry:
         title=line(e.get("title")),
         authors=names([a.get("name") or a.get("email") for a in e.get("authors") or () if isinstance(a, dict)]),
         published=from_struct(e.get("published_parsed")),
-        updated=from_struct(e.get("updated_parsed")),
+        # dict.get: feedparser's own get() answers a missing "updated" with the entry's published
+        # date, and a DeprecationWarning; an entry that states no update has none (as on the fast path)
+        updated=from_struct(dict.get(e, "updated_parsed")),
         summary_html=summary_html,
         content_html=content_html,
         image_url=first_image(_feedparser_images(e), content_html or summary_html, base),
