@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
@@ -22,7 +19,7 @@ from newsdesk.web.pages import latest
 from newsdesk.web.pages.humanize import relative_time
 from newsdesk.web.pages.render import safe_url
 from newsdesk.web.server import build_app
-from tests.loopback import free_port
+from tests.loopback import serving
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -61,18 +58,8 @@ def seed(desk: Newsdesk) -> str:
 def base_url(settings: Settings, db_url: str) -> Iterator[str]:
     desk = make_newsdesk(replace(settings, db=db_url), clock=lambda: NOW)
     seed(desk)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(build_app(desk, schedule=False), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(build_app(desk, schedule=False)) as url:
+        yield url
     desk.close()
 
 
