@@ -31,7 +31,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from newsdesk.config import Settings
 from newsdesk.errors import BlockedAddressError, FetchError, RobotsDisallowedError, TooLargeError
 from newsdesk.model import FetchedDocument
-from newsdesk.net.fetcher import (
+from newsdesk.net import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
     Fetcher,
