@@ -34,7 +34,7 @@ from newsdesk.core import (
 )
 from newsdesk.errors import NewsdeskError
 from newsdesk.logs import configure_logging
-from newsdesk.model import Source, as_plain
+from newsdesk.model import Progress, Source, as_plain
 
 app = typer.Typer(
     name="newsdesk",
@@ -169,28 +169,28 @@ def sources_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         typer.echo(f"       last success {_when(s.last_success_at)}, next check {_when(s.next_check_at)}")
 
 
+def _on_source(ctx: typer.Context, source_id: int, done: str, act: Callable[[Newsdesk], object]) -> None:
+    with _desk(ctx) as desk:
+        act(desk)
+    typer.echo(f"{done} source {source_id}")
+
+
 @sources_app.command("remove")
 def sources_remove(ctx: typer.Context, source_id: int) -> None:
     """Unsubscribe and delete the source's articles."""
-    with _desk(ctx) as desk:
-        desk.remove_source(source_id)
-    typer.echo(f"removed source {source_id}")
+    _on_source(ctx, source_id, "removed", lambda desk: desk.remove_source(source_id))
 
 
 @sources_app.command("pause")
 def sources_pause(ctx: typer.Context, source_id: int, reason: str = "paused by the user") -> None:
     """Stop checking a source until it is resumed."""
-    with _desk(ctx) as desk:
-        desk.pause_source(source_id, reason)
-    typer.echo(f"paused source {source_id}")
+    _on_source(ctx, source_id, "paused", lambda desk: desk.pause_source(source_id, reason))
 
 
 @sources_app.command("resume")
 def sources_resume(ctx: typer.Context, source_id: int) -> None:
     """Resume a paused source; it is checked on the next update."""
-    with _desk(ctx) as desk:
-        desk.resume_source(source_id)
-    typer.echo(f"resumed source {source_id}")
+    _on_source(ctx, source_id, "resumed", lambda desk: desk.resume_source(source_id))
 
 
 @sources_app.command("import")
@@ -247,7 +247,7 @@ def sources_catalog(
 # -- update, articles, stats -----------------------------------------------------------------
 
 
-def _progress_bar() -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+def _progress_bar() -> tuple[Progress | None, Callable[[], None]]:
     """A progress callback drawing on stderr when it is a terminal (else none)."""
     if not sys.stderr.isatty():
         return None, lambda: None

@@ -622,6 +622,13 @@ def _failed_state(fu: FeedUpdate) -> dict[str, Any]:
     }
 
 
+# Every check, whatever its outcome, records when it ran and when the next one is due.
+_CHECKED: dict[str, Any] = {
+    "last_checked_at": bindparam("b_checked"),
+    "next_check_at": bindparam("b_next"),
+    "check_interval_s": bindparam("b_interval"),
+}
+
 # A successful check (200 or 304) clears the error state; title, site and language
 # change only when the feed states them. The ETag and Last-Modified of a 304 are the
 # stored ones unless the server sent new ones (the pipeline decides that).
@@ -629,10 +636,8 @@ _UPDATE_OK_STATE = (
     update(sources)
     .where(sources.c.id == bindparam("b_id"))
     .values(
-        last_checked_at=bindparam("b_checked"),
+        **_CHECKED,
         last_success_at=bindparam("b_checked"),
-        next_check_at=bindparam("b_next"),
-        check_interval_s=bindparam("b_interval"),
         error_count=0,
         last_error=None,
         last_error_at=None,
@@ -652,9 +657,7 @@ _UPDATE_FAILED_STATE = (
     update(sources)
     .where(sources.c.id == bindparam("b_id"))
     .values(
-        last_checked_at=bindparam("b_checked"),
-        next_check_at=bindparam("b_next"),
-        check_interval_s=bindparam("b_interval"),
+        **_CHECKED,
         error_count=bindparam("b_errors"),
         last_error=bindparam("b_error"),
         last_error_at=bindparam("b_checked"),

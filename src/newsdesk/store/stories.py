@@ -46,6 +46,12 @@ def _when() -> Any:
     return func.coalesce(articles.c.published_at, articles.c.fetched_at)
 
 
+def _as_enriched(when: Any) -> tuple[Any, ...]:
+    """The columns of an article as the story stages read it: id, source, title, text, time, language."""
+    c = articles.c
+    return (c.id, c.source_id, c.title, c.text, when, c.language)
+
+
 class StoryStorage:
     """Enrichment and story queries (mixed into ``SqlStorage``)."""
 
@@ -75,16 +81,7 @@ class StoryStorage:
         (``after``: only those after this (time, id), to read ahead of the batch in hand)."""
         when = _when().label("when")
         query = (
-            select(
-                articles.c.id,
-                articles.c.source_id,
-                articles.c.title,
-                articles.c.text,
-                when,
-                articles.c.language,
-                articles.c.categories,
-                categories.c.name.label("source_category"),
-            )
+            select(*_as_enriched(when), articles.c.categories, categories.c.name.label("source_category"))
             .select_from(
                 articles.join(sources, articles.c.source_id == sources.c.id).outerjoin(
                     categories, sources.c.category_id == categories.c.id
@@ -119,7 +116,7 @@ class StoryStorage:
         """Enriched primaries since ``since`` whose vector is missing or from another model (to re-embed)."""
         when = _when().label("when")
         query = (
-            select(articles.c.id, articles.c.source_id, articles.c.title, articles.c.text, when, articles.c.language)
+            select(*_as_enriched(when))
             .select_from(articles.outerjoin(article_vectors, article_vectors.c.article_id == articles.c.id))
             .where(
                 articles.c.enriched_at != None,  # noqa: E711
@@ -170,12 +167,7 @@ class StoryStorage:
         when = _when().label("when")
         query = (
             select(
-                articles.c.id,
-                articles.c.source_id,
-                articles.c.title,
-                articles.c.text,
-                when,
-                articles.c.language,
+                *_as_enriched(when),
                 articles.c.story_id,
                 articles.c.near_duplicate_of,
                 article_vectors.c.vector,

@@ -19,11 +19,13 @@ A failing feed or page is a value with a human reason, never an exception that s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from newsdesk import pipeline
 from newsdesk.config import Settings
@@ -80,15 +82,16 @@ async def run_update(
     writer = _WriterThread()
     try:
         async with new_fetcher() as fetcher:
+            run = _Pass(storage, settings, fetcher, tally, clock, progress)
             # 1–5. feeds: fetched on the event loop; parsed, normalized, scheduled, deduplicated and
             # written a chunk per transaction by the ingesters (worker processes for a large pass)
             if sources:
                 with ingester_for(storage, settings, len(sources), storage.url) as ingester:
-                    await _FeedPhase(settings, fetcher, ingester, tally, clock, progress).run(sources)
+                    await _FeedPhase(run, ingester).check(sources)
             # 6–9. pages of the articles whose feed text is short: fetched here, extracted in a
             # process pool, deduplicated and written in batches by the writer thread
             if not feeds_only:
-                await _PagePhase(storage, settings, fetcher, writer, tally, progress).run(page_source_id)
+                await _PagePhase(run, writer).fetch(page_source_id)
     finally:
         writer.close()
     report = tally.report()
@@ -109,26 +112,26 @@ async def run_update(
 # --- 1–5: feeds ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """What both phases of one pass share."""
+
+    storage: Storage
+    settings: Settings
+    fetcher: Fetcher
+    tally: _Tally
+    clock: Clock
+    progress: Progress | None
+
+
 class _FeedPhase:
     """Fetch every source concurrently; hand the results to the ingester in chunks."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        fetcher: Fetcher,
-        ingester: Ingester,
-        tally: _Tally,
-        clock: Clock,
-        progress: Progress | None,
-    ) -> None:
-        self.settings = settings
-        self.fetcher = fetcher
+    def __init__(self, run: _Pass, ingester: Ingester) -> None:
+        self.run = run
         self.ingester = ingester
-        self.tally = tally
-        self.clock = clock
-        self.progress = progress
 
-    async def run(self, sources: Sequence[Source]) -> None:
+    async def check(self, sources: Sequence[Source]) -> None:
         queue = list(reversed(sources))
         total = len(sources)
         max_feeds, max_bytes = chunk_limits(total)
@@ -152,15 +155,15 @@ class _FeedPhase:
                 source = queue.pop()
                 with bind(feed=source.url):
                     # 1. fetch; a body stays compressed until its ingester parses it (a fifth of the bytes to hand over)
-                    fetched = await _fetch_feed(source, self.fetcher)
-                chunk.append(FeedJob(source, fetched, self.clock()))
+                    fetched = await _fetch_feed(source, self.run.fetcher)
+                chunk.append(FeedJob(source, fetched, self.run.clock()))
                 if isinstance(fetched, FetchedDocument) and fetched.body:
                     chunk_bytes += len(fetched.body)
                     self.ingester.expect_bodies()
                 if len(chunk) >= _chunk_target(max_feeds, len(queue), len(ingests)) or chunk_bytes >= max_bytes:
                     await hand_over()
 
-        n_tasks = max(1, min(self.settings.max_connections, total))
+        n_tasks = max(1, min(self.run.settings.max_connections, total))
         await asyncio.gather(*(fetch_next() for _ in range(n_tasks)))
         await hand_over()
         await asyncio.gather(*ingests)
@@ -178,9 +181,9 @@ class _FeedPhase:
         finally:
             in_flight.release()
         for outcome in outcomes:
-            self.tally.count_feed(outcome)
-            if self.progress:
-                self.progress("feeds", self.tally.sources_checked, total)
+            checked = self.run.tally.count_feed(outcome)
+            if self.run.progress:
+                self.run.progress("feeds", checked, total)
 
 
 async def _fetch_feed(source: Source, fetcher: Fetcher) -> FetchedDocument | FetchError:
@@ -223,66 +226,55 @@ def _chunk_target(max_feeds: int, remaining: int, handed_over: int) -> int:
 class _PagePhase:
     """Fetch and extract pending pages, a round at a time, until none is left."""
 
-    def __init__(
-        self,
-        storage: Storage,
-        settings: Settings,
-        fetcher: Fetcher,
-        writer: _WriterThread,
-        tally: _Tally,
-        progress: Progress | None,
-    ) -> None:
-        self.storage = storage
-        self.settings = settings
-        self.fetcher = fetcher
+    def __init__(self, run: _Pass, writer: _WriterThread) -> None:
+        self.run = run
         self.writer = writer
-        self.tally = tally
-        self.progress = progress
         self.done = 0
         self.total = 0
 
-    async def run(self, source_id: int | None) -> None:
-        batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+    async def fetch(self, source_id: int | None) -> None:
+        storage = self.run.storage
+        batch = await self.writer.call(storage.pending_pages, PAGE_BATCH, source_id)
         if not batch:
             return
-        stats = await self.writer.run(self.storage.stats)
+        stats = await self.writer.call(storage.stats)
         self.total = stats.pending_pages if source_id is None else len(batch)
         attempted: set[str] = set()
-        async with ExtractorPool(self.settings) as pool:
+        async with ExtractorPool(self.run.settings) as pool:
             while batch := [p for p in batch if p.article_id not in attempted]:
                 attempted.update(p.article_id for p in batch)
                 await self._round(batch, pool)
-                batch = await self.writer.run(self.storage.pending_pages, PAGE_BATCH, source_id)
+                batch = await self.writer.call(storage.pending_pages, PAGE_BATCH, source_id)
 
     async def _round(self, batch: Sequence[PendingPage], pool: ExtractorPool) -> None:
-        sem = asyncio.Semaphore(self.settings.page_concurrency)
+        sem = asyncio.Semaphore(self.run.settings.page_concurrency)
         results: list[PageResult] = []
 
         async def one(page: PendingPage) -> None:
             async with sem:
                 with bind(article=page.article_id):
-                    result = await _page(page, self.fetcher, pool)
+                    result = await _page(page, self.run.fetcher, pool)
             results.append(result)
             self._count(page, result)
             if len(results) >= PAGE_WRITE_BATCH:
                 written = results[:]
                 results.clear()
                 # 9. page dedup, right before the write, in the one writer thread
-                await self.writer.run(write_page_batch, self.storage, written)
+                await self.writer.call(write_page_batch, self.run.storage, written)
 
         await asyncio.gather(*(one(p) for p in batch))
         if results:
-            await self.writer.run(write_page_batch, self.storage, results)
+            await self.writer.call(write_page_batch, self.run.storage, results)
 
     def _count(self, page: PendingPage, result: PageResult) -> None:
         self.done += 1
         if result.status is ExtractionStatus.EXTRACTED:
-            self.tally.pages_fetched += 1
+            self.run.tally.counts["pages_fetched"] += 1
         else:
-            self.tally.pages_failed += 1
+            self.run.tally.counts["pages_failed"] += 1
             log.info(event("page.failed", url=page.url, reason=result.reason))
-        if self.progress:
-            self.progress("pages", self.done, max(self.total, self.done))
+        if self.run.progress:
+            self.run.progress("pages", self.done, max(self.total, self.done))
 
 
 async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool) -> PageResult:
@@ -301,45 +293,39 @@ async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool) -> Pag
 # --- the pass's bookkeeping ----------------------------------------------------------------------
 
 
-@dataclass
 class _Tally:
-    """The pass's counters, named as :class:`~newsdesk.model.UpdateReport` names them."""
+    """The pass's counters, under the names :class:`~newsdesk.model.UpdateReport` gives them."""
 
-    sources_checked: int = 0
-    sources_ok: int = 0
-    sources_not_modified: int = 0
-    sources_failed: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    duplicates: int = 0
-    pages_fetched: int = 0
-    pages_failed: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.errors: list[tuple[str, str]] = []
 
-    def count_feed(self, outcome: FeedOutcome) -> None:
-        self.sources_checked += 1
-        self.articles_new += outcome.new
-        self.articles_updated += outcome.updated
-        self.duplicates += outcome.duplicates
+    def count_feed(self, outcome: FeedOutcome) -> int:
+        """Count one feed's outcome; the number of feeds checked so far."""
+        c = self.counts
+        c["sources_checked"] += 1
+        c["articles_new"] += outcome.new
+        c["articles_updated"] += outcome.updated
+        c["duplicates"] += outcome.duplicates
         if outcome.ok:
-            self.sources_ok += 1
-            self.sources_not_modified += outcome.not_modified
-            return
-        self.sources_failed += 1
-        self.errors.append((outcome.url, outcome.error or "unknown error"))
-        log.warning(
-            event(
-                "feed.failed",
-                url=outcome.url,
-                reason=outcome.error,
-                errors=outcome.error_count,
-                paused=outcome.paused,
+            c["sources_ok"] += 1
+            c["sources_not_modified"] += outcome.not_modified
+        else:
+            c["sources_failed"] += 1
+            self.errors.append((outcome.url, outcome.error or "unknown error"))
+            log.warning(
+                event(
+                    "feed.failed",
+                    url=outcome.url,
+                    reason=outcome.error,
+                    errors=outcome.error_count,
+                    paused=outcome.paused,
+                )
             )
-        )
+        return c["sources_checked"]
 
     def report(self) -> UpdateReport:
-        counts = {name: value for name, value in vars(self).items() if name != "errors"}
-        return UpdateReport(**counts, errors=tuple(self.errors))
+        return dataclasses.replace(UpdateReport(errors=tuple(self.errors)), **cast("dict[str, Any]", self.counts))
 
 
 class _WriterThread:
@@ -348,7 +334,7 @@ class _WriterThread:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def close(self) -> None:

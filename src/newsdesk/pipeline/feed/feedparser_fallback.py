@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from newsdesk.model import ParsedEntry, ParsedFeed
 from newsdesk.pipeline.feed.dates import from_struct
@@ -128,7 +128,7 @@ def _entry_from_feedparser(e: Mapping[str, Any], feed_url: str) -> ParsedEntry:
         published=from_struct(e.get("published_parsed")),
         # dict.get: feedparser's own get() answers a missing "updated" with the entry's published
         # date, and a DeprecationWarning; an entry that states no update has none (as on the fast path)
-        updated=from_struct(dict.get(e, "updated_parsed")),
+        updated=from_struct(dict.get(cast("dict[str, Any]", e), "updated_parsed")),
         summary_html=summary_html,
         content_html=content_html,
         image_url=first_image(_feedparser_images(e), content_html or summary_html, base),

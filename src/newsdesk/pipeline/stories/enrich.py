@@ -102,10 +102,10 @@ def enrich_batch(
     """
     if not batch:
         return EnrichmentOutcome([])
-    # 6. embed: title + first 120 words, one batched call (vectors also serve "related articles")
+    # 10. embed: title + first 120 words, one batched call (vectors also serve "related articles")
     if vectors is None:
         vectors = embed_batch(batch, state.embedder)
-    # 7. fold near-duplicates: MinHash signatures, verified by Jaccard and containment
+    # 11. fold near-duplicates: MinHash signatures, verified by Jaccard and containment
     sigs = signatures([a.text for a in batch])
     folds = state.neardup.add(
         NearDupDoc(a.id, a.published_at, sig) for a, sig in zip(batch, sigs, strict=True) if sig is not None
@@ -114,7 +114,7 @@ def enrich_batch(
     in_batch = {a.id for a in batch}
     primary_of = {f.article_id: f.primary_id for f in folds if f.article_id in in_batch}
     copies = [(f.article_id, f.primary_id) for f in folds if f.article_id not in in_batch]
-    # 8. cluster into stories (lexical + entity evidence, embeddings for paraphrase and translation)
+    # 12. cluster into stories (lexical + entity evidence, embeddings for paraphrase and translation)
     state.vectors_by_id = dict(zip((a.id for a in batch), vectors, strict=True)) if vectors is not None else {}
     intents = state.clusterer.add(
         ClusterDoc(
@@ -128,7 +128,7 @@ def enrich_batch(
         for a in batch
     )
     changes = _story_changes(intents, in_batch)
-    # 9. tag and categorize
+    # 13. tag and 14. categorize
     model_id = state.embedder.model_id if state.embedder is not None and vectors is not None else None
     results = []
     for i, a in enumerate(batch):

@@ -157,7 +157,7 @@ def upgrade() -> None:
             if not key:
                 continue
             kept = best.get((r.article_id, key))
-            if kept is None or r.score > kept["score"]:  # type: ignore[operator]
+            if kept is None or r.score > kept["score"]:
                 best[(r.article_id, key)] = {
                     "article_id": r.article_id,
                     "tag": key,
