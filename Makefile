@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install bytecode run test lint typecheck layers pytest bench docs clean
+.PHONY: install bytecode run test check lint typecheck layers pytest pytest-fast golden bench docs clean
 
 # Creates .venv and installs newsdesk with its dev extras, pinned by constraints.txt.
 # Idempotent: reinstalls only when pyproject.toml or constraints.txt changed.
@@ -41,6 +41,17 @@ pytest: install
 	$(BIN)/python -m pytest
 
 test: lint typecheck layers pytest
+
+# The fast local loop (under a minute on 2 cores): lint, types, layers, and the tests not marked slow,
+# on every core. `make test` (and CI) runs everything, the slow end-to-end tests and quality gates too.
+check: lint typecheck layers pytest-fast
+
+pytest-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" -n auto
+
+# Rewrites the expected output of the golden files (tests/data) from the current code: review with git diff.
+golden: install
+	$(BIN)/python -m tests.golden --update
 
 bench: bytecode
 	$(BIN)/python bench/run_all.py

@@ -14,10 +14,17 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 RUNS = [
     ["poll.py", "--feeds", "1000", "--repeat", "3", "--peers"],
-    ["poll.py", "--feeds", "5000", "--repeat", "1", "--port", "8766"],
-    ["parse_corpus.py"],
+    ["poll.py", "--feeds", "5000", "--repeat", "3", "--port", "8766"],
+    ["parse_corpus.py", "--repeat", "3"],
     ["extract_quality.py"],
     ["extract_throughput.py"],
+    ["cluster_quality.py", "--embeddings", "--repeats", "3"],
+    ["neardup.py"],
+    ["keyphrases.py"],
+    ["categories.py", "--embed"],
+    ["embed_speed.py"],
+    ["enrich_throughput.py"],
+    ["vector_search.py"],  # a million vectors: about twenty minutes to build on two cores
 ]
 
 

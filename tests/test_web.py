@@ -134,6 +134,13 @@ def test_error_pages_are_html(base_url: str) -> None:
     assert status == 422 and "<html" in page and "offset: Input should be greater than or equal to 0" in page
     status, page = get(base_url + "/?source_id=999")
     assert status == 404 and "<html" in page and "Not found" in page
+    # an address no route answers is a page too, or the API's envelope
+    status, page = get(base_url + "/no/such/page")
+    assert status == 404 and "<html" in page and "there is nothing at /no/such/page" in page
+    status, page = get(base_url + "/static/missing.css")
+    assert status == 404 and "<html" in page
+    status, err = get(base_url + "/api/v1/nope")
+    assert status == 404 and err == {"error": {"type": "NotFoundError", "message": "there is nothing at /api/v1/nope"}}
 
 
 def test_pages_use_local_static_files(base_url: str) -> None:

@@ -4,7 +4,7 @@ Routes are not written here: each resource and page family has its module,
 and this file registers them from the two visible lists, :data:`newsdesk.web.api.ROUTERS`
 and :data:`newsdesk.web.pages.ROUTERS`. Errors are handled here once: a
 :class:`~newsdesk.errors.NewsdeskError` or an invalid request becomes a status
-code and, under ``/api/``, the one JSON envelope
+code and, under ``/api/``, the one JSON envelope (an address no route answers too)
 ``{"error": {"type": …, "message": …}}``; elsewhere the HTML error page.
 """
 
@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.types import Lifespan
 
 from newsdesk.config import VERSION
@@ -61,6 +62,7 @@ def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, dem
 
     app.add_exception_handler(NewsdeskError, error_response)
     app.add_exception_handler(RequestValidationError, error_response)
+    app.add_exception_handler(HTTPException, error_response)  # no such route, method or static file
 
     for router in api.ROUTERS:
         app.include_router(router, prefix=api.PREFIX)
@@ -70,21 +72,29 @@ def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, dem
     return app
 
 
-def _describe(exc: Exception) -> tuple[int, str, str]:
-    """Status code, error type and message of an error a handler raised or FastAPI's validation found."""
+def _describe(exc: Exception, path: str) -> tuple[int, str, str]:
+    """Status code, error type and message of an error a handler raised, FastAPI's validation found, or
+    the router met (an address nothing answers)."""
+    if isinstance(exc, HTTPException):
+        if exc.status_code == 404:
+            return 404, "NotFoundError", f"there is nothing at {path}"
+        return exc.status_code, "HTTPError", str(exc.detail)
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
         return 422, "ValidationError", problems
     if isinstance(exc, NewsdeskError):
         status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
         return status, type(exc).__name__, exc.reason
-    raise exc  # registered for the two classes above only
+    raise exc  # registered for the three classes above only
 
 
 async def error_response(request: Request, exc: Exception) -> Response:
     """The one error handler: the JSON envelope under ``/api/``, the HTML error page elsewhere."""
-    status, kind, message = _describe(exc)
+    status, kind, message = _describe(exc, request.url.path)
+    headers = exc.headers if isinstance(exc, HTTPException) else None  # 405's Allow
     if request.url.path.startswith("/api/"):
-        return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}})
+        return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
     render = get_renderer(request, get_viewer(request))
-    return render("errors/error.html", status_code=status, status=status, message=message)
+    response = render("errors/error.html", status_code=status, status=status, message=message)
+    response.headers.update(headers or {})
+    return response
