@@ -63,15 +63,20 @@ def _drop_postgres_schema() -> Iterator[None]:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL of each kind (the storage contract runs on both)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'newsdesk.db'}"
+def fresh_database(kind: str, directory: Path) -> str:
+    """An empty database of ``kind`` (sqlite, postgresql): its URL; PostgreSQL is skipped without a server."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory / 'newsdesk.db'}"
     url = postgres_url()
     if not url:
         pytest.skip("set NEWSDESK_TEST_POSTGRES_URL to run PostgreSQL tests")
     return reset_postgres(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL of each kind (the storage contract runs on both)."""
+    return fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture
@@ -81,18 +86,27 @@ def storage(db_url: str) -> Iterator[SqlStorage]:
     s.close()
 
 
+def test_settings(directory: Path, **changes: object) -> Settings:
+    """Settings for tests: a private data dir, loopback allowed, fast back-off (and ``changes``)."""
+    defaults: dict[str, object] = {
+        "data_dir": str(directory / "data"),
+        "allow_private_networks": True,
+        "max_connections_per_host": 64,
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 3.0,
+        "total_timeout_s": 6.0,
+        "error_backoff_base_s": 60.0,
+    }
+    return Settings(**(defaults | changes))  # type: ignore[arg-type]
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for tests: a private data dir, loopback allowed, fast back-off."""
-    return Settings(
-        data_dir=str(tmp_path / "data"),
-        allow_private_networks=True,
-        max_connections_per_host=64,
-        connect_timeout_s=2.0,
-        read_timeout_s=3.0,
-        total_timeout_s=6.0,
-        error_backoff_base_s=60.0,
-    )
+    return test_settings(tmp_path)
 
 
 def require_shared(path: Path) -> Path:

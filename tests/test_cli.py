@@ -43,6 +43,7 @@ def test_init_stats_and_config(tmp_path: Path) -> None:
     assert "s3cret" not in cfg.stdout and json.loads(cfg.stdout)["db"] == "postgresql://me:***@db.example/news"
 
 
+@pytest.mark.slow  # a dozen real command processes, end to end
 def test_sources_lifecycle_and_opml_round_trip(tmp_path: Path) -> None:
     add = run(
         tmp_path, "sources", "add", "https://news.example/feed.xml", "--no-discover", "--category", "World", "--json"
@@ -71,6 +72,7 @@ def test_sources_lifecycle_and_opml_round_trip(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no source with id" in missing.stderr
 
 
+@pytest.mark.slow  # a dozen real command processes, end to end
 def test_catalog_listing_and_subscribe(tmp_path: Path) -> None:
     cat = run(tmp_path, "sources", "catalog", "--json")
     assert cat.returncode == 0
@@ -91,6 +93,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert both.returncode == 2 and "URL" in both.stderr
 
 
+@pytest.mark.slow  # a dozen real command processes, end to end
 def test_extract_many_inputs_one_json_line_each(tmp_path: Path) -> None:
     pages = require_shared(SHARED_DATA / "wikinews-fr-keyphrases" / "documents")
     files = sorted(pages.glob("*.html"))[:3]

@@ -11,16 +11,17 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.demo import DemoSite, running_demo_site
 from newsdesk.pipeline.stories.categorize import CATEGORIES
+from tests.conftest import fresh_database, test_settings
+
+pytestmark = pytest.mark.slow  # the demo's whole news through update and enrichment: an end-to-end run
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -31,9 +32,13 @@ def site() -> Iterator[DemoSite]:
         yield running
 
 
-@pytest.fixture
-def desk(db_url: str, settings: Settings, site: DemoSite) -> Iterator[Newsdesk]:
-    d = make_newsdesk(replace(settings, db=db_url), clock=lambda: NOW)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, site: DemoSite
+) -> Iterator[Newsdesk]:
+    """The demo's news, updated and enriched once per database; the tests below read it and leave it as it was."""
+    tmp = tmp_path_factory.mktemp(f"enrich-{request.param}")
+    d = make_newsdesk(test_settings(tmp, db=fresh_database(request.param, tmp)), clock=lambda: NOW)
     d.add_many([(f.url, f.title, f.section) for f in site.feeds])
     report = d.update(all_sources=True)
     assert report.articles_new >= 190 and report.articles_enriched > 150
@@ -201,12 +206,22 @@ def test_a_model_change_reembeds_the_window(desk: Newsdesk) -> None:
     assert desk.enrich().reembedded == 0  # nothing left to do
 
 
-def test_story_cli_listings(desk: Newsdesk, db_url: str, tmp_path: Path) -> None:
+def test_story_cli_listings(desk: Newsdesk, tmp_path: Path) -> None:
     """`stories list|show`, `topic` and `articles related`, each with --json, over the enriched database."""
 
     def cli(*args: str) -> list[dict[str, object]]:
         out = subprocess.run(
-            [sys.executable, "-m", "newsdesk.cli", "--data-dir", str(tmp_path), "--db", db_url, *args, "--json"],
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "--data-dir",
+                str(tmp_path),
+                "--db",
+                desk.settings.db,
+                *args,
+                "--json",
+            ],
             check=True,
             capture_output=True,
             text=True,

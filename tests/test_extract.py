@@ -452,6 +452,7 @@ def crashing_task(body: bytes, url: str, cpu_limit_s: float) -> Extracted | str:
     return extract_in_worker(body, url, cpu_limit_s)
 
 
+@pytest.mark.slow  # kills and replaces pool workers: seconds of process starts
 def test_a_crashing_page_fails_alone() -> None:
     good = article_page().encode()
     bad = good + CRASH_MARKER

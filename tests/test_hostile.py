@@ -34,7 +34,7 @@ import pytest
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import Article, ExtractionStatus, Source, Stats, UpdateReport
-from tests.conftest import postgres_url, reset_postgres
+from tests.conftest import fresh_database, test_settings
 from tests.hostile_site import (
     BAD_SOURCES,
     CP1252,
@@ -118,18 +118,11 @@ class HostileRun:
 
 
 def hostile_settings(data_dir: Path, db_url: str) -> Settings:
-    """The tests' usual settings (as conftest's ``settings``: loopback allowed, fast back-off) on ``db_url``.
-
-    Short timeouts keep the never-answering and trickling sources cheap; a 1 MB
-    cap makes the bombs small. Built here because the fixture that uses them
-    lives for the module, longer than conftest's per-test ``settings``.
-    """
-    return Settings(
-        data_dir=str(data_dir / "data"),
+    """The tests' usual settings on ``db_url``, with short timeouts (the never-answering and trickling
+    sources stay cheap) and a 1 MB cap (the bombs stay small)."""
+    return test_settings(
+        data_dir,
         db=db_url,
-        allow_private_networks=True,
-        max_connections_per_host=64,
-        error_backoff_base_s=60.0,
         feed_max_bytes=FEED_MAX_BYTES,
         connect_timeout_s=1.0,
         read_timeout_s=1.0,
@@ -171,14 +164,7 @@ def site() -> Iterator[HostileSite]:
 def run(request: pytest.FixtureRequest, site: HostileSite, tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
     """The two passes, once per database (module scope: every test below reads the same record)."""
     tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{tmp / 'newsdesk.db'}"
-    else:
-        url = postgres_url()
-        if not url:
-            pytest.skip("set NEWSDESK_TEST_POSTGRES_URL to run PostgreSQL tests")
-        db_url = reset_postgres(url)
-    return run_two_passes(site, hostile_settings(tmp, db_url))
+    return run_two_passes(site, hostile_settings(tmp, fresh_database(request.param, tmp)))
 
 
 # --- what clean output and a human reason are -----------------------------------------------
