@@ -1,1 +1,2 @@
-"""Use cases that run jobs: update passes, batch extraction, the in-process scheduler."""
+"""Write-side use cases: the update pass, the enrichment pass, the scheduler that runs them, and the
+``extract`` and ``cluster`` commands; each reads state, runs the pipeline's stages, applies their intents."""

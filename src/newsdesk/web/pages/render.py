@@ -11,7 +11,7 @@ will be added there, and the header's viewer slot fills in once accounts exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from newsdesk.config import VERSION
+from newsdesk.model import Clock
 from newsdesk.web.deps import CurrentViewer, Viewer
 from newsdesk.web.pages.humanize import relative_time
 
@@ -46,7 +47,7 @@ def ago(context: Context, when: datetime | None) -> str:
 class Templates:
     """The template environment and what every page shows whoever reads it: the demo notice, the time."""
 
-    def __init__(self, *, clock: Callable[[], datetime], demo_notice: str | None) -> None:
+    def __init__(self, *, clock: Clock, demo_notice: str | None) -> None:
         self.clock = clock  # the facade's, so relative times agree with the data (and tests can fix it)
         self.demo_notice = demo_notice
         self.env = Environment(
