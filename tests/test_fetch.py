@@ -14,7 +14,6 @@ import gzip
 import ipaddress
 import re
 import socket
-import struct
 import time
 import tracemalloc
 import zlib
@@ -41,6 +40,7 @@ from newsdesk.net import (
     retry_after_s,
 )
 from newsdesk.pipeline.feed.inflate import decode_body
+from tests.hostile_site import gzip_bomb
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -345,24 +345,6 @@ def test_oversized_chunked_body_stopped_while_streaming(settings: Settings, page
 
 
 @functools.cache
-def gzip_bomb(gigabytes: int = 1) -> bytes:
-    """A valid gzip stream of ``gigabytes`` GB of zeros, about 1 MB long, built in well under a second.
-
-    Each 1 MiB block is compressed once with a full flush (no back-references
-    across blocks), so the same compressed block can be repeated.
-    """
-    block = bytes(1 << 20)
-    n = 1024 * gigabytes
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    middle = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
-    end = deflate.flush()
-    crc = 0
-    for _ in range(n):
-        crc = zlib.crc32(block, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    return header + middle * n + end + struct.pack("<II", crc, (n << 20) & 0xFFFFFFFF)
-
-
 def test_gzip_bomb_stopped_at_cap_with_bounded_memory(settings: Settings) -> None:
     bomb = gzip_bomb()
     assert len(bomb) < 1_100_000

@@ -311,9 +311,6 @@ def test_migration_0003_rewrites_ids_and_duplicate_links(db_url: str) -> None:
 
 def test_migration_0006_recomputes_content_hashes_from_the_text(db_url: str) -> None:
     """Stored hashes follow the new definition, so old articles still match new copies of themselves."""
-    import importlib.util
-    from pathlib import Path
-
     from sqlalchemy import text as sql
 
     from newsdesk.pipeline.keys import content_hash
@@ -348,11 +345,7 @@ def test_migration_0006_recomputes_content_hashes_from_the_text(db_url: str) -> 
     assert hashes == {aid: content_hash(body) for aid, body in texts.items()}
     assert hashes["c" * 32] is None and hashes["a" * 32] is not None
     # The migration spells the definition out; today it must agree with the pipeline's fast version.
-    path = Path(__file__).parents[1] / "src/newsdesk/store/migrations/versions/0006_content_hash_of_letters.py"
-    spec = importlib.util.spec_from_file_location("migration_0006", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _migration("0006_content_hash_of_letters.py")
     for body in [*texts.values(), "A, b; c: d! e? f. g - h (i) j [k] l {m} n \t\n o p q", "x" * 5 + " y" * 20]:
         assert module.letters_hash(body) == content_hash(body)
 
