@@ -237,6 +237,20 @@ class Charset:
     sentence: str
 
 
+def charset_case(base: str, slug: str, *, title: str, entry_title: str, sentence: str) -> Charset:
+    """Three long entries (no page fetch, so the stored text is the feed's own) of accented prose."""
+    entries = [
+        Entry(
+            f"{slug}-{i}",
+            entry_title.format(i=i),
+            f"{base}/articles/{slug}-{i}.html",
+            "<p>" + " ".join([sentence] * 30) + f" {i}</p>",
+        )
+        for i in range(1, 4)
+    ]
+    return Charset(entries, title=title, sentence=sentence)
+
+
 # --- the site -------------------------------------------------------------------------------
 
 
@@ -331,34 +345,22 @@ class HostileSite:
 
         # Wrong charsets: long entries (no page fetch), so the stored text is the feed's own.
         # ISO-8859-1 bytes, declared so in the prolog, but the header claims UTF-8.
-        latin = Charset(
-            [
-                Entry(
-                    f"latin-{i}",
-                    f"Un café à Zürich, naïve façade n°{i}",
-                    f"{base}/articles/latin-{i}.html",
-                    "<p>" + " ".join(["Le café crème coûte trois francs à Zürich, dit l'élève."] * 30) + f" {i}</p>",
-                )
-                for i in range(1, 4)
-            ],
+        latin = charset_case(
+            base,
+            "latin",
             title="Un café à Zürich, naïve façade",
+            entry_title="Un café à Zürich, naïve façade n°{i}",
             sentence="Le café crème coûte trois francs à Zürich, dit l'élève.",
         )
         latin_xml = rss("Café Zürich", base, latin.entries, prolog='<?xml version="1.0" encoding="ISO-8859-1"?>')
         self.routes[LATIN1] = static(latin_xml.encode("iso-8859-1"), "application/rss+xml; charset=utf-8")
         self.charset[LATIN1] = latin
         # windows-1252 bytes (curly quotes, en dash, euro sign) with no declaration anywhere.
-        cp1252 = Charset(
-            [
-                Entry(
-                    f"cp1252-{i}",
-                    f"“Smart” quotes – and a café for €{i}",
-                    f"{base}/articles/cp1252-{i}.html",
-                    "<p>" + " ".join(["The café’s “special” costs €5 – or so they say."] * 30) + f" {i}</p>",
-                )
-                for i in range(1, 4)
-            ],
+        cp1252 = charset_case(
+            base,
+            "cp1252",
             title="“Smart” quotes – and a café for €",
+            entry_title="“Smart” quotes – and a café for €{i}",
             sentence="The café’s “special” costs €5 – or so they say.",
         )
         cp_xml = rss("Windows ‘1252’", base, cp1252.entries, prolog='<?xml version="1.0"?>')

@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,6 +149,8 @@ def test_pages_use_local_static_files(base_url: str) -> None:
     assert '<link rel="stylesheet" href="/static/newsdesk.css?v=' in html and "<style" not in html
     assert '<script src="/static/htmx.min.js?v=' in html and "://" not in html.split("</head>")[0]  # no CDN
     assert '<div class="viewer" id="viewer"></div>' in html  # the viewer's slot, empty while anonymous
+    assert '<a class="skip" href="#main">' in html and '<main id="main"' in html  # keyboard: skip the header
+    assert "<title>Latest news — newsdesk</title>" in html
     status, css = get(base_url + "/static/newsdesk.css")
     assert status == 200 and ".item h2" in css
     status, js = get(base_url + "/static/htmx.min.js")
@@ -164,3 +167,16 @@ def test_older_link_is_plain_and_loads_in_place_with_htmx(base_url: str, monkeyp
     assert '<a href="/articles/a1">' in fragment and 'hx-get="/fragments/latest?offset=1"' in fragment
     status, fragment = get(base_url + "/fragments/latest?offset=1")
     assert status == 200 and fragment.strip() == ""  # past the end: no items and no link, the list ends
+
+
+def test_empty_pages_say_what_to_do(settings: Settings, tmp_path: Path) -> None:
+    """A new install has no sources and no articles: the pages say how to add some, instead of an empty table."""
+    desk = make_newsdesk(replace(settings, db=f"sqlite:///{tmp_path / 'empty.db'}"), clock=lambda: NOW)
+    try:
+        with serving(build_app(desk, schedule=False)) as url:
+            status, latest_page = get(url + "/")
+            assert status == 200 and "No articles yet" in latest_page and 'class="item"' not in latest_page
+            status, sources_page = get(url + "/sources")
+            assert status == 200 and "No sources yet" in sources_page and "<table" not in sources_page
+    finally:
+        desk.close()

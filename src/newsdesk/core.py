@@ -43,10 +43,10 @@ from newsdesk.model import (
     TopicPage,
     UpdateReport,
 )
-from newsdesk.net.fetcher import Fetcher
 from newsdesk.store import Storage, open_storage
 
 if TYPE_CHECKING:
+    from newsdesk.net.fetcher import Fetcher
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.scheduler import Scheduler
@@ -83,9 +83,12 @@ class Newsdesk:
     def __init__(self, settings: Settings, adapters: Adapters, clock: Clock = utcnow) -> None:
         self.settings = settings
         self.adapters = adapters
-        self.storage = adapters.storage
         self.clock = clock
         self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
+
+    @property
+    def storage(self) -> Storage:
+        return self.adapters.storage
 
     def close(self) -> None:
         self.storage.close()
@@ -380,7 +383,7 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
         return await anext(results, None)
 
     with asyncio.Runner() as runner:
-        results = extract_many(settings, inputs, new_fetcher=lambda: Fetcher(settings), base_url=url)
+        results = extract_many(settings, inputs, new_fetcher=fetcher_factory(settings), base_url=url)
         try:
             while (result := runner.run(next_result())) is not None:
                 yield result
@@ -412,12 +415,24 @@ def catalog_attribution() -> str:
 # -- wiring ---------------------------------------------------------------------------------
 
 
+def fetcher_factory(settings: Settings) -> Callable[[], Fetcher]:
+    """A new :class:`~newsdesk.net.fetcher.Fetcher` per pass; aiohttp is imported by the first one made,
+    so commands that fetch nothing (``stats``, ``sources list``, ``articles list``) never load it."""
+
+    def new_fetcher() -> Fetcher:
+        from newsdesk.net.fetcher import Fetcher
+
+        return Fetcher(settings)
+
+    return new_fetcher
+
+
 def make_newsdesk(settings: Settings, clock: Clock = utcnow, *, storage: Storage | None = None) -> Newsdesk:
     """Open (and migrate) the configured database — or take ``storage``, already open — and wire the facade."""
     storage = storage if storage is not None else open_storage(settings.database_url)
     adapters = Adapters(
         storage=storage,
-        new_fetcher=lambda: Fetcher(settings),
+        new_fetcher=fetcher_factory(settings),
         embedder=EmbedderSlot(settings),
         vectors=VectorSearch(settings.resolved_data_dir, storage),
     )

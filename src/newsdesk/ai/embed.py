@@ -104,7 +104,6 @@ class EmbedderSlot:
         self._lock = threading.Lock()
         self._tried = False
         self._embedder: Embedder | None = None
-        self.error: str | None = None
 
     def get(self) -> Embedder | None:
         with self._lock:
@@ -113,6 +112,5 @@ class EmbedderSlot:
                 try:
                     self._embedder = load_embedder(self._settings)
                 except NewsdeskError as exc:
-                    self.error = exc.reason
                     log.error(event("ai.embedder_unavailable", reason=exc.reason))
             return self._embedder

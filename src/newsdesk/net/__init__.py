@@ -11,7 +11,7 @@ Layout, one job per module:
 * :mod:`~newsdesk.net.guard` — the SSRF guard: which URLs may be requested and which
   addresses connected to (IP literals before connecting, names inside the resolver);
 * :mod:`~newsdesk.net.robots` — robots.txt, fetched once per origin and shared, and
-  what a failure to fetch it means (RFC 9309);
+  what a failure to fetch it means;
 * :mod:`~newsdesk.net.failures` — HTTP statuses and network errors turned into the
   FetchError a user reads, with permanence and Retry-After decided;
 * :mod:`~newsdesk.net.http_headers` — Cache-Control/Expires freshness, Retry-After and

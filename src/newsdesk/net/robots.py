@@ -3,8 +3,8 @@
 Only article pages ask robots.txt; feeds never do. The rules of an origin are
 fetched by the first page fetch that needs them; every other page of that
 origin, concurrent or later, waits for and reuses the same lookup. Looking rules
-up never raises: a robots.txt that cannot be fetched decides by its status
-(RFC 9309 §2.3.1, with the choices :func:`_rules_after_failure` states).
+up never raises: a robots.txt that cannot be fetched decides by its status, as
+:func:`_rules_after_failure` states (not as RFC 9309 §2.3.1 does; see there).
 """
 
 from __future__ import annotations
@@ -81,7 +81,12 @@ def _rules(lines: list[str]) -> RobotFileParser:
 
 
 def _rules_after_failure(url: str, exc: FetchError) -> RobotFileParser:
-    """RFC 9309: 4xx means no rules, 401/403 forbid everything; unreachable is lenient here."""
+    """4xx means no rules, but 401/403 forbid everything; 5xx and unreachable mean no rules, with a warning.
+
+    RFC 9309 §2.3.1 says otherwise on two points: every 4xx (401/403 too) allows everything, and
+    a 5xx or unreachable robots.txt forbids everything. These choices predate the restructure and
+    are kept as they are; bringing them to the RFC is a behaviour change of its own.
+    """
     status = exc.status
     if isinstance(exc, BlockedAddressError):
         return _rules([])  # the page fetch meets the same guard and reports it

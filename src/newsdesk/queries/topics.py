@@ -17,10 +17,10 @@ from newsdesk.store import Storage
 
 def topic_page(storage: Storage, tag: str, *, limit: int) -> TopicPage:
     """The topic ``tag`` names: its newest primary articles and the stories they belong to."""
-    key = resolve_topic(storage, tag)
+    key, label = _resolve(storage, tag)
     return TopicPage(
         tag=key,
-        label=storage.tag_label(key),
+        label=label,
         articles=tuple(storage.get_article(i) for i in storage.tagged_article_ids(key, limit)),
         stories=tuple(storage.list_stories(tag=key, limit=limit)),
     )
@@ -28,7 +28,13 @@ def topic_page(storage: Storage, tag: str, *, limit: int) -> TopicPage:
 
 def resolve_topic(storage: Storage, tag: str) -> str:
     """The stored key ``tag`` names: itself when it is a stored key, else its topic key."""
+    return _resolve(storage, tag)[0]
+
+
+def _resolve(storage: Storage, tag: str) -> tuple[str, str | None]:
+    """(the key ``tag`` names, the label shown for it), asking the database once."""
     text = tag.strip().removeprefix("#")
-    if text and text.isalnum() and fold(text) == text and storage.tag_label(text) is not None:
-        return text
-    return topic_key(text)
+    if text and text.isalnum() and fold(text) == text and (label := storage.tag_label(text)) is not None:
+        return text, label
+    key = topic_key(text)
+    return key, storage.tag_label(key)

@@ -114,15 +114,14 @@ def _numeric_reference(match: re.Match[bytes]) -> bytes:
 
 def feed_from_fastfeedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed) -> ParsedFeed:
     info = raw["feed"]
-    hints = channel_hints(body)
     atom = doc.root == "feed"
     return build_feed(
         url,
-        hints,
+        channel_hints(body),
         title=info.get("title"),
         site_link=info.get("link"),
         description=info.get("subtitle"),
-        language=info.get("language") or hints.language,
+        language=info.get("language"),
         format=xml_format(doc),
         entries=(_entry_from_fastfeedparser(e, url, atom) for e in raw["entries"]),
     )

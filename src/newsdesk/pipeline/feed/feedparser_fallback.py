@@ -93,14 +93,13 @@ def feedparser_malformed(result: Mapping[str, Any]) -> bool:
 
 def feed_from_feedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed) -> ParsedFeed:
     info = raw.get("feed") or {}
-    hints = channel_hints(body)
     return build_feed(
         url,
-        hints,
+        channel_hints(body),
         title=info.get("title"),
         site_link=info.get("link"),
         description=info.get("subtitle"),
-        language=info.get("language") or hints.language,
+        language=info.get("language"),
         format=raw.get("version") or xml_format(doc),
         entries=(_entry_from_feedparser(e, url) for e in raw.get("entries") or ()),
     )

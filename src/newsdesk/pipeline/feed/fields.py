@@ -54,7 +54,7 @@ def build_feed(
         site_url=absolute_url(site_link, url),
         entries=tuple(entries),
         description=line(description),
-        language=line(language),
+        language=line(language or hints.language),  # the parser's, else the channel header's
         format=format,
         ttl_minutes=hints.ttl_minutes,
         skip_hours=hints.skip_hours,
