@@ -34,7 +34,7 @@ from newsdesk.core import (
 )
 from newsdesk.errors import NewsdeskError
 from newsdesk.logs import configure_logging
-from newsdesk.model import Progress, Source, as_plain
+from newsdesk.model import Progress, Source, UpdateReport, as_plain
 
 app = typer.Typer(
     name="newsdesk",
@@ -275,7 +275,11 @@ def update(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """One full pass: feeds, article pages and extraction, then stories and tags; then exit."""
+    """One full pass: feeds, article pages and extraction, then stories and tags; then exit.
+
+    Exits 1 when every source it checked failed, or when the database failed (the pass stops,
+    and the sources keep the state they had).
+    """
     with _desk(ctx) as desk:
         progress, stop = _progress_bar()
         try:
@@ -284,7 +288,14 @@ def update(
             stop()
     if as_json:
         _print_json(report)
-        return
+    else:
+        _print_update_report(report)
+    if report.sources_checked and report.sources_failed == report.sources_checked:
+        typer.echo(f"error: every source checked failed ({report.sources_failed})", err=True)
+        raise typer.Exit(1)
+
+
+def _print_update_report(report: UpdateReport) -> None:
     typer.echo(
         f"checked {report.sources_checked} sources ({report.sources_not_modified} unchanged, "
         f"{report.sources_failed} failed): {report.articles_new} new articles, {report.articles_updated} updated, "
@@ -451,9 +462,17 @@ def extract(
     url: Annotated[str | None, typer.Option(help="The page's URL, for files (resolves links).")] = None,
     as_json: JsonFlag = True,
 ) -> None:
-    """Extract clean text and metadata; one JSON line per input, in input order."""
+    """Extract clean text and metadata; one JSON line per input, in input order.
+
+    Exits 1 when any input failed (its line carries the reason in ``error``).
+    """
+    failed = 0
     for result in extract_inputs(_settings(ctx), inputs, url=url):
         _print_json(result)
+        failed += result.get("error") is not None
+    if failed:
+        typer.echo(f"error: {failed} of {len(inputs)} inputs failed", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import (
     Boolean,
@@ -34,6 +37,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsdesk.errors import NotFoundError, SourceExistsError, StorageError
@@ -74,9 +78,29 @@ def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
             # The driver's own message only: SQLAlchemy's str() appends the statement and its
             # parameters, which would put article text into logs and into what users see.
             detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0][:300]
-            raise StorageError(f"database error in {fn.__name__}: {detail}") from exc
+            where = getattr(args[0], "location", "") if args else ""
+            at = f" at {where}" if where else ""
+            raise StorageError(f"database error{at} in {fn.__name__}: {detail}") from exc
 
     return wrapper
+
+
+def _wrap_public_methods(cls: type[T]) -> type[T]:
+    """Apply :func:`_wrap_errors` to every public method of ``cls`` and of its storage bases.
+
+    Every query a caller can reach then fails as a :class:`StorageError` naming the database,
+    never as a driver exception (which the web layer would answer with a 500).
+    """
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("newsdesk.store"):
+            continue
+        for name, member in list(vars(klass).items()):
+            if name.startswith("_") or isinstance(member, staticmethod | classmethod) or not callable(member):
+                continue
+            if klass is not cls and name in vars(cls):  # overridden, or wrapped already
+                continue
+            setattr(cls, name, _wrap_errors(member))
+    return cls
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -96,6 +120,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _make_directory(directory: Path) -> None:
+    """Create SQLite's directory, or say which directory could not be made and why."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create the data directory {directory}: {exc.strerror or exc}") from exc
+
+
 def open_storage(url: str) -> SqlStorage:
     """Connect to the database at ``url`` (creating SQLite's directory) and migrate it."""
     storage = SqlStorage(url)
@@ -103,22 +135,64 @@ def open_storage(url: str) -> SqlStorage:
     return storage
 
 
+def _read_only_sqlite(path: str) -> bool:
+    """Whether an existing SQLite file can only be read (a read-only mount, or no write permission).
+
+    WAL mode writes two files beside the database even to read it, so a database in a directory
+    we cannot write must be opened read-only, or not at all.
+    """
+    file = Path(path)
+    return file.is_file() and not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
+
+
+def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
+    """A connection factory for a database we may only read.
+
+    ``immutable=1`` needs neither the ``-shm`` nor the ``-wal`` file, which a read-only directory
+    cannot hold; it is used only when no write-ahead log waits beside the database, since an
+    immutable reader would not see what the log holds.
+    """
+    wal = Path(path + "-wal")
+    immutable = "&immutable=1" if not wal.exists() or wal.stat().st_size == 0 else ""
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro{immutable}"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA query_only=1")
+        return conn
+
+    return connect
+
+
+@_wrap_public_methods
 class SqlStorage(StoryStorage):
-    """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``)."""
+    """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
+
+    An SQLite file that cannot be written (a read-only mount, a copy without write permission) is
+    opened read-only: every query works, every write fails with a :class:`StorageError` that says so.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.read_only = False
+        self.location = url
         try:
             if url.startswith("sqlite"):
                 path = url.split(":///", 1)[1] if ":///" in url else ""
-                if path and path != ":memory:":
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
-                event.listen(self.engine, "connect", _sqlite_pragmas)
+                self.location = path or ":memory:"
+                if path and path != ":memory:" and _read_only_sqlite(path):
+                    self.read_only = True
+                    self.engine: Engine = create_engine("sqlite://", creator=_read_only_connect(path))
+                else:
+                    if path and path != ":memory:":
+                        _make_directory(Path(path).parent)
+                    self.engine = create_engine(url, connect_args={"timeout": 30})
+                    event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
+                self.location = make_url(url).render_as_string(hide_password=True)
                 self.engine = create_engine(url, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise StorageError(f"cannot open database: {exc}") from exc
+            raise StorageError(f"cannot open the database at {self.location}: {exc}") from exc
 
     @property
     def dialect(self) -> str:
@@ -129,22 +203,26 @@ class SqlStorage(StoryStorage):
 
     # -- schema ---------------------------------------------------------------
 
-    @_wrap_errors
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
-    @_wrap_errors
     def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to ``revision`` (the newest by default); cheap when already there.
 
         Alembic is imported only when an upgrade is needed, which keeps
         short CLI commands fast.
         """
-        if self.current_revision() in (HEAD_REVISION, revision):
+        current = self.current_revision()
+        if current in (HEAD_REVISION, revision):
             return
+        if self.read_only:
+            raise StorageError(
+                f"the database at {self.location} is read-only and its schema ({current or 'none'}) is not"
+                f" this newsdesk's ({HEAD_REVISION}): open it once where it can be written, to upgrade it"
+            )
         from alembic import command
         from alembic.config import Config
 
@@ -157,13 +235,11 @@ class SqlStorage(StoryStorage):
 
     # -- categories -------------------------------------------------------------
 
-    @_wrap_errors
     def list_categories(self) -> list[Category]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(categories).order_by(categories.c.name)).all()
         return [Category(id=r.id, name=r.name, parent_id=r.parent_id) for r in rows]
 
-    @_wrap_errors
     def ensure_category(self, name: str, parent: str | None = None) -> Category:
         with self.engine.begin() as conn:
             return self._ensure_category(conn, name, parent)
@@ -208,7 +284,6 @@ class SqlStorage(StoryStorage):
             created_at=m["created_at"],
         )
 
-    @_wrap_errors
     def add_source(
         self,
         url: str,
@@ -242,7 +317,6 @@ class SqlStorage(StoryStorage):
             row = conn.execute(self._source_query().where(sources.c.id == source_id)).one()
         return self._source(row)
 
-    @_wrap_errors
     def get_source(self, source_id: int) -> Source:
         with self.engine.connect() as conn:
             row = conn.execute(self._source_query().where(sources.c.id == source_id)).first()
@@ -250,19 +324,16 @@ class SqlStorage(StoryStorage):
             raise NotFoundError(f"no source with id {source_id}")
         return self._source(row)
 
-    @_wrap_errors
     def find_source(self, url: str) -> Source | None:
         with self.engine.connect() as conn:
             row = conn.execute(self._source_query().where(sources.c.url == url)).first()
         return self._source(row) if row else None
 
-    @_wrap_errors
     def list_sources(self) -> list[Source]:
         with self.engine.connect() as conn:
             rows = conn.execute(self._source_query().order_by(sources.c.id)).all()
         return [self._source(r) for r in rows]
 
-    @_wrap_errors
     def remove_source(self, source_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(articles.delete().where(articles.c.source_id == source_id))
@@ -270,7 +341,6 @@ class SqlStorage(StoryStorage):
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
 
-    @_wrap_errors
     def set_paused(self, source_id: int, paused: bool, reason: str | None, now: datetime) -> Source:
         values: dict[str, Any] = {"paused": paused, "pause_reason": reason if paused else None}
         if not paused:
@@ -281,7 +351,6 @@ class SqlStorage(StoryStorage):
                 raise NotFoundError(f"no source with id {source_id}")
         return self.get_source(source_id)
 
-    @_wrap_errors
     def due_sources(self, now: datetime, limit: int | None = None) -> list[Source]:
         query = (
             self._source_query()
@@ -298,7 +367,6 @@ class SqlStorage(StoryStorage):
 
     # -- articles: ingest -------------------------------------------------------
 
-    @_wrap_errors
     def known_keys(self, ids: Iterable[str], canonical_urls: Iterable[str], content_hashes: Iterable[str]) -> KnownKeys:
         keys = KnownKeys()
         by_id, by_url, by_hash = self._key_queries
@@ -326,7 +394,6 @@ class SqlStorage(StoryStorage):
             select(c.content_hash, c.id).where(in_array(self.dialect, c.content_hash, "keys"), primary),
         )
 
-    @_wrap_errors
     def apply_feed_updates(
         self, feeds: Sequence[FeedUpdate], articles_: Sequence[ArticleUpdate], now: datetime
     ) -> None:
@@ -359,7 +426,6 @@ class SqlStorage(StoryStorage):
 
     # -- articles: pages ------------------------------------------------------------
 
-    @_wrap_errors
     def pending_pages(self, limit: int, source_id: int | None = None) -> list[PendingPage]:
         query = select(
             articles.c.id, articles.c.url, articles.c.source_id, articles.c.summary, articles.c.published_at
@@ -378,7 +444,6 @@ class SqlStorage(StoryStorage):
                 for r in conn.execute(query)
             ]
 
-    @_wrap_errors
     def apply_page_results(self, results: Sequence[PageResult]) -> None:
         with self.engine.begin() as conn:
             for res in results:
@@ -428,7 +493,6 @@ class SqlStorage(StoryStorage):
             articles.join(sources, articles.c.source_id == sources.c.id)
         )
 
-    @_wrap_errors
     def get_article(self, article_id: str) -> Article:
         with self.engine.connect() as conn:
             row = conn.execute(self._article_query().where(articles.c.id == article_id)).first()
@@ -436,7 +500,6 @@ class SqlStorage(StoryStorage):
             raise NotFoundError(f"no article with id {article_id}")
         return _article(row)
 
-    @_wrap_errors
     def list_articles(
         self,
         *,
@@ -455,7 +518,6 @@ class SqlStorage(StoryStorage):
         with self.engine.connect() as conn:
             return [_article(r) for r in conn.execute(query)]
 
-    @_wrap_errors
     def article_count(self, include_duplicates: bool = True) -> int:
         query = select(func.count()).select_from(articles)
         if not include_duplicates:
@@ -463,7 +525,6 @@ class SqlStorage(StoryStorage):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    @_wrap_errors
     def stats(self) -> Stats:
         with_text = articles.c.extraction_status.in_([ExtractionStatus.FEED.value, ExtractionStatus.EXTRACTED.value])
         with self.engine.connect() as conn:

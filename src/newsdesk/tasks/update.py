@@ -24,6 +24,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -130,9 +131,11 @@ class _FeedPhase:
     def __init__(self, run: _Pass, ingester: Ingester) -> None:
         self.run = run
         self.ingester = ingester
+        self.queue: list[Source] = []
+        self.storage_failure: StorageError | None = None
 
     async def check(self, sources: Sequence[Source]) -> None:
-        queue = list(reversed(sources))
+        queue = self.queue = list(reversed(sources))
         total = len(sources)
         max_feeds, max_bytes = chunk_limits(total)
         chunk: list[FeedJob] = []
@@ -144,7 +147,7 @@ class _FeedPhase:
 
         async def hand_over() -> None:
             nonlocal chunk, chunk_bytes
-            if chunk:
+            if chunk and self.storage_failure is None:
                 jobs, chunk, chunk_bytes = chunk, [], 0
                 await in_flight.acquire()
                 ingests.append(asyncio.ensure_future(self._ingest(jobs, total, in_flight)))
@@ -167,12 +170,25 @@ class _FeedPhase:
         await asyncio.gather(*(fetch_next() for _ in range(n_tasks)))
         await hand_over()
         await asyncio.gather(*ingests)
+        if self.storage_failure is not None:
+            log.error(event("update.storage_failed", reason=self.storage_failure.reason))
+            raise self.storage_failure
 
     async def _ingest(self, jobs: list[FeedJob], total: int, in_flight: asyncio.Semaphore) -> None:
-        """2–5 and the write, in the ingester; a chunk whose write fails reports its feeds as failed."""
+        """2–5 and the write, in the ingester.
+
+        A chunk whose worker died reports its feeds as failed, to be retried on their next check.
+        A database that fails (a full disk, a read-only file, a lost server) is the operator's
+        problem, not the feeds': the pass stops fetching, and :meth:`check` raises the error once,
+        with the sources' state left as it was (the failed chunk's transaction rolled back).
+        """
         try:
             outcomes = await self.ingester.ingest(jobs)
         except StorageError as exc:
+            if not isinstance(exc.__cause__, BrokenProcessPool):
+                self.storage_failure = self.storage_failure or exc
+                self.queue.clear()
+                return
             log.error(event("ingest.failed", feeds=len(jobs), reason=exc.reason))
             outcomes = [
                 FeedOutcome(j.source.id, j.source.url, False, False, exc.reason, j.source.error_count, False)
