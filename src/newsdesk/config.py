@@ -111,6 +111,11 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `newsdesk serve` listens on.")
     port: int = _setting(8000, "Port `newsdesk serve` listens on.")
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
+    lease_ttl_s: float = _setting(
+        900.0,
+        "How long a process's claim on a source, a page or the enrichment lasts, when processes share a"
+        " database; a crashed process's claims run out after this.",
+    )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR.")
     log_format: str = _setting("text", "Log format on stderr: text or json.")
 
@@ -268,6 +273,7 @@ def _validate(s: Settings) -> None:
         "front_page_window_h",
         "related_window_h",
         "enrich_batch",
+        "lease_ttl_s",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -44,6 +44,7 @@ from newsdesk.model import (
     UpdateReport,
 )
 from newsdesk.store import Storage, open_storage
+from newsdesk.store.leases import new_holder
 
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
@@ -85,6 +86,7 @@ class Newsdesk:
         self.adapters = adapters
         self.clock = clock
         self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
+        self.holder = new_holder()  # this facade's name in the leases (store/leases.py)
 
     @property
     def storage(self) -> Storage:
@@ -265,6 +267,7 @@ class Newsdesk:
             clock=self.clock,
             progress=progress,
             page_source_id=source_id,
+            holder=self.holder,
         )
         if self.settings.enrich and not feeds_only:
             # CPU-bound (the embedding model): on a thread, so a server's event loop keeps answering
@@ -278,7 +281,7 @@ class Newsdesk:
             from newsdesk.tasks.enrich import Enricher
 
             a = self.adapters
-            self._enricher = Enricher(a.storage, self.settings, self.clock, a.embedder, a.vectors)
+            self._enricher = Enricher(a.storage, self.settings, self.clock, a.embedder, a.vectors, holder=self.holder)
         return self._enricher.run(progress)
 
     def scheduler(self) -> Scheduler:

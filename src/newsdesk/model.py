@@ -184,6 +184,34 @@ class ArticleUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyOf:
+    """One article of a group of exact copies (a primary and the articles stored as its duplicates)."""
+
+    id: str
+    source_id: int
+    published_at: datetime | None
+    extraction_status: ExtractionStatus
+    reason: str | None
+    duplicate_of: str | None  # None: the group's primary
+
+
+@dataclass(frozen=True, slots=True)
+class PrimarySwap:
+    """Intent: ``new`` becomes its group's primary in place of ``old``; the group's copies point to ``new``.
+
+    The two exchange what marks a primary: ``new`` takes ``old``'s extraction status and reason,
+    ``old`` becomes a duplicate of ``new`` with ``old_status`` and ``old_reason``.
+    """
+
+    old: str
+    new: str
+    new_status: ExtractionStatus
+    new_reason: str | None
+    old_status: ExtractionStatus
+    old_reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedUpdate:
     """Intent: the outcome of one feed check, to be applied in one transaction."""
 

@@ -17,11 +17,13 @@ from newsdesk.model import (
     ArticleEnrichment,
     ArticleUpdate,
     Category,
+    CopyOf,
     EnrichInput,
     FeedUpdate,
     Neighbor,
     PageResult,
     PendingPage,
+    PrimarySwap,
     Source,
     Stats,
     Story,
@@ -118,6 +120,11 @@ class Storage(Protocol):
 
     def list_categories(self) -> list[Category]: ...
 
+    # leases (store/leases.py): one process at a time works on an item
+    def claim(self, kind: str, keys: Sequence[str], holder: str, now: datetime, ttl_s: float) -> list[str]: ...
+
+    def release(self, holder: str, kind: str | None = None, keys: Sequence[str] | None = None) -> None: ...
+
     def ensure_category(self, name: str, parent: str | None = None) -> Category: ...
 
     # articles
@@ -129,9 +136,17 @@ class Storage(Protocol):
         self, feeds: Sequence[FeedUpdate], articles: Sequence[ArticleUpdate], now: datetime
     ) -> None: ...
 
-    def pending_pages(self, limit: int, source_id: int | None = None) -> list[PendingPage]: ...
+    def pending_pages(
+        self, limit: int, source_id: int | None = None, *, holder: str | None = None, now: datetime | None = None
+    ) -> list[PendingPage]:
+        """Pages waiting to be fetched, newest first; with ``holder`` and ``now``, none another holder leases."""
+        ...
 
     def apply_page_results(self, results: Sequence[PageResult]) -> None: ...
+
+    def copy_groups(self, since: datetime) -> list[list[CopyOf]]: ...
+
+    def apply_primary_swaps(self, swaps: Sequence[PrimarySwap]) -> int: ...
 
     def get_article(self, article_id: str) -> Article: ...
 

@@ -186,6 +186,18 @@ article_vectors = Table(
     Index("ix_article_vectors_key", "key"),
 )
 
+# Who is working on what, when two processes share one database (``newsdesk serve`` and a CLI
+# ``update``, or workers on several machines): a row per claimed item, held until ``expires_at``,
+# so a crashed holder's claims run out by themselves (``store/leases.py``).
+leases = Table(
+    "leases",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # source, page, enrich
+    Column("key", String(200), primary_key=True),  # the item's id
+    Column("holder", String(120), nullable=False),  # host:pid:random of the claiming process
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
 
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
@@ -194,12 +206,13 @@ def complete_metadata() -> MetaData:
     make SQLAlchemy import the PostgreSQL dialect (≈35 ms) in every SQLite command, and no
     query needs the metadata to know an index: the database plans with its own. Partial: a
     new article (no story yet) adds no entry to the first; the second holds only the articles
-    still to enrich, so it stays small however large the table grows.
+    still to enrich, so it stays small however large the table grows; the third only duplicates.
     """
     names = {ix.name for ix in articles.indexes}
     for name, column, where in (
         ("ix_articles_story_id", "story_id", "story_id IS NOT NULL"),
         ("ix_articles_enriched_at", "enriched_at", "enriched_at IS NULL"),
+        ("ix_articles_duplicate_of", "duplicate_of", "duplicate_of IS NOT NULL"),
     ):
         if name not in names:
             Index(name, articles.c[column], sqlite_where=text(where), postgresql_where=text(where))

@@ -33,6 +33,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -46,22 +47,25 @@ from newsdesk.model import (
     Article,
     ArticleUpdate,
     Category,
+    CopyOf,
     DraftAction,
     ExtractionStatus,
     FeedUpdate,
     PageResult,
     PendingPage,
+    PrimarySwap,
     Source,
     Stats,
 )
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
+from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.port import KnownKeys
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.stories import StoryStorage
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -165,7 +169,7 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage):
+class SqlStorage(StoryStorage, LeaseStorage):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is
@@ -426,7 +430,9 @@ class SqlStorage(StoryStorage):
 
     # -- articles: pages ------------------------------------------------------------
 
-    def pending_pages(self, limit: int, source_id: int | None = None) -> list[PendingPage]:
+    def pending_pages(
+        self, limit: int, source_id: int | None = None, *, holder: str | None = None, now: datetime | None = None
+    ) -> list[PendingPage]:
         query = select(
             articles.c.id, articles.c.url, articles.c.source_id, articles.c.summary, articles.c.published_at
         ).where(
@@ -435,6 +441,8 @@ class SqlStorage(StoryStorage):
         )
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
+        if holder is not None and now is not None:  # not the pages another process is fetching
+            query = query.where(articles.c.id.not_in(keys_held_by_others("page", holder, now)))
         query = query.order_by(articles.c.fetched_at.desc(), articles.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [
@@ -485,6 +493,85 @@ class SqlStorage(StoryStorage):
                 elif res.language:
                     values["language"] = res.language
                 conn.execute(update(articles).where(articles.c.id == res.article_id).values(**values))
+
+    def copy_groups(self, since: datetime) -> list[list[CopyOf]]:
+        """The groups of exact copies that gained a copy since ``since`` and whose primary is not enriched yet."""
+        dup = articles.alias("dup")
+        touched = (
+            select(dup.c.duplicate_of)
+            .where(dup.c.duplicate_of != None, dup.c.fetched_at >= since)  # noqa: E711
+            .distinct()
+        )
+        member = or_(articles.c.id.in_(touched), articles.c.duplicate_of.in_(touched))
+        query = (
+            select(
+                articles.c.id,
+                articles.c.source_id,
+                articles.c.published_at,
+                articles.c.extraction_status,
+                articles.c.extraction_reason,
+                articles.c.duplicate_of,
+                articles.c.enriched_at,
+            )
+            .where(member)
+            .order_by(articles.c.id)
+        )
+        groups: dict[str, list[CopyOf]] = {}
+        enriched: set[str] = set()
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                key = r.duplicate_of or r.id
+                if r.duplicate_of is None and r.enriched_at is not None:
+                    enriched.add(r.id)
+                groups.setdefault(key, []).append(
+                    CopyOf(
+                        id=r.id,
+                        source_id=r.source_id,
+                        published_at=r.published_at,
+                        extraction_status=ExtractionStatus(r.extraction_status),
+                        reason=r.extraction_reason,
+                        duplicate_of=r.duplicate_of,
+                    )
+                )
+        return [g for key, g in groups.items() if key not in enriched]
+
+    def apply_primary_swaps(self, swaps: Sequence[PrimarySwap]) -> int:
+        """Make each swap's ``new`` the primary of ``old``'s copies, in one transaction; the number applied.
+
+        A swap whose ``old`` is no longer an unenriched primary (another process swapped or enriched
+        it meanwhile) is skipped.
+        """
+        done = 0
+        with self.engine.begin() as conn:
+            for swap in swaps:
+                still = conn.execute(
+                    select(articles.c.id).where(
+                        articles.c.id == swap.old,
+                        articles.c.duplicate_of == None,  # noqa: E711
+                        articles.c.enriched_at == None,  # noqa: E711
+                    )
+                ).first()
+                if still is None:
+                    continue
+                conn.execute(update(articles).where(articles.c.duplicate_of == swap.old).values(duplicate_of=swap.new))
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == swap.new)
+                    .values(
+                        duplicate_of=None, extraction_status=swap.new_status.value, extraction_reason=swap.new_reason
+                    )
+                )
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == swap.old)
+                    .values(
+                        duplicate_of=swap.new,
+                        extraction_status=swap.old_status.value,
+                        extraction_reason=swap.old_reason,
+                    )
+                )
+                done += 1
+        return done
 
     # -- articles: queries ----------------------------------------------------------------
 

@@ -23,22 +23,35 @@ from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.embedder import Embedder
 from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import Settings
+from newsdesk.errors import StorageError
 from newsdesk.logs import event
 from newsdesk.model import ArticleEnrichment, Clock, EnrichReport, Progress
 from newsdesk.pipeline.stories.embedding import embed_batch
 from newsdesk.pipeline.stories.enrich import EnrichmentState, enrich_batch
 from newsdesk.store import Storage
+from newsdesk.store.leases import new_holder
 
 log = logging.getLogger(__name__)
+
+ENRICH_LEASE = "articles"  # the one key of the "enrich" lease: the database's waiting articles
+LEASE_POLL_S = 1.0  # how often a process waiting for the enrichment lease asks again
 
 
 class Enricher:
     """Runs story intelligence on one database for one facade, and remembers the window between runs."""
 
     def __init__(
-        self, storage: Storage, settings: Settings, clock: Clock, embedder: EmbedderSlot, vectors: VectorSearch
+        self,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        embedder: EmbedderSlot,
+        vectors: VectorSearch,
+        *,
+        holder: str = "",
     ) -> None:
         self.storage = storage
+        self.holder = holder or new_holder()
         self.settings = settings
         self.clock = clock
         self.embedder = embedder
@@ -48,7 +61,32 @@ class Enricher:
         self._kept: tuple[int, EnrichmentState] | None = None
 
     def run(self, progress: Progress | None = None) -> EnrichReport:
-        """Embed, fold, cluster, tag and categorize every article still waiting, oldest first."""
+        """Embed, fold, cluster, tag and categorize every article still waiting, oldest first.
+
+        One process at a time enriches a database: the batches must meet the window state in time
+        order, and two processes would each cluster the same articles into stories of their own.
+        A second process waits for the first's lease (:mod:`newsdesk.store.leases`), which drains
+        everything waiting, then finds little left; a crashed holder's lease runs out.
+        """
+        self._hold_lease()
+        try:
+            return self._run(progress)
+        finally:
+            try:
+                self.storage.release(self.holder, "enrich")
+            except StorageError as exc:  # the database failed: the lease runs out by itself
+                log.warning(event("enrich.release_failed", reason=exc.reason))
+
+    def _hold_lease(self) -> None:
+        """Claim (or extend) this process's lease on the enrichment, waiting while another holds it."""
+        waited = False
+        while not self.storage.claim("enrich", [ENRICH_LEASE], self.holder, self.clock(), self.settings.lease_ttl_s):
+            if not waited:
+                log.info(event("enrich.waiting", reason="another process is enriching this database"))
+                waited = True
+            time.sleep(LEASE_POLL_S)
+
+    def _run(self, progress: Progress | None) -> EnrichReport:
         started = time.perf_counter()
         now = self.clock()
         # read state: what waits, and the model (None: the stages go on lexically)
@@ -79,6 +117,7 @@ class Enricher:
                 )
                 if writer is not None:
                     writer.add(outcome.results)
+                self._hold_lease()  # extended a batch at a time, so a long run keeps it
                 done += len(batch)
                 new += outcome.stories_new
                 merged += len(outcome.merges)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from newsdesk import pipeline
@@ -43,7 +44,9 @@ from newsdesk.model import (
     UpdateReport,
 )
 from newsdesk.net.fetcher import Fetcher
+from newsdesk.pipeline.primaries import elect_primaries
 from newsdesk.store import Storage
+from newsdesk.store.leases import new_holder
 from newsdesk.tasks.extract_pool import ExtractorPool
 from newsdesk.tasks.ingest import FeedJob, FeedOutcome, write_page_batch
 from newsdesk.tasks.ingest_workers import Ingester, ingester_for
@@ -74,27 +77,38 @@ async def run_update(
     clock: Clock,
     progress: Progress | None = None,
     page_source_id: int | None = None,
+    holder: str = "",
 ) -> UpdateReport:
     """Check ``sources`` (1–5), then, unless ``feeds_only``, fetch and extract the pending pages (6–9).
 
     ``page_source_id``: only that source's pending pages (``newsdesk update --source``).
+    ``holder``: this process's name in the leases (:mod:`newsdesk.store.leases`). The pass claims
+    the sources and pages it works on, skips those another process holds, and releases its
+    claims at the end, so two processes sharing a database split the work instead of doing it twice.
     """
     tally = _Tally()
     writer = _WriterThread()
+    holder = holder or new_holder()
+    started = clock()
     try:
+        sources = _claim_sources(storage, settings, sources, holder, clock)
         async with new_fetcher() as fetcher:
-            run = _Pass(storage, settings, fetcher, tally, clock, progress)
+            run = _Pass(storage, settings, fetcher, tally, clock, progress, holder)
             # 1–5. feeds: fetched on the event loop; parsed, normalized, scheduled, deduplicated and
             # written a chunk per transaction by the ingesters (worker processes for a large pass)
             if sources:
                 with ingester_for(storage, settings, len(sources), storage.url) as ingester:
                     await _FeedPhase(run, ingester).check(sources)
+                # 5b. the primary of each group of copies, by the copies and not by fetch order
+                await writer.call(_elect_primaries, storage, started)
             # 6–9. pages of the articles whose feed text is short: fetched here, extracted in a
             # process pool, deduplicated and written in batches by the writer thread
             if not feeds_only:
                 await _PagePhase(run, writer).fetch(page_source_id)
+                await writer.call(_elect_primaries, storage, started)  # 9b. the same, for copies the pages revealed
     finally:
         writer.close()
+        _release(storage, holder)
     report = tally.report()
     # The scheduler runs a pass every tick; passes that found nothing due stay out of the INFO log.
     log.log(
@@ -110,6 +124,34 @@ async def run_update(
     return report
 
 
+def _claim_sources(
+    storage: Storage, settings: Settings, sources: Sequence[Source], holder: str, clock: Clock
+) -> list[Source]:
+    """The sources this pass may check: those no other process is checking now."""
+    if not sources:
+        return []
+    claimed = set(storage.claim("source", [str(s.id) for s in sources], holder, clock(), settings.lease_ttl_s))
+    if len(claimed) < len(sources):
+        log.info(event("update.sources_held", held_elsewhere=len(sources) - len(claimed)))
+    return [s for s in sources if str(s.id) in claimed]
+
+
+def _elect_primaries(storage: Storage, since: datetime) -> None:
+    """Swap the primaries of the groups of copies this pass added to, where :mod:`~newsdesk.pipeline.primaries` says."""
+    swaps = elect_primaries(storage.copy_groups(since))
+    if swaps:
+        applied = storage.apply_primary_swaps(swaps)
+        log.debug(event("update.primaries", swapped=applied))
+
+
+def _release(storage: Storage, holder: str) -> None:
+    """Give up this pass's claims; a failure to do so (the database is gone) only lets them run out."""
+    try:
+        storage.release(holder)
+    except StorageError as exc:
+        log.warning(event("update.release_failed", reason=exc.reason))
+
+
 # --- 1–5: feeds ----------------------------------------------------------------------------------
 
 
@@ -123,6 +165,7 @@ class _Pass:
     tally: _Tally
     clock: Clock
     progress: Progress | None
+    holder: str
 
 
 class _FeedPhase:
@@ -249,18 +292,26 @@ class _PagePhase:
         self.total = 0
 
     async def fetch(self, source_id: int | None) -> None:
-        storage = self.run.storage
-        batch = await self.writer.call(storage.pending_pages, PAGE_BATCH, source_id)
+        batch = await self.writer.call(self._claim_batch, source_id)
         if not batch:
             return
-        stats = await self.writer.call(storage.stats)
+        stats = await self.writer.call(self.run.storage.stats)
         self.total = stats.pending_pages if source_id is None else len(batch)
         attempted: set[str] = set()
         async with ExtractorPool(self.run.settings) as pool:
             while batch := [p for p in batch if p.article_id not in attempted]:
                 attempted.update(p.article_id for p in batch)
                 await self._round(batch, pool)
-                batch = await self.writer.call(storage.pending_pages, PAGE_BATCH, source_id)
+                batch = await self.writer.call(self._claim_batch, source_id)
+
+    def _claim_batch(self, source_id: int | None) -> list[PendingPage]:
+        """The next pending pages no other process holds, claimed for this pass."""
+        run = self.run
+        now = run.clock()
+        pending = run.storage.pending_pages(PAGE_BATCH, source_id, holder=run.holder, now=now)
+        ids = run.storage.claim("page", [p.article_id for p in pending], run.holder, now, run.settings.lease_ttl_s)
+        claimed = set(ids)
+        return [p for p in pending if p.article_id in claimed]
 
     async def _round(self, batch: Sequence[PendingPage], pool: ExtractorPool) -> None:
         sem = asyncio.Semaphore(self.run.settings.page_concurrency)
