@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -89,3 +90,13 @@ def test_two_updates_at_once_do_the_work_once(tmp_path: Path) -> None:
     assert stats["pending_pages"] == 0
     primaries = stats["articles"] - stats["duplicates"]
     assert sum(r["articles_enriched"] for r in reports) == primaries  # each article enriched once
+
+
+def test_the_claims_of_a_killed_process_of_this_machine_are_free_at_once(storage: SqlStorage) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = f"{socket.gethostname()}:{dead.pid}:abcd"
+    elsewhere = f"another-host:{dead.pid}:abcd"
+    assert storage.claim("source", ["1"], killed, NOW, 900) == ["1"]
+    assert storage.claim("source", ["2"], elsewhere, NOW, 900) == ["2"]
+    assert storage.claim("source", ["1", "2"], "me", NOW, 900) == ["1"]  # another machine's claim must run out

@@ -7,7 +7,8 @@ an expiry — and skips what another holder claimed and has not released. A clai
 that only takes a row whose lease ran out (or is already the caller's), so of two processes
 claiming the same item at once exactly one wins, on SQLite (one writer at a time) and on
 PostgreSQL (``ON CONFLICT … DO UPDATE … WHERE`` locks the row) alike. A process killed with
-its claims held leaves them to run out after ``lease_ttl_s``.
+its claims held leaves them to run out after ``lease_ttl_s`` — or at once, for the next process on
+the same machine, which sees that the holder's pid no longer runs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class LeaseStorage:
         expires = now + timedelta(seconds=ttl_s)
         with self.engine.begin() as conn:
             conn.execute(delete(leases).where(leases.c.kind == kind, leases.c.expires_at <= now))
+            holders = conn.execute(select(leases.c.holder).where(leases.c.kind == kind).distinct()).scalars()
+            dead = [h for h in holders if h != holder and _died_here(h)]
+            if dead:  # a process of this machine that was killed: its claims need not wait to run out
+                conn.execute(delete(leases).where(leases.c.holder.in_(dead)))
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
                 rows = [{"kind": kind, "key": k, "holder": holder, "expires_at": expires} for k in part]
@@ -73,6 +78,25 @@ class LeaseStorage:
                 return
             for start in range(0, len(keys), 500):
                 conn.execute(query.where(leases.c.key.in_(list(keys[start : start + 500]))))
+
+
+def _died_here(holder: str) -> bool:
+    """Whether ``holder`` names a process of this machine that no longer runs.
+
+    A reused pid looks alive, and a holder on another machine cannot be checked: their claims
+    run out with their expiry, which is the safe side.
+    """
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def keys_held_by_others(kind: str, holder: str, now: datetime) -> Select[tuple[str]]:

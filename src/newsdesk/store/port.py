@@ -79,6 +79,24 @@ class KnownKeys:
     id_by_content_hash: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    """A feed to subscribe to, one of many (:meth:`Storage.add_sources`)."""
+
+    url: str
+    title: str | None = None
+    category: str | None = None
+    site_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddedSources:
+    """What :meth:`Storage.add_sources` did: the sources it added, in the order given, and the rest."""
+
+    added: tuple[Source, ...]
+    existing: tuple[str, ...]  # URLs subscribed already (or given twice): left as they were
+
+
 class Storage(Protocol):
     """Everything newsdesk stores. Implemented by :class:`newsdesk.store.SqlStorage`."""
 
@@ -105,6 +123,10 @@ class Storage(Protocol):
         fetch_pages: bool | None = None,
         now: datetime,
     ) -> Source: ...
+
+    def add_sources(self, new: Sequence[NewSource], now: datetime) -> AddedSources:
+        """Subscribe to many feeds in one transaction (an OPML import); URLs subscribed already are left alone."""
+        ...
 
     def get_source(self, source_id: int) -> Source: ...
 
@@ -144,7 +166,7 @@ class Storage(Protocol):
 
     def apply_page_results(self, results: Sequence[PageResult]) -> None: ...
 
-    def copy_groups(self, since: datetime) -> list[list[CopyOf]]: ...
+    def copy_groups(self) -> list[list[CopyOf]]: ...
 
     def apply_primary_swaps(self, swaps: Sequence[PrimarySwap]) -> int: ...
 

@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from newsdesk import pipeline
@@ -89,7 +88,6 @@ async def run_update(
     tally = _Tally()
     writer = _WriterThread()
     holder = holder or new_holder()
-    started = clock()
     try:
         sources = _claim_sources(storage, settings, sources, holder, clock)
         async with new_fetcher() as fetcher:
@@ -99,13 +97,13 @@ async def run_update(
             if sources:
                 with ingester_for(storage, settings, len(sources), storage.url) as ingester:
                     await _FeedPhase(run, ingester).check(sources)
-                # 5b. the primary of each group of copies, by the copies and not by fetch order
-                await writer.call(_elect_primaries, storage, started)
+            # 5b. the primary of each group of copies, by the copies and not by fetch order
+            await writer.call(_elect_primaries, storage)
             # 6–9. pages of the articles whose feed text is short: fetched here, extracted in a
             # process pool, deduplicated and written in batches by the writer thread
             if not feeds_only:
                 await _PagePhase(run, writer).fetch(page_source_id)
-                await writer.call(_elect_primaries, storage, started)  # 9b. the same, for copies the pages revealed
+                await writer.call(_elect_primaries, storage)  # 9b. the same, for copies the pages revealed
     finally:
         writer.close()
         _release(storage, holder)
@@ -136,9 +134,12 @@ def _claim_sources(
     return [s for s in sources if str(s.id) in claimed]
 
 
-def _elect_primaries(storage: Storage, since: datetime) -> None:
-    """Swap the primaries of the groups of copies this pass added to, where :mod:`~newsdesk.pipeline.primaries` says."""
-    swaps = elect_primaries(storage.copy_groups(since))
+def _elect_primaries(storage: Storage) -> None:
+    """Swap the primaries of the groups of copies not enriched yet, where :mod:`~newsdesk.pipeline.primaries` says.
+
+    Not enriched yet: this pass's groups, and those of a pass killed before it chose their primaries.
+    """
+    swaps = elect_primaries(storage.copy_groups())
     if swaps:
         applied = storage.apply_primary_swaps(swaps)
         log.debug(event("update.primaries", swapped=applied))
