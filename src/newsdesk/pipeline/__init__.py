@@ -9,8 +9,9 @@ passes in ``tasks/`` read state, run the stages, and apply the intents in one tr
 Feed — one update pass (``tasks/update.py``), a chunk of feeds at a time (``tasks/ingest.py``):
   1. fetch            ``net/fetcher.py``         on the event loop: conditional GET, SSRF guard, size caps
   2. inflate, parse   ``feed/inflate.py``, ``feed/parse.py`` (+ ``sanitize.py``)  ┐ :func:`process_feed`,
-  3. normalize        ``feed/normalize.py`` (+ ``urls.py``, ``keys.py``)           │ pure CPU, in a
-  4. schedule         ``feed/schedule.py``                                         ┘ worker process
+  3. normalize        ``feed/normalize.py`` (+ ``urls.py``, ``keys.py``)           │ pure CPU, in a worker
+  4. schedule         ``feed/schedule.py``                                         ┘ process; 2-3 on a CPU
+                                                                                     budget (``feed/budget.py``)
   5. dedup, decide    ``feed/dedup.py``          :func:`decide_feed_articles`, right before the write
   → store the feed states and articles in one transaction
 Page — the same pass, for articles whose feed text is short:
@@ -49,6 +50,7 @@ from newsdesk.model import (
     PendingPage,
     Source,
 )
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.feed.dedup import decide_articles, page_policy
 from newsdesk.pipeline.feed.inflate import decode_body
 from newsdesk.pipeline.feed.normalize import make_drafts
@@ -74,13 +76,21 @@ def process_feed(
     now: datetime,
     settings: Settings,
     rng: random.Random,
+    deadline: Deadline | None = None,
 ) -> FeedUpdate:
     """2. inflate and parse → 3. normalize → 4. schedule: what one feed check changes.
 
     Pure CPU, no I/O, picklable inputs and outputs, so it runs in a worker process. Never raises
     for a bad feed: the failure (a fetch error handed over as a value, or a parse error) becomes
     part of the returned intent, with a human reason.
+
+    Inflating, parsing and normalizing share one CPU budget (``deadline``, by default
+    :data:`~newsdesk.pipeline.feed.budget.FEED_CPU_BUDGET_S` from now), checked between entries.
+    A feed over it fails with that reason; the entries done in time are kept when the source has
+    been read before (a first read writes a source's articles only with its success, which
+    ``tasks/ingest.py`` relies on), and the next check, which then sends no validators, retries.
     """
+    deadline = deadline or Deadline()
     try:
         if isinstance(fetched, FetchError):
             raise fetched
@@ -104,9 +114,14 @@ def process_feed(
         content_type = fetched.content_type
         if content_type and fetched.charset:
             content_type = f"{content_type}; charset={fetched.charset}"  # the fallback parser honours it
-        feed = parse_feed(fetched.body, fetched.url, content_type)
-        # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text)
-        drafts = make_drafts(source.id, feed)
+        feed = parse_feed(fetched.body, fetched.url, content_type, deadline=deadline)
+        # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text); the entries a parse
+        # cut short did map are all normalized, which costs a fraction of mapping them (sanitizing dominates)
+        cut_short = deadline.expired()
+        drafts = make_drafts(source.id, feed, None if cut_short else deadline)
+        if cut_short or deadline.expired():
+            over = _failed(source, now, settings, rng, ParseError(fetched.url, deadline.reason))
+            return dataclasses.replace(over, drafts=tuple(drafts) if source.last_success_at is not None else ())
         # 4. schedule the next check (5, dedup, needs the database's keys: ``decide_feed_articles``)
         sched = schedule_success(
             now=now,
@@ -118,30 +133,37 @@ def process_feed(
             rng=rng,
         )
     except (FetchError, ParseError) as exc:
-        failure = schedule_failure(
-            now=now,
-            settings=settings,
-            error_count=source.error_count,
-            retry_after_s=exc.retry_after if isinstance(exc, FetchError) else None,
-            permanent=exc.permanent if isinstance(exc, FetchError) else False,
-            rng=rng,
-        )
-        return FeedUpdate(
-            source_id=source.id,
-            checked_at=now,
-            next_check_at=failure.next_check_at,
-            check_interval_s=failure.interval_s,
-            ok=False,
-            error=exc.reason,
-            error_count=failure.error_count,
-            pause=failure.pause,
-        )
+        return _failed(source, now, settings, rng, exc)
     return dataclasses.replace(
         _checked(source, now, sched, fetched, not_modified=False),
         title=feed.title,
         site_url=feed.site_url,
         language=feed.language,
         drafts=tuple(drafts),
+    )
+
+
+def _failed(
+    source: Source, now: datetime, settings: Settings, rng: random.Random, exc: FetchError | ParseError
+) -> FeedUpdate:
+    """A failed check: the reason, and the retry backed off (sooner when the server said when)."""
+    failure = schedule_failure(
+        now=now,
+        settings=settings,
+        error_count=source.error_count,
+        retry_after_s=exc.retry_after if isinstance(exc, FetchError) else None,
+        permanent=exc.permanent if isinstance(exc, FetchError) else False,
+        rng=rng,
+    )
+    return FeedUpdate(
+        source_id=source.id,
+        checked_at=now,
+        next_check_at=failure.next_check_at,
+        check_interval_s=failure.interval_s,
+        ok=False,
+        error=exc.reason,
+        error_count=failure.error_count,
+        pause=failure.pause,
     )
 
 

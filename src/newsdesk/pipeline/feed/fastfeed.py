@@ -24,6 +24,7 @@ from typing import Any
 import fastfeedparser
 
 from newsdesk.model import ParsedEntry, ParsedFeed
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.feed.dates import from_iso
 from newsdesk.pipeline.feed.fields import (
     TEXT_TYPES,
@@ -34,9 +35,9 @@ from newsdesk.pipeline.feed.fields import (
     guid_link,
     has_img,
     is_image,
-    line,
     names,
     tag_names,
+    title,
 )
 from newsdesk.pipeline.feed.hints import channel_hints, xml_format
 from newsdesk.pipeline.feed.sniff import Sniffed
@@ -112,7 +113,9 @@ def _numeric_reference(match: re.Match[bytes]) -> bytes:
 # --- mapping ------------------------------------------------------------------------------
 
 
-def feed_from_fastfeedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed) -> ParsedFeed:
+def feed_from_fastfeedparser(
+    raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed, deadline: Deadline
+) -> ParsedFeed:
     info = raw["feed"]
     atom = doc.root == "feed"
     return build_feed(
@@ -124,6 +127,7 @@ def feed_from_fastfeedparser(raw: Mapping[str, Any], body: bytes, url: str, doc:
         language=info.get("language"),
         format=xml_format(doc),
         entries=(_entry_from_fastfeedparser(e, url, atom) for e in raw["entries"]),
+        deadline=deadline,
     )
 
 
@@ -153,7 +157,7 @@ def _entry_from_fastfeedparser(e: Mapping[str, Any], feed_url: str, atom: bool) 
     return ParsedEntry(
         guid=(guid.strip() or None) if isinstance(guid, str) else None,
         url=url,
-        title=line(get("title")),
+        title=title(get("title")),
         authors=names((author,)) if author else (),
         published=from_iso(get("published")),
         updated=from_iso(get("updated")),

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from newsdesk.model import ParsedEntry, ParsedFeed
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.feed.dates import from_struct
 from newsdesk.pipeline.feed.fields import (
     TEXT_TYPES,
@@ -28,9 +29,9 @@ from newsdesk.pipeline.feed.fields import (
     first_image,
     guid_link,
     is_image,
-    line,
     names,
     tag_names,
+    title,
 )
 from newsdesk.pipeline.feed.hints import channel_hints, xml_format
 from newsdesk.pipeline.feed.sniff import FEED_ROOTS, Sniffed
@@ -91,7 +92,7 @@ def feedparser_malformed(result: Mapping[str, Any]) -> bool:
 # --- mapping ------------------------------------------------------------------------------
 
 
-def feed_from_feedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed) -> ParsedFeed:
+def feed_from_feedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sniffed, deadline: Deadline) -> ParsedFeed:
     info = raw.get("feed") or {}
     return build_feed(
         url,
@@ -102,6 +103,7 @@ def feed_from_feedparser(raw: Mapping[str, Any], body: bytes, url: str, doc: Sni
         language=info.get("language"),
         format=raw.get("version") or xml_format(doc),
         entries=(_entry_from_feedparser(e, url) for e in raw.get("entries") or ()),
+        deadline=deadline,
     )
 
 
@@ -122,7 +124,7 @@ def _entry_from_feedparser(e: Mapping[str, Any], feed_url: str) -> ParsedEntry:
     return ParsedEntry(
         guid=(guid.strip() or None) if isinstance(guid, str) else None,
         url=url,
-        title=line(e.get("title")),
+        title=title(e.get("title")),
         authors=names([a.get("name") or a.get("email") for a in e.get("authors") or () if isinstance(a, dict)]),
         published=from_struct(e.get("published_parsed")),
         # dict.get: feedparser's own get() answers a missing "updated" with the entry's published

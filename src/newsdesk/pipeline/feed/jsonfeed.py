@@ -13,6 +13,7 @@ from typing import Any
 
 from newsdesk.errors import ParseError
 from newsdesk.model import ParsedEntry, ParsedFeed
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.feed.dates import from_iso, parse_full_date
 from newsdesk.pipeline.feed.fields import (
     absolute_url,
@@ -20,17 +21,17 @@ from newsdesk.pipeline.feed.fields import (
     build_feed,
     first_image,
     is_image,
-    line,
     names,
     short_reason,
     tag_names,
+    title,
 )
 from newsdesk.pipeline.feed.hints import ChannelHints
 
 __all__ = ["parse_json_feed"]
 
 
-def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+def parse_json_feed(body: bytes, url: str, deadline: Deadline) -> ParsedFeed:
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -52,6 +53,7 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         language=_str(doc.get("language")),
         format="json11" if version.endswith("/1.1") else "json10" if version.endswith("/1") else "json",
         entries=(_entry_from_json(item, url) for item in items if isinstance(item, dict)),
+        deadline=deadline,
     )
 
 
@@ -70,7 +72,7 @@ def _entry_from_json(item: Mapping[str, Any], feed_url: str) -> ParsedEntry:
     return ParsedEntry(
         guid=(str(guid).strip() or None) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else None,
         url=url,
-        title=line(item.get("title")),
+        title=title(item.get("title")),
         authors=_json_authors(item),
         published=from_iso(parse_full_date(_str(item.get("date_published")) or "")),
         updated=from_iso(parse_full_date(_str(item.get("date_modified")) or "")),

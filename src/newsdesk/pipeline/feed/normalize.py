@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from newsdesk.model import ArticleDraft, ParsedEntry, ParsedFeed
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.keys import ID_HASH_DIGITS, digest_of, hex_digest, source_prefix, words_and_hash
 from newsdesk.pipeline.sanitize import html_to_text
 from newsdesk.pipeline.urls import canonicalize_url
@@ -28,8 +29,11 @@ def entry_guid(entry: ParsedEntry) -> str | None:
     return None
 
 
-def make_drafts(source_id: int, feed: ParsedFeed) -> list[ArticleDraft]:
-    """Turn every usable entry into a draft; entries without any identity are dropped."""
+def make_drafts(source_id: int, feed: ParsedFeed, deadline: Deadline | None = None) -> list[ArticleDraft]:
+    """Turn every usable entry into a draft; entries without any identity are dropped.
+
+    With a ``deadline``, only the entries reached before it expires (the caller can tell).
+    """
     # The hot loop of normalizing (one pass per entry of every feed): hashes and word
     # counts are computed inline, and a repeated guid is skipped before any work.
     drafts: dict[str, ArticleDraft] = {}
@@ -37,6 +41,8 @@ def make_drafts(source_id: int, feed: ParsedFeed) -> list[ArticleDraft]:
     id_prefix = source_prefix(source_id)
     language = feed.language
     for entry in feed.entries:
+        if deadline is not None and deadline.expired():
+            break
         guid = entry_guid(entry)
         if guid is None:
             continue

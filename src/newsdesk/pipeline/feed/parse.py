@@ -16,7 +16,8 @@ feedparser takes what it cannot read correctly (:func:`_parse_xml` decides).
 feedparser is imported only when that happens.
 
 Everything a feed says is untrusted. Whatever the bytes, the only exception
-that leaves :func:`parse_feed` is :class:`ParseError`.
+that leaves :func:`parse_feed` is :class:`ParseError`, and the entries are
+mapped only until the feed's CPU budget (``budget.py``) is spent.
 
 Importing this module loads every adapter (and installs the date guard), which
 is what the ingest workers' fork-server preload relies on.
@@ -30,6 +31,7 @@ from typing import Any
 
 from newsdesk.errors import ParseError
 from newsdesk.model import ParsedFeed
+from newsdesk.pipeline.feed.budget import Deadline
 from newsdesk.pipeline.feed.fastfeed import feed_from_fastfeedparser, read_with_fastfeedparser
 from newsdesk.pipeline.feed.feedparser_fallback import (
     feed_from_feedparser,
@@ -44,46 +46,50 @@ from newsdesk.pipeline.feed.sniff import FEED_ROOTS, Sniffed, declares_nested_en
 __all__ = ["FEED_ROOTS", "Sniffed", "parse_feed", "sniff"]  # sniffing is re-exported for feed discovery
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+def parse_feed(
+    body: bytes, url: str, content_type: str | None = None, *, deadline: Deadline | None = None
+) -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.x; raise ParseError otherwise.
 
-    ``url`` is the document's final URL: relative links resolve against it.
+    ``url`` is the document's final URL: relative links resolve against it. Entries are mapped
+    until ``deadline`` expires (a fresh :class:`Deadline` when none is given): the feed then holds
+    those done in time, and the caller, who holds the deadline, can tell that it was cut short.
     """
     try:
-        return _parse(body, url, content_type)
+        return _parse(body, url, content_type, deadline or Deadline())
     except ParseError:
         raise
     except Exception as exc:  # the boundary: any parser failure on hostile bytes becomes a ParseError
         raise ParseError(url, f"unreadable feed: {short_reason(exc)}") from exc
 
 
-def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+def _parse(body: bytes, url: str, content_type: str | None, deadline: Deadline) -> ParsedFeed:
     doc = sniff(body, content_type)
     if doc.kind == "empty":
         raise ParseError(url, "not a feed: empty document")
     if doc.kind == "json":
-        return parse_json_feed(body, url)
+        return parse_json_feed(body, url, deadline)
     if doc.kind == "html":
         raise ParseError(url, "not a feed: the server sent an HTML page")
     if declares_nested_entities(body):
         raise ParseError(url, "refused: the document declares entities that expand other entities (an XML bomb)")
-    return _parse_xml(body, url, content_type, doc)
+    return _parse_xml(body, url, content_type, doc, deadline)
 
 
-def _parse_xml(body: bytes, url: str, content_type: str | None, doc: Sniffed) -> ParsedFeed:
+def _parse_xml(body: bytes, url: str, content_type: str | None, doc: Sniffed, deadline: Deadline) -> ParsedFeed:
     """fastfeedparser first; feedparser when fastfeedparser declined, failed, or found less."""
     if doc.root in FEED_ROOTS and not root_is_closed(body, doc.root):
         # Both parsers would invent the last entry from the cut-off fragment; the next check retries.
         raise ParseError(url, f"malformed XML: the document ends before its closing </{doc.root}> tag (truncated)")
     fast = read_with_fastfeedparser(body, doc)
     if fast is not None and fast["entries"] and fast["feed"].get("title"):
-        return feed_from_fastfeedparser(fast, body, url, doc)
+        return feed_from_fastfeedparser(fast, body, url, doc, deadline)
     # fastfeedparser could not read it, or missed the title or every entry (e.g. RSS in a namespace): ask feedparser.
     slow = read_with_feedparser(body, url, content_type)
     if feedparser_found_feed(slow, doc) and (fast is None or _found_more(slow, fast)):
-        return feed_from_feedparser(slow, body, url, doc)
+        return feed_from_feedparser(slow, body, url, doc, deadline)
     if fast is not None and (fast["entries"] or not feedparser_malformed(slow)):
-        return feed_from_fastfeedparser(fast, body, url, doc)  # a valid feed, maybe empty, maybe untitled
+        return feed_from_fastfeedparser(fast, body, url, doc, deadline)  # a valid feed, maybe empty, maybe untitled
     raise ParseError(url, _not_a_feed_reason(doc, slow.get("bozo_exception")))
 
 

@@ -49,7 +49,7 @@ from trafilatura.xml import xmltotxt
 from newsdesk.errors import ExtractError
 from newsdesk.model import Extracted
 from newsdesk.pipeline.page.metadata import detect_language
-from newsdesk.pipeline.sanitize import sanitize_html
+from newsdesk.pipeline.sanitize import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, sanitize_html, shorten
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,12 @@ def _extract(html: bytes | str, url: str | None, charset: str | None) -> Extract
     return Extracted(
         text=text,
         html=body_html(body, url),
-        title=meta.title or None,
+        title=shorten(meta.title, MAX_TITLE_CHARS) if meta.title else None,  # the feed stage's cap, for the same field
         authors=split_authors(meta.author),
         published=parse_date(meta.date),
         language=detect_language(text) or declared_language(tree),
         image_url=absolute_http_url(meta.image, url),
-        description=meta.description or None,
+        description=shorten(meta.description, MAX_SUMMARY_CHARS) if meta.description else None,
         canonical_url=canonical_url(tree, url),
         method=method,
     )
