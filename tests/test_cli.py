@@ -93,13 +93,28 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert both.returncode == 2 and "URL" in both.stderr
 
 
+def test_errors_are_one_line_never_a_traceback(tmp_path: Path) -> None:
+    """Issue 12 §3, as a user meets it: an id past 64 bits, a file that is not there, a data directory that
+    cannot be made. (tests/test_cli_hostile.py runs every command with hostile arguments, in-process.)"""
+    huge = run(tmp_path, "sources", "remove", "99999999999999999999")
+    assert huge.returncode == 2 and huge.stderr == (
+        "error: Invalid value for 'source_id': 99999999999999999999 is not in the range 1<=x<=2147483647. "
+        "(see 'python -m newsdesk.cli sources remove --help')\n"
+    )
+    missing = run(tmp_path, "cluster", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
+    read_only = run(Path("/proc/newsdesk-test/data"), "stats")  # nothing can be created under /proc, even by root
+    assert read_only.returncode == 1 and read_only.stderr.count("\n") == 1
+    assert read_only.stderr.startswith("error: cannot create the data directory /proc/newsdesk-test/data")
+
+
 @pytest.mark.slow  # a dozen real command processes, end to end
 def test_extract_many_inputs_one_json_line_each(tmp_path: Path) -> None:
     pages = require_shared(SHARED_DATA / "wikinews-fr-keyphrases" / "documents")
     files = sorted(pages.glob("*.html"))[:3]
     missing = tmp_path / "missing.html"
     out = run(tmp_path, "extract", *map(str, files), str(missing), "--url", "https://fr.wikinews.org/wiki/X")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1 and out.stderr == "error: 1 of 4 inputs failed\n"  # one input failed: exit 1
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["input"] for line in lines] == [*map(str, files), str(missing)]
     keys = {"input", "title", "text", "authors", "published", "language", "image", "url", "description", "error"}

@@ -53,3 +53,14 @@ def test_every_setting_is_documented() -> None:
     docs = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
     # The page is generated; any difference (a new setting, a changed default or help text) means stale.
     assert docs.read_text() == settings_markdown(), "docs/configuration.md is stale; run `make docs`"
+
+
+def test_the_fixed_limits_in_the_docs_are_the_codes() -> None:
+    from newsdesk.pipeline import sanitize
+    from newsdesk.pipeline.feed.budget import FEED_CPU_BUDGET_S
+
+    page = settings_markdown()
+    for value in (sanitize.MAX_TITLE_CHARS, sanitize.MAX_BODY_CHARS, sanitize.MAX_SUMMARY_CHARS):
+        assert f"| {value} characters |" in page
+    assert f"| {FEED_CPU_BUDGET_S:g} s |" in page
+    assert f"{sanitize._DEEP} open elements (then {sanitize._FLAT} kept)" in page

@@ -291,6 +291,35 @@ def test_error_status(settings: Settings, status: int, reason: str, permanent: b
     assert (error.status, error.reason, error.permanent, error.retry_after) == (status, reason, permanent, None)
 
 
+HOSTILE_PHRASE = "Feed moved: log in at https://evil.example/login to keep reading"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (503, "HTTP 503 Service Unavailable"),
+        (520, "HTTP 520 (server error)"),  # Cloudflare's, not registered
+        (599, "HTTP 599 (server error)"),
+        (499, "HTTP 499 (client error)"),
+        (399, "HTTP 399 (redirection)"),
+    ],
+)
+def test_the_servers_reason_phrase_is_never_shown(settings: Settings, status: int, reason: str) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"nope", status=status, reason=HOSTILE_PHRASE)
+
+    error = expect_error(run_fetch(settings, {"/feed": handler}, "/feed")[0])
+    assert (error.status, error.reason) == (status, reason)
+
+
+def test_an_invalid_redirect_location_is_not_repeated(settings: Settings) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": "http://[" + HOSTILE_PHRASE})
+
+    error = expect_error(run_fetch(settings, {"/feed": handler}, "/feed")[0])
+    assert error.reason == "HTTP 302 redirect to an address that is not a valid URL"
+
+
 def test_503_with_retry_after_seconds(settings: Settings) -> None:
     handler = respond(b"busy", 503, {"Retry-After": "120"})
     error = expect_error(run_fetch(settings, {"/feed": handler}, "/feed")[0])

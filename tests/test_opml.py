@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import random
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.errors import OPMLError
-from newsdesk.sources.opml import OpmlFeed, export_opml, parse_opml
+from newsdesk.sources.opml import MAX_DEPTH, OpmlFeed, export_opml, parse_opml
 
 AWESOME = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-feed-lists" / "awesome-rss-feeds"
 OPML_FILES = sorted(AWESOME.rglob("*.opml")) if AWESOME.is_dir() else []
@@ -162,3 +163,85 @@ def test_deep_nesting_and_hostile_markup_stay_fast() -> None:
         with contextlib.suppress(OPMLError):
             parse_opml(data)
     assert time.perf_counter() - start < 2.0
+
+
+# Tags that never end, 20k of each shape: read naively (each "<outline" reading on to the end
+# of the document before it fails), these took from 6 s to over a minute; read in linear time,
+# a fraction of a second.
+ENDLESS_TAGS = {
+    "unclosed-folders": b'<outline text="x">',  # well-formed tags, never closed: a 20k-deep nest
+    "no-closing-bracket": b"<outline x",
+    "double-quote-never-closed": b'<outline a="',
+    "single-quote-after-equals": b"<outline a='",
+    "quotes-that-pair-across-tags": b"<outline a='b' c='",
+    "lone-equals": b"<outline a=   ",
+}
+
+
+@pytest.mark.parametrize("unit", ENDLESS_TAGS.values(), ids=ENDLESS_TAGS.keys())
+def test_tags_that_never_end_are_read_in_linear_time(unit: bytes) -> None:
+    data = b'<opml version="2.0"><body><outline text="First" xmlUrl="https://first.example/feed"/>'
+    data += unit * 20_000  # and nothing after: no ">" that would end the last tags after all
+    start = time.perf_counter()
+    feeds = parse_opml(data)
+    assert time.perf_counter() - start < 3.0
+    assert [f.url for f in feeds] == ["https://first.example/feed"]
+
+
+def test_an_unclosed_nest_keeps_its_first_32_folders() -> None:
+    data = b"<opml><body>" + b"".join(b'<outline text="f%d">' % i for i in range(40))
+    data += b'<outline text="Feed" xmlUrl="https://a.example/feed"/>'
+    [feed] = parse_opml(data)
+    assert feed.category == "/".join(f"f{i}" for i in range(MAX_DEPTH))
+
+
+def test_feeds_know_the_line_that_lists_them() -> None:
+    lines = [
+        '<?xml version="1.0"?>',
+        '<opml version="2.0"><body>',
+        '<outline text="Folder">',
+        '  <outline text="A" xmlUrl="https://a.example/feed"/>',
+        "</outline>",
+        '<outline text="B" xmlUrl="https://b.example/feed"/>',
+        "</body></opml>",
+    ]
+    well_formed = "\n".join(lines).encode()
+    broken = well_formed.replace(b'text="B"', b'text="the "B" list"')  # read by the tag scanner
+    for data in (well_formed, broken):
+        assert [(f.url, f.line) for f in parse_opml(data)] == [
+            ("https://a.example/feed", 4),
+            ("https://b.example/feed", 6),
+        ]
+
+
+# The tag scanner reads tags as this expression did, in quadratic time on tags that never end.
+_REFERENCE_TAG_RE = re.compile(r"""<(/?)outline\b((?:[^>"'=]++|"[^"]*+"|=\s*+'[^']*+'|[='])*+)>""", re.IGNORECASE)
+
+
+def test_the_tag_scanner_reads_tags_as_the_reference_expression() -> None:
+    from newsdesk.sources.opml import _outline_tags
+
+    pieces = [
+        "<outline",
+        "</outline",
+        "<OUTLINE",
+        "<outlines",
+        ">",
+        '"',
+        "'",
+        "=",
+        " ",
+        "= '",
+        "a",
+        "\n",
+        "/",
+        "<",
+        'x="y"',
+    ]
+    rnd = random.Random(12)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))
+        expected = [
+            (bool(m.group(1)), m.group(2), text.count("\n", 0, m.start()) + 1) for m in _REFERENCE_TAG_RE.finditer(text)
+        ]
+        assert list(_outline_tags(text)) == expected, text

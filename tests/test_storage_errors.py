@@ -80,7 +80,7 @@ def _read_only(mount: Path, *args: str, data: Path | None = None) -> subprocess.
         for path in [mount, *mount.iterdir()]:
             path.chmod(0o555 if path.is_dir() else 0o444)
         cmd = ["sh", "-c", f"exec {cli}"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_a_read_only_database_can_be_read(tmp_path: Path, settings: Settings, server: BenchServer) -> None:
@@ -121,7 +121,12 @@ def test_update_fails_when_every_source_fails(tmp_path: Path) -> None:
         add = [*NEWSDESK, "--data-dir", str(data), "sources", "add", srv.feed_urls[0]]
         subprocess.run(add, check=True, env=env, capture_output=True)
     run = subprocess.run(
-        [*NEWSDESK, "--data-dir", str(data), "update", "--all"], env=env, capture_output=True, text=True, timeout=120
+        [*NEWSDESK, "--data-dir", str(data), "update", "--all"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 1 and "every source checked failed" in run.stderr, (run.stdout, run.stderr)
 
@@ -130,7 +135,9 @@ def test_extract_fails_when_an_input_fails(tmp_path: Path) -> None:
     good = tmp_path / "good.html"
     good.write_text("<html><body><article><h1>T</h1>" + "<p>Some words of an article.</p>" * 40 + "</article>")
     for inputs, code in (([good], 0), ([good, tmp_path / "missing.html"], 1), ([tmp_path / "missing.html"], 1)):
-        run = subprocess.run([*NEWSDESK, "extract", *map(str, inputs)], capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [*NEWSDESK, "extract", *map(str, inputs)], capture_output=True, text=True, timeout=120, check=False
+        )
         assert run.returncode == code, (inputs, run.stderr)
         assert len(run.stdout.strip().splitlines()) == len(inputs)
 

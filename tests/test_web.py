@@ -15,7 +15,7 @@ import pytest
 
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.model import ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
+from newsdesk.model import ArticleDraft, ArticleEnrichment, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
 from newsdesk.web.pages import latest
 from newsdesk.web.pages.humanize import relative_time
 from newsdesk.web.pages.render import safe_url
@@ -180,3 +180,53 @@ def test_empty_pages_say_what_to_do(settings: Settings, tmp_path: Path) -> None:
             assert status == 200 and "No sources yet" in sources_page and "<table" not in sources_page
     finally:
         desk.close()
+
+
+OUT_OF_BOUNDS = [  # issue 12 §3: each answered 500 (SQLite) or 503 (PostgreSQL) before the routes bounded them
+    "/api/v1/sources/99999999999999999999",
+    "/api/v1/sources/2147483648",  # past sources.id, an INTEGER: PostgreSQL failed the query
+    "/api/v1/sources/0",
+    "/api/v1/articles?source_id=9223372036854775808",
+    "/api/v1/articles?offset=9223372036854775808",
+    "/api/v1/stories?offset=9223372036854775808",
+    "/api/v1/stories?region=" + "x" * 50_000,  # SQLite: LIKE or GLOB pattern too complex
+    "/api/v1/stories?category=%00",  # PostgreSQL's text holds no NUL
+    "/api/v1/stories?tag=" + "x" * 50_000,
+    "/api/v1/frontpage?region=" + "x" * 50_000,
+    "/api/v1/articles/%00",
+    "/api/v1/articles/%00/related",
+    "/api/v1/stories/%00",
+    "/api/v1/topics/" + "x" * 50_000,
+    "/api/v1/categories/%00",
+    "/?source_id=9223372036854775808",
+    "/?offset=9223372036854775808",
+    "/fragments/latest?offset=9223372036854775808",
+    "/articles/%00",
+]
+
+
+def test_out_of_bounds_input_is_refused_with_422(settings: Settings, db_url: str, tmp_path: Path) -> None:
+    """Ids, offsets and text past what the database can take are refused at the edge: a 422 naming the
+    parameter, in the API's envelope or on the HTML error page, never a 5xx."""
+    desk = make_newsdesk(replace(settings, db=db_url), clock=lambda: NOW)
+    try:
+        article_id = seed(desk)
+        enrichment = ArticleEnrichment(article_id=article_id, story_id="s1", category="Politics", regions=("Europe",))
+        desk.storage.apply_enrichment([enrichment], [], NOW)  # a story, so the region's LIKE meets a row
+        with serving(build_app(desk, schedule=False)) as url:
+            answers = {path: get(url + path) for path in OUT_OF_BOUNDS}
+    finally:
+        desk.close()
+    wrong = {path[:60]: status for path, (status, _) in answers.items() if status != 422}
+    assert wrong == {}
+    _, err = answers["/api/v1/sources/99999999999999999999"]
+    assert err == {
+        "error": {"type": "ValidationError", "message": "source_id: Input should be less than or equal to 2147483647"}
+    }
+    assert answers["/api/v1/stories?category=%00"][1]["error"]["message"] == (
+        "category: Value error, must not contain a NUL character"
+    )
+    _, err = answers["/api/v1/frontpage?region=" + "x" * 50_000]
+    assert err["error"]["message"] == "region: String should have at most 200 characters"
+    _, page = answers["/?offset=9223372036854775808"]
+    assert "<html" in page and "offset: Input should be less than or equal to 9223372036854775807" in page

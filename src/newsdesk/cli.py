@@ -1,7 +1,10 @@
 """The ``newsdesk`` command: one Typer group mirroring the facade.
 
 Data goes to stdout (``--json`` on every listing), logs and progress to
-stderr. Exit codes: 0 ok, 1 a newsdesk error (one line on stderr), 2 usage.
+stderr. Exit codes: 0 ok, 1 a newsdesk error, 2 usage (a bad argument); either
+way one line on stderr. Every argument is bounded where it is declared (ids,
+offsets, lengths), so a value the database or the system cannot take is a usage
+error, never a traceback.
 Heavy modules (the web server, the demo) are imported inside the commands that
 need them, so short commands start fast.
 """
@@ -13,13 +16,12 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 
@@ -32,7 +34,8 @@ from newsdesk.core import (
     extract_inputs,
     make_newsdesk,
 )
-from newsdesk.errors import NewsdeskError
+from newsdesk.errors import ConfigError, FileError, NewsdeskError
+from newsdesk.lifetime import leave, stop_signal
 from newsdesk.logs import configure_logging
 from newsdesk.model import Progress, Source, UpdateReport, as_plain
 
@@ -52,6 +55,48 @@ app.add_typer(stories_app, name="stories")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: one object per line).")]
 
+# -- what the arguments may be: the bounds the web routes have too (web/params.py) --------------------
+
+MAX_SOURCE_ID = 2**31 - 1  # sources.id is an INTEGER: 32 bits in PostgreSQL
+MAX_OFFSET = 2**63 - 1  # OFFSET takes a 64-bit integer
+MAX_TEXT = 200  # ids, tags, names, titles: the columns hold ids of 40 characters, tags of 120, names of 200
+MAX_PATH = 4096  # file names, URLs, database URLs: Linux's PATH_MAX
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _at_most(limit: int) -> Callable[[Any], Any]:
+    """A Typer callback that refuses a text (or a list of texts) longer than ``limit`` characters."""
+
+    def check(value: str | list[str] | None) -> str | list[str] | None:
+        texts = [value] if isinstance(value, str) else value or []
+        if any(len(text) > limit for text in texts):
+            raise typer.BadParameter(f"longer than {limit} characters")
+        return value
+
+    return check
+
+
+def _log_level(value: str | None) -> str | None:
+    if value is not None and value.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{value[:20]!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+def _host(value: str | None) -> str | None:
+    """A host name or address the resolver can be asked about (no label over 63 characters)."""
+    if value is None:
+        return None
+    try:
+        value.encode("idna")
+    except UnicodeError as exc:  # a label empty or over 63 characters
+        raise typer.BadParameter(f"{value[:40]!r} is not a host name or address") from exc
+    return value
+
+
+SourceId = Annotated[int, typer.Argument(min=1, max=MAX_SOURCE_ID, help="The source's id (see `sources list`).")]
+Text = Annotated[str, typer.Argument(callback=_at_most(MAX_TEXT))]
+Port = Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)]
+
 
 @dataclasses.dataclass
 class _State:
@@ -69,8 +114,15 @@ def _state(ctx: typer.Context) -> _State:
 def _settings(ctx: typer.Context) -> Settings:
     state = _state(ctx)
     if state.settings is None:
-        state.settings = load_settings(state.overrides, config_file=state.config_file)
-        configure_logging(state.settings.log_level, state.settings.log_format)
+        try:
+            settings = load_settings(state.overrides, config_file=state.config_file)
+        except UnicodeDecodeError as exc:  # a TOML file that is not UTF-8 text
+            raise ConfigError(f"cannot read the configuration file: not UTF-8 text ({exc.reason})") from exc
+        try:
+            configure_logging(settings.log_level, settings.log_format)
+        except ValueError as exc:  # NEWSDESK_LOG_LEVEL or newsdesk.toml; the flag is checked by _log_level
+            raise ConfigError(f"setting log_level must be one of {', '.join(LOG_LEVELS)}") from exc
+        state.settings = settings
     return state.settings
 
 
@@ -94,13 +146,22 @@ def _when(value: datetime | None) -> str:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    data_dir: Annotated[str | None, typer.Option(help="Data directory (env NEWSDESK_DATA_DIR).")] = None,
-    db: Annotated[str | None, typer.Option(help="Database URL, e.g. postgresql://… (env NEWSDESK_DB).")] = None,
-    config: Annotated[str | None, typer.Option(help="Path of newsdesk.toml (env NEWSDESK_CONFIG).")] = None,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Data directory (env NEWSDESK_DATA_DIR).", callback=_at_most(MAX_PATH))
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL, e.g. postgresql://… (env NEWSDESK_DB).", callback=_at_most(MAX_PATH)),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Path of newsdesk.toml (env NEWSDESK_CONFIG).", exists=True, dir_okay=False, readable=True),
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.", callback=_log_level)] = None,
 ) -> None:
     """Global options apply to every command."""
-    ctx.obj = _State(overrides={"data_dir": data_dir, "db": db, "log_level": log_level}, config_file=config)
+    config_file = None if config is None else str(config)
+    ctx.obj = _State(overrides={"data_dir": data_dir, "db": db, "log_level": log_level}, config_file=config_file)
 
 
 @app.command()
@@ -122,10 +183,20 @@ def _source_row(s: Source) -> str:
 @sources_app.command("add")
 def sources_add(
     ctx: typer.Context,
-    url: Annotated[str | None, typer.Argument(help="Feed URL, or a site URL whose feed is discovered.")] = None,
-    catalog: Annotated[str | None, typer.Option(help="Subscribe to a whole catalog category, e.g. world.")] = None,
-    title: Annotated[str | None, typer.Option(help="Title to show instead of the feed's own.")] = None,
-    category: Annotated[str | None, typer.Option(help="Put the source in this category.")] = None,
+    url: Annotated[
+        str | None,
+        typer.Argument(help="Feed URL, or a site URL whose feed is discovered.", callback=_at_most(MAX_PATH)),
+    ] = None,
+    catalog: Annotated[
+        str | None,
+        typer.Option(help="Subscribe to a whole catalog category, e.g. world.", callback=_at_most(MAX_TEXT)),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Title to show instead of the feed's own.", callback=_at_most(MAX_TEXT))
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="Put the source in this category.", callback=_at_most(MAX_TEXT))
+    ] = None,
     fetch_pages: Annotated[
         bool | None, typer.Option("--fetch-pages/--no-fetch-pages", help="Fetch article pages (default: auto).")
     ] = None,
@@ -176,19 +247,23 @@ def _on_source(ctx: typer.Context, source_id: int, done: str, act: Callable[[New
 
 
 @sources_app.command("remove")
-def sources_remove(ctx: typer.Context, source_id: int) -> None:
+def sources_remove(ctx: typer.Context, source_id: SourceId) -> None:
     """Unsubscribe and delete the source's articles."""
     _on_source(ctx, source_id, "removed", lambda desk: desk.remove_source(source_id))
 
 
 @sources_app.command("pause")
-def sources_pause(ctx: typer.Context, source_id: int, reason: str = "paused by the user") -> None:
+def sources_pause(
+    ctx: typer.Context,
+    source_id: SourceId,
+    reason: Annotated[str, typer.Option(callback=_at_most(MAX_TEXT))] = "paused by the user",
+) -> None:
     """Stop checking a source until it is resumed."""
     _on_source(ctx, source_id, "paused", lambda desk: desk.pause_source(source_id, reason))
 
 
 @sources_app.command("resume")
-def sources_resume(ctx: typer.Context, source_id: int) -> None:
+def sources_resume(ctx: typer.Context, source_id: SourceId) -> None:
     """Resume a paused source; it is checked on the next update."""
     _on_source(ctx, source_id, "resumed", lambda desk: desk.resume_source(source_id))
 
@@ -199,18 +274,33 @@ def sources_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="OPML file.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Import subscriptions from OPML (folders become categories)."""
+    """Import subscriptions from OPML (folders become categories); unusable URLs are skipped with the reason."""
     with _desk(ctx) as desk:
-        report = desk.import_opml(file.read_bytes())
+        progress, stop = _progress_bar()
+        try:
+            report = desk.import_opml(file.read_bytes(), progress=progress)
+        finally:
+            stop()
     if as_json:
         _print_json(report)
     else:
         typer.echo(
             f"imported {len(report.added)} sources, {len(report.existing)} already subscribed, "
-            f"{len(report.failed)} failed"
+            f"{len(report.failed)} skipped"
         )
-        for url, reason in report.failed:
-            typer.echo(f"  failed: {url}: {reason}", err=True)
+        for refused in report.failed:
+            where = f" line {refused.line}" if refused.line is not None else ""
+            typer.echo(f"  skipped{where}: {_printable(refused.url)} — {refused.reason}", err=True)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Text from a file, safe on a terminal: cut to ``limit`` characters, control and format characters
+    (escape sequences, bidirectional overrides) written as ``\\uXXXX``."""
+    import unicodedata
+
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
 
 
 @sources_app.command("export")
@@ -223,14 +313,17 @@ def sources_export(
         data = desk.export_opml()
     if file is None:
         sys.stdout.buffer.write(data)
-    else:
+        return
+    try:
         file.write_bytes(data)
+    except OSError as exc:
+        raise FileError(str(file), f"cannot write it: {exc.strerror or exc}") from exc
 
 
 @sources_app.command("catalog")
 def sources_catalog(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Option(help="Only topic, region or city categories.")] = None,
+    kind: Annotated[Literal["topic", "region", "city"] | None, typer.Option(help="Only this kind of category.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List the bundled catalog of news feeds (Kagi kite, MIT) by category and region."""
@@ -269,7 +362,9 @@ def _progress_bar() -> tuple[Progress | None, Callable[[], None]]:
 def update(
     ctx: typer.Context,
     all_sources: Annotated[bool, typer.Option("--all", help="Check every source, not only those due.")] = False,
-    source: Annotated[int | None, typer.Option(help="Check only this source (even if paused).")] = None,
+    source: Annotated[
+        int | None, typer.Option(help="Check only this source (even if paused).", min=1, max=MAX_SOURCE_ID)
+    ] = None,
     feeds_only: Annotated[
         bool, typer.Option(help="Only the feeds: no article pages, no story intelligence (benchmarks).")
     ] = False,
@@ -327,26 +422,49 @@ def enrich(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command()
 def cluster(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="JSON lines: id, title, text, optional published, language, source.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON lines: id, title, text, optional published, language, source.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Cluster a stream of articles into stories, in file order (the code path of live ingestion).
 
     Needs no database. Prints one line per article: its id and its story's id.
     """
-    with path.open(encoding="utf-8") as lines:
-        for item_id, story_id in cluster_stream(_settings(ctx), lines):
-            if as_json:
-                _print_json({"id": item_id, "story": story_id})
-            else:
-                typer.echo(f"{item_id}\t{story_id}")
+    for item_id, story_id in cluster_stream(_settings(ctx), _text_lines(path)):
+        if as_json:
+            _print_json({"id": item_id, "story": story_id})
+        else:
+            typer.echo(f"{item_id}\t{story_id}")
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The lines of a UTF-8 text file, read as they are needed; a file that cannot be read, or is not
+    UTF-8 text, is one error naming it."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            yield from lines
+    except UnicodeDecodeError as exc:
+        raise FileError(str(path), f"not UTF-8 text (byte {exc.start} of a block cannot be decoded)") from exc
+    except OSError as exc:
+        raise FileError(str(path), f"cannot read it: {exc.strerror or exc}") from exc
 
 
 @stories_app.command("list")
 def stories_list(
     ctx: typer.Context,
-    category: Annotated[str | None, typer.Option(help="Only this category (World, Politics, …).")] = None,
-    region: Annotated[str | None, typer.Option(help="Only this region (Europe, Asia, …).")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="Only this category (World, Politics, …).", callback=_at_most(MAX_TEXT))
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Only this region (Europe, Asia, …).", callback=_at_most(MAX_TEXT))
+    ] = None,
     latest: Annotated[bool, typer.Option(help="Most recently active first, instead of the front-page rank.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     as_json: JsonFlag = False,
@@ -369,7 +487,7 @@ def stories_list(
 
 
 @stories_app.command("show")
-def stories_show(ctx: typer.Context, story_id: str, as_json: JsonFlag = False) -> None:
+def stories_show(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) -> None:
     """A story's full coverage, as a timeline."""
     with _desk(ctx) as desk:
         detail = desk.story(story_id)
@@ -389,7 +507,7 @@ def stories_show(ctx: typer.Context, story_id: str, as_json: JsonFlag = False) -
 @app.command()
 def topic(
     ctx: typer.Context,
-    tag: Annotated[str, typer.Argument(help="A hashtag, with or without '#'.")],
+    tag: Annotated[str, typer.Argument(help="A hashtag, with or without '#'.", callback=_at_most(MAX_TEXT))],
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     as_json: JsonFlag = False,
 ) -> None:
@@ -407,7 +525,7 @@ def topic(
 @articles_app.command("related")
 def articles_related(
     ctx: typer.Context,
-    article_id: str,
+    article_id: Text,
     limit: Annotated[int, typer.Option(min=1, max=50)] = 6,
     as_json: JsonFlag = False,
 ) -> None:
@@ -426,9 +544,9 @@ def articles_related(
 @articles_app.command("list")
 def articles_list(
     ctx: typer.Context,
-    source: Annotated[int | None, typer.Option(help="Only this source's articles.")] = None,
+    source: Annotated[int | None, typer.Option(help="Only this source's articles.", min=1, max=MAX_SOURCE_ID)] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
     duplicates: Annotated[bool, typer.Option(help="Include exact duplicates.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -444,7 +562,7 @@ def articles_list(
 
 
 @articles_app.command("show")
-def articles_show(ctx: typer.Context, article_id: str, as_json: JsonFlag = False) -> None:
+def articles_show(ctx: typer.Context, article_id: Text, as_json: JsonFlag = False) -> None:
     """One article with its clean text."""
     with _desk(ctx) as desk:
         a = desk.article(article_id)
@@ -458,8 +576,10 @@ def articles_show(ctx: typer.Context, article_id: str, as_json: JsonFlag = False
 @app.command()
 def extract(
     ctx: typer.Context,
-    inputs: Annotated[list[str], typer.Argument(help="HTML files or http(s) URLs.")],
-    url: Annotated[str | None, typer.Option(help="The page's URL, for files (resolves links).")] = None,
+    inputs: Annotated[list[str], typer.Argument(help="HTML files or http(s) URLs.", callback=_at_most(MAX_PATH))],
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL, for files (resolves links).", callback=_at_most(MAX_PATH))
+    ] = None,
     as_json: JsonFlag = True,
 ) -> None:
     """Extract clean text and metadata; one JSON line per input, in input order.
@@ -490,22 +610,23 @@ def stats(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.", callback=_host)] = None,
+    port: Port = None,
 ) -> None:
     """Run the scheduler and the JSON API until stopped."""
     state = _state(ctx)
     state.overrides.update(host=host, port=port)
     from newsdesk.web.server import serve as run_server
 
-    run_server(_settings(ctx))
+    run_server(_listening_settings(ctx))
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
     port: Annotated[
-        int | None, typer.Option(help="Port of the newsdesk server (default: the port setting, 8000).")
+        int | None,
+        typer.Option(help="Port of the newsdesk server (default: the port setting, 8000).", min=1, max=65535),
     ] = None,
 ) -> None:
     """Start newsdesk on a bundled offline demo (Wikinews), at http://127.0.0.1:PORT."""
@@ -513,7 +634,21 @@ def demo(
 
     state = _state(ctx)
     state.overrides.update(port=port)  # None: NEWSDESK_PORT or newsdesk.toml decide
+    _listening_settings(ctx)  # the demo reads the settings again, for a data directory of its own
     run_demo(state.overrides, state.config_file)
+
+
+def _listening_settings(ctx: typer.Context) -> Settings:
+    """The settings of a command that listens, with the address checked as the flags are checked (it
+    may come from NEWSDESK_HOST, NEWSDESK_PORT or newsdesk.toml)."""
+    settings = _settings(ctx)
+    if not 1 <= settings.port <= 65535:
+        raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
+    try:
+        _host(settings.host)
+    except typer.BadParameter as exc:
+        raise ConfigError(f"setting host: {exc.format_message()}") from exc
+    return settings
 
 
 @app.command("config")
@@ -552,25 +687,65 @@ def settings_markdown() -> str:
         default = "" if info.default == "" else f"`{info.default}`"
         help_text = info.help + (" (secret: masked in `newsdesk config`)" if info.secret else "")
         lines.append(f"| `{info.name}` | `{info.env_var}` | {info.type_name} | {default} | {help_text} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_FIXED_LIMITS]) + "\n"
+
+
+# Limits that are not settings, for the same page (tests/test_config.py checks them against the code).
+_FIXED_LIMITS = [
+    "",
+    "## Fixed limits on what a feed or a page may bring",
+    "",
+    "Not settings: bounds that keep one hostile feed from costing readers or the server much.",
+    "",
+    "| what | limit | what a reader sees |",
+    "|---|---|---|",
+    "| a title | 300 characters | cut at a word, ending in “…” |",
+    "| an article's text (HTML) | 250000 characters | the start, “…”, then the link to read it at the source |",
+    "| a summary beside the full text, a page's description | 10000 characters | cut at a word, ending in “…” |",
+    "| authors, categories of an entry | 200 characters each, 50 each | the first 50 |",
+    "| nesting of HTML elements | 256 open elements (then 64 kept) | deeper words run on inside the last level kept |",
+    "| CPU time for one feed (parse, sanitize, normalize) | 10 s | the feed fails with “the feed took too long"
+    " to process”, and is checked again later |",
+]
 
 
 def main() -> None:
-    """Entry point: usage errors exit 2 (Typer), newsdesk errors print one line and exit 1.
+    """Entry point: an error is one line on stderr, ``error: …``; a usage error (a bad argument, option
+    or command) exits 2, a newsdesk error 1.
 
-    The process then ends with ``os._exit``: every command has closed its database and
-    joined its workers by the time ``app()`` returns, and tearing down the interpreter's
-    modules one by one would add ≈0.1 s to every command (a fifth of a poll of 304s).
+    Typer runs outside its standalone mode, so that its usage errors are raised to here rather than
+    printed in a box of five lines. The process then ends with ``os._exit``: every command has closed
+    its database and joined its workers by the time ``app()`` returns, and tearing down the
+    interpreter's modules one by one would add ≈0.1 s to every command (a fifth of a poll of 304s).
     """
     code: int | str | None = 0
     try:
-        app()
+        if any("\x00" in arg for arg in sys.argv[1:]):  # no shell passes one, a caller from Python can
+            raise typer.BadParameter("an argument holds a NUL character")
+        result = app(standalone_mode=False)  # a command's return value, or the code it exited with
+        code = result if isinstance(result, int) else 0
     except NewsdeskError as exc:
         typer.echo(f"error: {exc.reason}", err=True)
         code = 1
-    except SystemExit as exc:  # how Typer ends every command, successful or not
+    except typer.TyperException as exc:  # Typer's usage errors (exit code 2)
+        code = exc.exit_code
+        if message := exc.format_message():  # empty for a group named without a command: its help is printed
+            typer.echo(f"error: {message}{_help_hint(exc)}", err=True)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        code = 1
+    except SystemExit as exc:  # a command that called sys.exit (uvicorn, when it cannot listen)
         code = exc.code
+    if (stopped := stop_signal(code)) is not None:  # Ctrl-C or SIGTERM: work stopped in order; leave() ends by it
+        typer.echo(f"stopped by {stopped.name}", err=True)
+        code = 128 + stopped
     _exit_now(code)
+
+
+def _help_hint(exc: typer.TyperException) -> str:
+    """`` (see 'newsdesk sources add --help')`` for an error met while parsing a command's arguments."""
+    ctx = getattr(exc, "ctx", None)
+    return f" (see '{ctx.command_path} --help')" if ctx is not None else ""
 
 
 def _exit_now(code: int | str | None) -> NoReturn:
@@ -583,7 +758,7 @@ def _exit_now(code: int | str | None) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    os._exit(code or 0)
+    leave(code or 0)  # os._exit, or the stop signal (lifetime.py)
 
 
 if __name__ == "__main__":

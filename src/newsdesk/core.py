@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import VERSION, Settings
-from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
+from newsdesk.errors import DiscoveryError, FetchError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
 from newsdesk.model import (
     Article,
@@ -45,6 +46,7 @@ from newsdesk.model import (
 )
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
+from newsdesk.store.port import NewSource
 
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
@@ -60,12 +62,24 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusedSource:
+    """A feed of an import that was not subscribed, and why (a URL the fetcher could not request)."""
+
+    url: str
+    reason: str
+    line: int | None = None  # where the OPML document lists it
+
+
+@dataclass(frozen=True, slots=True)
 class ImportReport:
     """Outcome of adding many sources at once (OPML import, catalog)."""
 
     added: tuple[Source, ...]
     existing: tuple[str, ...]
-    failed: tuple[tuple[str, str], ...]  # (url, reason)
+    failed: tuple[RefusedSource, ...]  # the others were subscribed
+
+
+IMPORT_CHUNK = 5000  # sources checked and written per transaction (and per step of the progress bar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +145,17 @@ class Newsdesk:
         With ``discover`` the URL is fetched first: a site URL resolves to its feed, and a URL
         that leads to no feed is refused with the reason.
         """
+        from newsdesk.sources.feed_url import refused_feed_url
+
         url = url.strip()
-        if not url.startswith(("http://", "https://")):
-            raise DiscoveryError(url, "only http:// and https:// URLs can be subscribed")
+        if reason := refused_feed_url(url):
+            raise DiscoveryError(url, reason)
         feed_url, feed_title, site_url = url, title, None
         if discover:
             feed_url, feed_title, site_url = await self._discover(url)
             feed_title = title or feed_title
+            if reason := refused_feed_url(feed_url):  # a page's <link>, or a redirect's Location
+                raise DiscoveryError(url, f"the feed found at {url} cannot be subscribed: {reason}")
         if self.storage.find_source(feed_url) is not None:
             raise SourceExistsError(f"already subscribed: {feed_url}")
         source = self.storage.add_source(
@@ -162,25 +180,52 @@ class Newsdesk:
         return feed_url, feed.title, feed.site_url
 
     def add_many(
-        self, entries: list[tuple[str, str | None, str | None]], *, parent_category: str | None = None
+        self,
+        entries: Iterable[tuple[str, str | None, str | None]],
+        *,
+        parent_category: str | None = None,
+        progress: Progress | None = None,
     ) -> ImportReport:
-        """Subscribe to many feeds without fetching them (OPML, catalog); their first check validates them."""
+        """Subscribe to many (url, title, category) feeds without fetching them (OPML, catalog).
+
+        A URL the fetcher could not request (its syntax, length or port) is refused with the
+        reason and the rest are subscribed; the first update checks what only fetching can.
+        """
+        feeds = [(NewSource(url, title, category), None) for url, title, category in entries]
+        return self._add_many(feeds, parent_category=parent_category, progress=progress)
+
+    def _add_many(
+        self,
+        feeds: Sequence[tuple[NewSource, int | None]],
+        *,
+        parent_category: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """:meth:`add_many` of (feed, line in the document or None), a chunk per transaction."""
+        from newsdesk.sources.feed_url import refused_feed_url
+
         added: list[Source] = []
         existing: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for url, title, category in entries:
-            try:
-                if self.storage.find_source(url) is not None:
-                    existing.append(url)
+        refused: list[RefusedSource] = []
+        categories: set[str] = set()
+        for start in range(0, len(feeds), IMPORT_CHUNK):
+            chunk: list[NewSource] = []
+            for feed, line in feeds[start : start + IMPORT_CHUNK]:
+                if reason := refused_feed_url(feed.url):
+                    refused.append(RefusedSource(feed.url, reason, line))
                     continue
-                if category and parent_category:
-                    self.storage.ensure_category(category, parent_category)
-                added.append(self.storage.add_source(url, title=title, category=category, now=self.clock()))
-            except SourceExistsError:
-                existing.append(url)
-            except NewsdeskError as exc:
-                failed.append((url, exc.reason))
-        return ImportReport(tuple(added), tuple(existing), tuple(failed))
+                chunk.append(feed)
+                if parent_category and feed.category and feed.category not in categories:
+                    categories.add(feed.category)
+                    self.storage.ensure_category(feed.category, parent_category)
+            if chunk:
+                result = self.storage.add_sources(chunk, self.clock())
+                added += result.added
+                existing += result.existing
+            if progress is not None:
+                progress("sources", min(start + IMPORT_CHUNK, len(feeds)), len(feeds))
+        log.info(event("sources.added", added=len(added), existing=len(existing), refused=len(refused)))
+        return ImportReport(tuple(added), tuple(existing), tuple(refused))
 
     def add_catalog(self, name: str) -> ImportReport:
         """Subscribe to every feed of one bundled catalog category (e.g. ``world``)."""
@@ -189,13 +234,16 @@ class Newsdesk:
         cat = catalog.find(name)
         return self.add_many([(u, None, cat.name) for u in catalog.feeds(cat)])
 
-    def import_opml(self, data: bytes) -> ImportReport:
+    def import_opml(self, data: bytes, *, progress: Progress | None = None) -> ImportReport:
+        """Subscribe to the feeds of an OPML document (folders become categories), as :meth:`add_many`."""
         from newsdesk.sources.opml import parse_opml
 
         feeds = parse_opml(data)
         if not feeds:
             raise OPMLError("the OPML document lists no feeds")
-        return self.add_many([(f.url, f.title, f.category) for f in feeds])
+        return self._add_many(
+            [(NewSource(f.url, f.title, f.category, f.site_url), f.line) for f in feeds], progress=progress
+        )
 
     def export_opml(self) -> bytes:
         from newsdesk.sources.opml import OpmlFeed, export_opml
@@ -270,19 +318,25 @@ class Newsdesk:
             holder=self.holder,
         )
         if self.settings.enrich and not feeds_only:
-            # CPU-bound (the embedding model): on a thread, so a server's event loop keeps answering
-            enriched = await asyncio.to_thread(self.enrich, progress=progress)
+            # CPU-bound (the embedding model): on a thread, so a server's event loop keeps answering.
+            # Cancelling the await leaves the thread running: a stopped pass (SIGTERM, Ctrl-C) tells it
+            # to end after the batch it is writing, or the process would wait for the whole backlog.
+            stop = threading.Event()
+            try:
+                enriched = await asyncio.to_thread(self.enrich, progress=progress, stop=stop)
+            finally:
+                stop.set()
             report = dataclasses.replace(report, articles_enriched=enriched.articles, stories_new=enriched.stories_new)
         return report
 
-    def enrich(self, *, progress: Progress | None = None) -> EnrichReport:
-        """Embed, fold, cluster, tag and categorize every article still waiting, in time order."""
+    def enrich(self, *, progress: Progress | None = None, stop: threading.Event | None = None) -> EnrichReport:
+        """Embed, fold, cluster, tag and categorize every article still waiting, in time order (until ``stop``)."""
         if self._enricher is None:
             from newsdesk.tasks.enrich import Enricher
 
             a = self.adapters
             self._enricher = Enricher(a.storage, self.settings, self.clock, a.embedder, a.vectors, holder=self.holder)
-        return self._enricher.run(progress)
+        return self._enricher.run(progress, stop)
 
     def scheduler(self) -> Scheduler:
         """The in-process scheduler of ``newsdesk serve``: a pass over the due sources every tick.

@@ -130,6 +130,14 @@ class ExtractError(ArticleError):
     """The page was fetched but no article text could be extracted."""
 
 
+class FileError(NewsdeskError):
+    """A file the user named cannot be read or written (missing, a directory, not text); ``path`` says which."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+
+
 class OPMLError(NewsdeskError):
     """An OPML document cannot be read."""
 

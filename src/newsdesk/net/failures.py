@@ -3,8 +3,11 @@
 Every failure leaves the net package as a :class:`~newsdesk.errors.FetchError`
 whose ``reason`` is one short line shown in the UI beside the source ("HTTP 404
 Not Found", "timed out after 10 s connecting"), never an aiohttp, asyncio or OS
-exception. The error also carries what the scheduler needs: the status, whether
-retrying soon can help (``permanent``), and how long the server asked us to wait.
+exception, and always in our words: the reason phrase a server sends after its
+status code is never shown (a hostile server can put any text there), only the
+registered phrase of the code, or what its class means. The error also carries
+what the scheduler needs: the status, whether retrying soon can help
+(``permanent``), and how long the server asked us to wait.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def status_error(requested: str, resp: aiohttp.ClientResponse) -> FetchError:
         retry_after = retry_after_s(resp.headers.get("Retry-After"), resp.headers.get("Date"), datetime.now(UTC))
     return FetchError(
         requested,
-        _status_reason(status, resp.reason),
+        _status_reason(status),
         status=status,
         retry_after=retry_after,
         permanent=status in _PERMANENT_FAILURES,
@@ -46,12 +49,16 @@ def network_error(url: str, exc: BaseException, settings: Settings) -> FetchErro
     return FetchError(url, _network_reason(exc, settings))
 
 
-def _status_reason(status: int, server_phrase: str | None) -> str:
+_STATUS_CLASSES = {1: "informational", 2: "success", 3: "redirection", 4: "client error", 5: "server error"}
+
+
+def _status_reason(status: int) -> str:
+    """``HTTP 503 Service Unavailable``; for a code not registered, its class: ``HTTP 599 (server error)``."""
     try:
-        phrase = HTTPStatus(status).phrase
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
-        phrase = server_phrase or ""
-    return f"HTTP {status} {phrase}".rstrip()
+        meaning = _STATUS_CLASSES.get(status // 100)
+        return f"HTTP {status} ({meaning})" if meaning else f"HTTP {status} (not a valid HTTP status)"
 
 
 def _network_reason(exc: BaseException, settings: Settings) -> str:

@@ -239,7 +239,10 @@ def _next_hop(
     try:
         target = current.join(URL(location))
     except (TypeError, ValueError):
-        raise FetchError(requested, f"invalid redirect Location {location!r}", status=resp.status) from None
+        # the server's text is not repeated: a source's error shows our own words
+        raise FetchError(
+            requested, f"HTTP {resp.status} redirect to an address that is not a valid URL", status=resp.status
+        ) from None
     target = checked_target(target, requested, settings.allow_private_networks)
     if target in seen:
         raise FetchError(requested, "redirect loop", status=resp.status)

@@ -17,7 +17,13 @@ access off and libxml2's size limits on; a document that declares entities
 (the billion-laughs and XXE shapes) is refused outright rather than silently
 parsed without them. XML that is not well-formed (exports with quotes inside
 attribute values are common) is read by a tolerant tag scanner instead, which
-expands nothing but the predefined and numeric character references.
+expands nothing but the predefined and numeric character references, and reads
+in time linear in the document's length whatever its tags (never closed, never
+ended: 200k such tags read in about a second).
+
+Which feed URLs can be subscribed (syntax, length, port) is not decided here:
+every http(s) URL is listed, with the line that lists it, and the import refuses
+the unusable ones with the reason (``sources/feed_url.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lxml.etree
 
@@ -44,6 +50,7 @@ class OpmlFeed:
     title: str | None = None
     site_url: str | None = None
     category: str | None = None  # folder path, "News/World"
+    line: int | None = field(default=None, compare=False)  # where the document lists it (for messages)
 
 
 _PARSER = lxml.etree.XMLParser(
@@ -138,8 +145,8 @@ def _walk(body: lxml.etree._Element) -> Iterator[OpmlFeed]:
             continue
         if not isinstance(outline.tag, str) or _local(outline.tag) != "outline":
             continue
-        attributes = {_local(k).lower(): v.strip() for k, v in outline.attrib.items()}
-        feed, name = _outline_feed(attributes, path)
+        attributes = {k.rpartition("}")[2].lower(): v.strip() for k, v in outline.attrib.items()}
+        feed, name = _outline_feed(attributes, path, outline.sourceline)
         if feed is not None:
             yield feed
         if len(outline):
@@ -147,42 +154,135 @@ def _walk(body: lxml.etree._Element) -> Iterator[OpmlFeed]:
             stack.append((iter(outline), folder))
 
 
-def _outline_feed(attributes: dict[str, str], path: tuple[str, ...]) -> tuple[OpmlFeed | None, str | None]:
+def _outline_feed(
+    attributes: dict[str, str], path: tuple[str, ...], line: int | None
+) -> tuple[OpmlFeed | None, str | None]:
     """(the feed this outline lists, or None; its name)."""
     name = attributes.get("title") or attributes.get("text") or None
     url = _feed_url((attributes.get("xmlurl") or attributes.get("url")) if _is_feed(attributes) else None)
     if url is None:
         return None, name
     title = name if name != url else None  # exporters (ours too) write the URL when there is no title
-    return OpmlFeed(url, title, _http_url(attributes.get("htmlurl")), "/".join(path) or None), name
+    site_url = _http_url(attributes.get("htmlurl"))
+    if site_url is not None and _SPACE_RE.search(site_url):
+        site_url = None
+    return OpmlFeed(url, title, site_url, "/".join(path) or None, line), name
 
 
 # Broken OPML (quotes inside attribute values, stray markup) is read tag by tag instead:
 # each <outline> is recovered on its own, and the nesting from its open and close tags.
 _OPML_START_RE = re.compile(rb"<(?:[\w.-]+:)?opml\b", re.IGNORECASE)
-# Double-quoted runs pair up even when a value holds quoted words or raw markup ("<a href="…">");
-# a single quote opens a value only right after "=" (elsewhere it is an apostrophe).
-_OUTLINE_TAG_RE = re.compile(r"""<(/?)outline\b((?:[^>"'=]++|"[^"]*+"|=\s*+'[^']*+'|[='])*+)>""", re.IGNORECASE)
 _ATTRIBUTE_RE = re.compile(r"""(?<![\w:.-])([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ENCODING_RE = re.compile(rb"""^[^>]{0,200}encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
 def _scan(text: str) -> Iterator[OpmlFeed]:
-    path: list[str | None] = []  # one entry per open outline: its folder name, or None
-    for tag in _OUTLINE_TAG_RE.finditer(text):
-        closing, raw = tag.group(1), tag.group(2)
+    folders: list[str] = []  # the open folders' names, at most MAX_DEPTH
+    opened: list[bool] = []  # one entry per open outline: did it open a folder?
+    for closing, raw, line in _outline_tags(text):
         if closing:
-            if path:
-                path.pop()
+            if opened and opened.pop():
+                folders.pop()
             continue
         attributes = {_attribute_name(m.group(1)): _attribute_value(m) for m in _ATTRIBUTE_RE.finditer(raw)}
-        folders = tuple(name for name in path if name)
-        feed, name = _outline_feed(attributes, folders)
+        feed, name = _outline_feed(attributes, tuple(folders), line)
         if feed is not None:
             yield feed
         if not raw.rstrip().endswith("/"):  # an open outline: what follows is inside it
-            is_folder = feed is None and name and len(folders) < MAX_DEPTH
-            path.append(_folder_name(name) if is_folder and name else None)
+            is_folder = feed is None and bool(name) and len(folders) < MAX_DEPTH
+            if is_folder and name:
+                folders.append(_folder_name(name))
+            opened.append(is_folder)
+
+
+# How an outline tag is read: ``<outline`` (or ``</outline``), then tokens up to the first ``>``
+# outside them — runs of other characters, double-quoted strings (they pair up even when a value
+# holds quoted words or raw markup, ``"<a href="…">"``), single-quoted strings right after "="
+# (elsewhere a single quote is an apostrophe), and lone "=" or "'". A tag with a double quote that
+# never closes, or without its ">", is no tag, and the scan goes on at the next "<outline".
+_TAG_START_RE = re.compile(r"<(/?)outline\b", re.IGNORECASE)
+# A whole tag that ends before the next "<outline", read in one go. A "=" counts as a lone "=" only
+# when no single quote follows it: cut off at the next tag, a quoted value whose closing quote lies
+# beyond would otherwise be read differently than without the cut.
+_TAG_BEFORE_NEXT_RE = re.compile(
+    r"""<(/?)outline\b((?:[^>"'=]++|"[^"]*+"|=\s*+'[^']*+'|=(?!\s*+')|')*+)>""", re.IGNORECASE
+)
+_RUN_END_RE = re.compile(r"""[>"'=]""")
+_SINGLE_QUOTED_RE = re.compile(r"""=\s*+'""")
+
+
+def _outline_tags(text: str) -> Iterator[tuple[bool, str, int]]:
+    """(closing?, what is between the tag's name and its ``>``, line number) of each outline tag.
+
+    In time linear in the length of the text. Read naively (as a regular expression would),
+    a document of tags that never close (no ">", or a double quote never closed) takes
+    quadratic time: each "<outline" reads to the end of the document before it fails. Here
+    a tag is first read up to the next "<outline" only (:data:`_TAG_BEFORE_NEXT_RE`), which
+    is how real tags end; the rest go through :class:`_TagReader`, which never reads a
+    stretch of text twice.
+    """
+    reader = _TagReader(text)
+    line, line_counted = 1, 0
+    start = _TAG_START_RE.search(text)
+    while start is not None:
+        following = _TAG_START_RE.search(text, start.start() + 1)
+        window_end = following.start() if following is not None else len(text)
+        whole = _TAG_BEFORE_NEXT_RE.match(text, start.start(), window_end)
+        tag_end = whole.end() - 1 if whole is not None else reader.tag_end(start.end())
+        if tag_end >= 0:
+            line += text.count("\n", line_counted, start.start())
+            line_counted = start.start()
+            yield bool(start.group(1)), text[start.end() : tag_end], line
+            if following is not None and following.start() <= tag_end:
+                following = _TAG_START_RE.search(text, tag_end + 1)
+        start = following
+
+
+class _TagReader:
+    """The slow path of :func:`_outline_tags`: reads a tag token by token, remembering its way.
+
+    Reading a tag from a given position always goes the same way, so every position a failed
+    tag passed through is remembered, and a later tag that reaches one fails there. Tags
+    starting inside one run of characters (no quote, "=" or ">" in it) would each read it to
+    its end again: that end is looked up once (tags come in document order).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.failed: set[int] = set()  # positions from which no tag can be completed
+        self.run_start, self.run_end = 0, -1  # the last run a tag started in
+
+    def tag_end(self, pos: int) -> int:
+        """The position of the ">" ending the tag whose attributes start at ``pos``; -1 when it has none."""
+        text, end, failed = self.text, len(self.text), self.failed
+        visited: list[int] = []
+        if self.run_start <= pos <= self.run_end:
+            visited.append(pos)
+            pos = self.run_end
+        while pos not in failed and pos < end:
+            visited.append(pos)
+            char = text[pos]
+            if char == ">":
+                return pos
+            if char == '"':
+                pos = text.find('"', pos + 1)
+                if pos < 0:
+                    break
+                pos += 1
+            elif char == "=":
+                quoted = _SINGLE_QUOTED_RE.match(text, pos)
+                close = text.find("'", quoted.end()) if quoted else -1
+                pos = close + 1 if close >= 0 else pos + 1
+            elif char == "'":
+                pos += 1
+            else:
+                run = _RUN_END_RE.search(text, pos)
+                run_end = run.start() if run else end
+                if len(visited) == 1:  # the tag's first run
+                    self.run_start, self.run_end = pos, run_end
+                pos = run_end
+        failed.update(visited)
+        return -1
 
 
 def _attribute_name(name: str) -> str:
@@ -212,6 +312,9 @@ def _is_feed(attributes: dict[str, str]) -> bool:
 
 
 def _feed_url(value: str | None) -> str | None:
+    """An http(s) URL, or None: outlines with other schemes are not feeds newsdesk can read. Whether
+    the URL is usable (its syntax, length, port) is checked when it is subscribed, with the reason
+    reported (``sources/feed_url.py``)."""
     if not value:
         return None
     if value[:5].lower() == "feed:":  # feed://host/path and feed:https://host/path
@@ -220,14 +323,15 @@ def _feed_url(value: str | None) -> str | None:
     return _http_url(value)
 
 
+_HTTP_URL_RE = re.compile(r"https?://", re.IGNORECASE)
+_SPACE_RE = re.compile(r"\s")
+
+
 def _http_url(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    scheme = value.split(":", 1)[0].lower()
-    if scheme not in ("http", "https") or "://" not in value or any(c.isspace() for c in value):
-        return None
-    return value
+    return value if _HTTP_URL_RE.match(value) else None
 
 
 def _folder_name(name: str) -> str:

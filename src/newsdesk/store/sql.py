@@ -33,7 +33,6 @@ from sqlalchemy import (
     event,
     func,
     inspect,
-    or_,
     select,
     text,
     update,
@@ -78,6 +77,9 @@ def _wrap_errors(fn: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
+        except OverflowError as exc:  # SQLite's driver, for an integer beyond 64 bits: no such row can exist
+            where = getattr(args[0], "location", "") if args else ""
+            raise StorageError(f"database error at {where} in {fn.__name__}: a number too large to store") from exc
         except SQLAlchemyError as exc:
             # The driver's own message only: SQLAlchemy's str() appends the statement and its
             # parameters, which would put article text into logs and into what users see.
@@ -122,6 +124,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # a fifth less time per write on a first poll; more buys nothing and costs memory per worker.
     cur.execute("PRAGMA cache_size=-8000")
     cur.close()
+
+
+def _copy_of(row: Any) -> CopyOf:
+    return CopyOf(
+        id=row.id,
+        source_id=row.source_id,
+        published_at=row.published_at,
+        extraction_status=ExtractionStatus(row.extraction_status),
+        reason=row.extraction_reason,
+        duplicate_of=row.duplicate_of,
+    )
 
 
 def _make_directory(directory: Path) -> None:
@@ -344,12 +357,14 @@ class SqlStorage(StoryStorage, LeaseStorage):
                 (s.url, s.title, s.site_url, category_ids.get(s.category or ""), now, now, 0) for s in fresh.values()
             ]
             bulk_insert_ignore(conn, sources, columns, rows)  # paused: the column's default, false
-            added_query = self._source_query().where(in_array(dialect, sources.c.url, "urls"))
-            added = {
-                row.url: self._source(row)
-                for row in conn.execute(added_query, {"urls": array_param(dialect, list(fresh))})
-            }
-        return AddedSources(tuple(added[url] for url in fresh if url in added), tuple(existing))
+            ids_query = select(sources.c.url, sources.c.id).where(in_array(dialect, sources.c.url, "urls"))
+            ids: dict[str, int] = dict(conn.execute(ids_query, {"urls": array_param(dialect, list(fresh))}).all())
+        added = (  # as written: reading 100k rows back whole took a quarter of an import
+            Source(ids[s.url], s.url, s.title, s.site_url, s.category, created_at=now, next_check_at=now)
+            for s in fresh.values()
+            if s.url in ids
+        )
+        return AddedSources(tuple(added), tuple(existing))
 
     def get_source(self, source_id: int) -> Source:
         with self.engine.connect() as conn:
@@ -525,41 +540,35 @@ class SqlStorage(StoryStorage, LeaseStorage):
                 conn.execute(update(articles).where(articles.c.id == res.article_id).values(**values))
 
     def copy_groups(self) -> list[list[CopyOf]]:
-        """The groups of exact copies whose primary is not enriched yet (a pass's new articles, or a killed pass's)."""
-        primary = articles.alias("primary")
-        touched = (
-            select(primary.c.id)
-            .where(primary.c.enriched_at == None, primary.c.duplicate_of == None)  # noqa: E711
-            .where(primary.c.id.in_(select(articles.c.duplicate_of).where(articles.c.duplicate_of != None)))  # noqa: E711
-        )
-        member = or_(articles.c.id.in_(touched), articles.c.duplicate_of.in_(touched))
-        query = (
-            select(
-                articles.c.id,
-                articles.c.source_id,
-                articles.c.published_at,
-                articles.c.extraction_status,
-                articles.c.extraction_reason,
-                articles.c.duplicate_of,
-            )
-            .where(member)
-            .order_by(articles.c.id)
+        """The groups of exact copies whose primary is not enriched yet (a pass's new articles, or a killed pass's).
+
+        The duplicates come from their partial index (a few percent of the articles), their
+        primaries by key: cheap enough to run after every phase of every pass. (As one join,
+        SQLite's planner started from the unenriched articles, every article of a feeds-only
+        database: 0.1 s at 34k articles.)
+        """
+        fields = (
+            articles.c.id,
+            articles.c.source_id,
+            articles.c.published_at,
+            articles.c.extraction_status,
+            articles.c.extraction_reason,
+            articles.c.duplicate_of,
         )
         groups: dict[str, list[CopyOf]] = {}
         with self.engine.connect() as conn:
-            for r in conn.execute(query):
-                key = r.duplicate_of or r.id
-                groups.setdefault(key, []).append(
-                    CopyOf(
-                        id=r.id,
-                        source_id=r.source_id,
-                        published_at=r.published_at,
-                        extraction_status=ExtractionStatus(r.extraction_status),
-                        reason=r.extraction_reason,
-                        duplicate_of=r.duplicate_of,
-                    )
+            for r in conn.execute(select(*fields).where(articles.c.duplicate_of != None)):  # noqa: E711
+                groups.setdefault(r.duplicate_of, []).append(_copy_of(r))
+            primaries = list(groups)
+            for start in range(0, len(primaries), 500):
+                query = select(*fields).where(
+                    articles.c.id.in_(primaries[start : start + 500]),
+                    articles.c.enriched_at == None,  # noqa: E711
+                    articles.c.duplicate_of == None,  # noqa: E711
                 )
-        return list(groups.values())
+                for r in conn.execute(query):
+                    groups[r.id].append(_copy_of(r))
+        return [sorted(g, key=lambda c: c.id) for g in groups.values() if any(c.duplicate_of is None for c in g)]
 
     def apply_primary_swaps(self, swaps: Sequence[PrimarySwap]) -> int:
         """Make each swap's ``new`` the primary of ``old``'s copies, in one transaction; the number applied.

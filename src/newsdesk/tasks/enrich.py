@@ -15,6 +15,7 @@ after every scheduler tick.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -60,17 +61,19 @@ class Enricher:
         # when no other process enriched since, the next run goes on from it instead of rebuilding.
         self._kept: tuple[int, EnrichmentState] | None = None
 
-    def run(self, progress: Progress | None = None) -> EnrichReport:
+    def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> EnrichReport:
         """Embed, fold, cluster, tag and categorize every article still waiting, oldest first.
 
         One process at a time enriches a database: the batches must meet the window state in time
         order, and two processes would each cluster the same articles into stories of their own.
         A second process waits for the first's lease (:mod:`newsdesk.store.leases`), which drains
         everything waiting, then finds little left; a crashed holder's lease runs out.
+        ``stop``, once set (a pass stopped by SIGTERM or Ctrl-C), ends the run after the batch being
+        written; what is left waits for the next run.
         """
         self._hold_lease()
         try:
-            return self._run(progress)
+            return self._run(progress, stop)
         finally:
             try:
                 self.storage.release(self.holder, "enrich")
@@ -86,7 +89,7 @@ class Enricher:
                 waited = True
             time.sleep(LEASE_POLL_S)
 
-    def _run(self, progress: Progress | None) -> EnrichReport:
+    def _run(self, progress: Progress | None, stop: threading.Event | None) -> EnrichReport:
         started = time.perf_counter()
         now = self.clock()
         # read state: what waits, and the model (None: the stages go on lexically)
@@ -105,7 +108,8 @@ class Enricher:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-embed") as ahead:
             batch = self.storage.pending_enrichment(self.settings.enrich_batch)
             vectors = ahead.submit(embed_batch, batch, embedder)
-            while batch:
+            # ``stop`` (a pass stopped by SIGTERM or Ctrl-C): end after the batch being written, in order
+            while batch and not (stop is not None and stop.is_set()):
                 following = self.storage.pending_enrichment(
                     self.settings.enrich_batch, after=(batch[-1].published_at, batch[-1].id)
                 )

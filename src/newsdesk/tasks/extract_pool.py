@@ -20,6 +20,9 @@
   only the page that really kills its worker fails — with :class:`ExtractError`.
 * **Guards**: bodies over ``settings.page_max_bytes`` are refused before any work, and each page
   gets a CPU-time budget inside its worker (``ITIMER_PROF``), after which it fails alone.
+* **Lifetime**: the fork server and its workers never outlive this process, whatever ends it
+  (:func:`newsdesk.lifetime.become_worker`, run first by the initializer); a pass that is stopped
+  (SIGTERM, Ctrl-C) closes the pool on its way out, even while the workers are still starting.
 
 Results cross the process boundary as values: an :class:`Extracted`, or a reason string that
 the parent turns back into an :class:`ExtractError` (the error's constructor takes the URL, so
@@ -41,6 +44,7 @@ from types import FrameType, TracebackType
 
 from newsdesk.config import Settings
 from newsdesk.errors import ExtractError
+from newsdesk.lifetime import become_worker
 from newsdesk.model import Extracted
 
 log = logging.getLogger(__name__)
@@ -126,7 +130,15 @@ class ExtractorPool:
         self.close()
 
     async def __aenter__(self) -> ExtractorPool:
-        await asyncio.get_running_loop().run_in_executor(None, self.start)
+        loop = asyncio.get_running_loop()
+        starting = loop.run_in_executor(None, self.start)
+        try:
+            await asyncio.shield(starting)
+        except asyncio.CancelledError:  # stopped while the workers start: stop them once they have
+            with contextlib.suppress(Exception):
+                await starting
+            await loop.run_in_executor(None, self.close)
+            raise
         return self
 
     async def __aexit__(
@@ -193,7 +205,9 @@ def _unwrap(outcome: Extracted | str, url: str) -> Extracted:
 
 
 def _warm_up() -> None:
-    """Worker initializer: import the stage and run it once, so the first real page is not slow."""
+    """Worker initializer: die with the fork server (so with this process), then import the stage and
+    run it once, so the first real page is not slow."""
+    become_worker()
     from newsdesk.errors import NewsdeskError
     from newsdesk.pipeline.page.extract import extract_article
     from newsdesk.pipeline.page.metadata import warm_up

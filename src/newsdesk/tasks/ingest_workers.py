@@ -12,7 +12,7 @@ How workers start: when the process has a single thread (the CLI's ``newsdesk up
 pool is *forked* up front, before any thread exists: a fork costs milliseconds and the children
 start with every module imported. A process with threads (``newsdesk serve``) must not fork, so
 it starts a fork server on first need instead, off the event loop (≈0.4 s of imports). Workers
-ask the kernel to kill them when their parent dies (``PR_SET_PDEATHSIG``, Linux).
+never outlive the command, whatever ends it (:func:`newsdesk.lifetime.become_worker`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import gc
 import multiprocessing
 import os
 import random
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 
 from newsdesk.config import Settings
 from newsdesk.errors import StorageError
+from newsdesk.lifetime import become_worker
 from newsdesk.model import FetchedDocument
 from newsdesk.store import SqlStorage, Storage
 from newsdesk.tasks.ingest import FeedJob, FeedOutcome, ingest
@@ -68,7 +68,9 @@ class ThreadIngester:
         return None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Wait for the chunk being written; a stopped pass drops the chunks still queued (their feeds
+        keep their state and are checked again next time)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- worker processes -----------------------------------------------------------------
@@ -78,7 +80,7 @@ _worker: tuple[SqlStorage, Settings, random.Random, Any] | None = None
 
 def _init_worker(db_url: str, settings: Settings, lock: Any, parent_pid: int | None) -> None:
     global _worker  # noqa: PLW0603 -- per-process state of a pool worker, set once by the initializer
-    _die_with_parent(parent_pid)
+    become_worker(parent_pid)  # first: dies with its parent, leaves Ctrl-C to it
     import newsdesk.pipeline.feed.parse  # noqa: F401 -- imported once here, not inside the first chunk
 
     # A chunk allocates ~30k short-lived objects per feed list and frees nearly all of them by
@@ -92,26 +94,6 @@ def _init_worker(db_url: str, settings: Settings, lock: Any, parent_pid: int | N
 
 def _ready() -> bool:
     return _worker is not None
-
-
-def _die_with_parent(parent_pid: int | None) -> None:
-    """Linux: ask the kernel to kill this worker when the process that started it dies.
-
-    A worker waits on its task queue forever, and after a ``kill -9`` of ``newsdesk
-    update`` nobody would ever close that queue. ``parent_pid`` (known for forked
-    workers) catches a parent that died before the request took effect. Elsewhere
-    the worker is left to the OS.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-    if parent_pid is not None and os.getppid() != parent_pid:
-        os._exit(1)
 
 
 def _ingest_in_worker(jobs: list[FeedJob]) -> list[FeedOutcome]:

@@ -32,10 +32,20 @@ class Scheduler:
             self._task = asyncio.create_task(self._loop(), name="newsdesk-scheduler")
 
     async def stop(self) -> None:
+        """Cancel the pass in progress and wait until it has stopped.
+
+        The pass unwinds in order: the chunk being written commits or rolls back, and its
+        worker pools are closed before this returns, so a server that stops (SIGTERM, Ctrl-C)
+        leaves no process behind. A pass that fails while stopping is logged, not raised: the
+        server's shutdown goes on.
+        """
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except Exception as exc:  # noqa: BLE001 - whatever the pass raised, the server still stops
+                log.warning(event("scheduler.stop_failed", error=f"{exc.__class__.__name__}: {exc}"))
             self._task = None
 
     async def _loop(self) -> None:

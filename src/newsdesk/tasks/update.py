@@ -97,13 +97,16 @@ async def run_update(
             if sources:
                 with ingester_for(storage, settings, len(sources), storage.url) as ingester:
                     await _FeedPhase(run, ingester).check(sources)
-            # 5b. the primary of each group of copies, by the copies and not by fetch order
-            await writer.call(_elect_primaries, storage)
+            # 5b. the primary of each group of copies, by the copies and not by fetch order: when this
+            # pass stored articles, or before pages are fetched (a killed pass's groups wait there)
+            if tally.counts["articles_new"] or tally.counts["duplicates"] or not feeds_only:
+                await writer.call(_elect_primaries, storage)
             # 6–9. pages of the articles whose feed text is short: fetched here, extracted in a
             # process pool, deduplicated and written in batches by the writer thread
             if not feeds_only:
                 await _PagePhase(run, writer).fetch(page_source_id)
-                await writer.call(_elect_primaries, storage)  # 9b. the same, for copies the pages revealed
+                if tally.counts["pages_fetched"]:  # 9b. the same, for copies the pages revealed
+                    await writer.call(_elect_primaries, storage)
     finally:
         writer.close()
         _release(storage, holder)

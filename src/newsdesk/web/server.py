@@ -16,6 +16,8 @@ from newsdesk.web.app import create_app
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE_S = 5  # open requests a stopping server waits for (htmx polls, a slow client)
+
 
 def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None) -> FastAPI:
     """The web app; with ``schedule`` it also checks due feeds in the background while it serves.
@@ -38,11 +40,23 @@ def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None 
 
 
 def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | None = None) -> None:
-    """Serve until interrupted (Ctrl-C)."""
+    """Serve until stopped by Ctrl-C or SIGTERM; either is a server's normal end (exit status 0).
+
+    uvicorn handles both signals (``newsdesk.lifetime`` hands SIGTERM to whatever handles SIGINT):
+    it stops accepting, lets open requests finish for at most ``SHUTDOWN_GRACE_S``, and runs the
+    lifespan's end, where the scheduler stops: a pass in progress is cancelled, its chunk commits or
+    rolls back, its pools close and its enrichment ends after the batch being written.
+    """
     desk = desk or make_newsdesk(settings)
     try:
         log.info(event("server.start", url=f"http://{settings.host}:{settings.port}"))
         app = build_app(desk, demo_notice=demo_notice)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
     finally:
         desk.close()

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import Desk
+from newsdesk.web.params import Key, Offset, SourceFilter
 
 router = APIRouter(tags=["articles"])
 
@@ -16,9 +17,9 @@ router = APIRouter(tags=["articles"])
 @router.get("/articles")
 async def articles(
     desk: Desk,
-    source_id: int | None = None,
+    source_id: SourceFilter = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Articles newest first, of every source or of one; 404 for an unknown ``source_id``."""
     items = await run_in_threadpool(lambda: desk.articles(source_id=source_id, limit=limit, offset=offset))
@@ -26,12 +27,12 @@ async def articles(
 
 
 @router.get("/articles/{article_id}")
-async def article(article_id: str, desk: Desk) -> dict[str, Any]:
+async def article(article_id: Key, desk: Desk) -> dict[str, Any]:
     """One article with its extracted text and tags."""
     return {"article": plain(await run_in_threadpool(desk.article, article_id))}
 
 
 @router.get("/articles/{article_id}/related")
-async def related(article_id: str, desk: Desk, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> dict[str, Any]:
+async def related(article_id: Key, desk: Desk, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> dict[str, Any]:
     """The closest recent articles from other stories, and more of the article's own story."""
     return {"related": plain(await run_in_threadpool(lambda: desk.related(article_id, limit=limit)))}

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import Desk
+from newsdesk.web.params import SourceId
 
 router = APIRouter(tags=["sources"])
 
@@ -20,6 +21,6 @@ async def sources(desk: Desk) -> dict[str, Any]:
 
 
 @router.get("/sources/{source_id}")
-async def source(source_id: int, desk: Desk) -> dict[str, Any]:
+async def source(source_id: SourceId, desk: Desk) -> dict[str, Any]:
     """One source; 404 if there is none with this id."""
     return {"source": plain(await run_in_threadpool(desk.source, source_id))}

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import Desk
+from newsdesk.web.params import Filter, Key, Offset
 
 router = APIRouter(tags=["stories"])
 
@@ -16,8 +17,8 @@ router = APIRouter(tags=["stories"])
 @router.get("/frontpage")
 async def front_page(
     desk: Desk,
-    category: str | None = None,
-    region: str | None = None,
+    category: Filter = None,
+    region: Filter = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 30,
 ) -> dict[str, Any]:
     """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
@@ -28,11 +29,11 @@ async def front_page(
 @router.get("/stories")
 async def stories(
     desk: Desk,
-    category: str | None = None,
-    region: str | None = None,
-    tag: str | None = None,
+    category: Filter = None,
+    region: Filter = None,
+    tag: Filter = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Stories, most recently active first, optionally of one category, region or tag."""
     items = await run_in_threadpool(
@@ -42,6 +43,6 @@ async def stories(
 
 
 @router.get("/stories/{story_id}")
-async def story(story_id: str, desk: Desk) -> dict[str, Any]:
+async def story(story_id: Key, desk: Desk) -> dict[str, Any]:
     """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""
     return {"story": plain(await run_in_threadpool(desk.story, story_id))}

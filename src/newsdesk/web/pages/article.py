@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse
 
 from newsdesk.web.deps import Desk
 from newsdesk.web.pages.render import Render
+from newsdesk.web.params import Key
 
 router = APIRouter()
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-async def article_page(article_id: str, desk: Desk, render: Render) -> HTMLResponse:
+async def article_page(article_id: Key, desk: Desk, render: Render) -> HTMLResponse:
     return render("article/article.html", article=await run_in_threadpool(desk.article, article_id))

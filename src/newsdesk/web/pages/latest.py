@@ -7,16 +7,17 @@ them in place of the link, so the list grows where the reader is.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
 from newsdesk.web.deps import Desk
 from newsdesk.web.pages.render import Render
+from newsdesk.web.params import Offset, SourceFilter
 
 PAGE_SIZE = 50
 
@@ -34,17 +35,13 @@ async def _listing(desk: Newsdesk, source_id: int | None, offset: int) -> dict[s
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(
-    desk: Desk, render: Render, source_id: int | None = None, offset: Annotated[int, Query(ge=0)] = 0
-) -> HTMLResponse:
+async def index(desk: Desk, render: Render, source_id: SourceFilter = None, offset: Offset = 0) -> HTMLResponse:
     listing = await _listing(desk, source_id, offset)
     source = None if source_id is None else await run_in_threadpool(desk.source, source_id)
     return render("latest/index.html", source=source, **listing)
 
 
 @router.get("/fragments/latest", response_class=HTMLResponse)
-async def more(
-    desk: Desk, render: Render, source_id: int | None = None, offset: Annotated[int, Query(ge=0)] = 0
-) -> HTMLResponse:
+async def more(desk: Desk, render: Render, source_id: SourceFilter = None, offset: Offset = 0) -> HTMLResponse:
     """The items of one page of "/" and the link to the next, for htmx to append to the list."""
     return render("partials/articles.html", **await _listing(desk, source_id, offset))

@@ -1,0 +1,49 @@
+"""The path and query parameters of the routes, with their bounds: declared once for the API and the pages.
+
+A request whose parameter is out of bounds is refused by FastAPI's validation, before any handler
+runs, with a 422 and the one error envelope (or the HTML error page) of :mod:`newsdesk.web.app`:
+
+- a source id fits the column it is looked up in (``INTEGER``: 32 bits in PostgreSQL, where a larger
+  number fails the query instead of finding nothing), an offset the databases' 64-bit integers (a larger
+  one SQLite's driver cannot bind);
+- ids, names and tags are short, and never hold a NUL character (PostgreSQL's text cannot), so a
+  50k-character value never reaches a ``LIKE`` pattern or the tag normalizer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import AfterValidator
+
+MAX_SOURCE_ID = 2**31 - 1
+"""The largest source id: ``sources.id`` is an ``INTEGER`` column (a ``SERIAL`` in PostgreSQL)."""
+
+MAX_OFFSET = 2**63 - 1
+"""The largest offset: ``OFFSET`` takes a 64-bit integer in SQLite and PostgreSQL."""
+
+MAX_TEXT = 200
+"""The longest id, name or tag: the columns hold ids of 40 characters, tags of 120, category names of 200."""
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+SourceId = Annotated[int, Path(ge=1, le=MAX_SOURCE_ID)]
+"""A source's id, in the path."""
+
+SourceFilter = Annotated[int | None, Query(ge=1, le=MAX_SOURCE_ID)]
+"""Only this source's articles (``?source_id=``)."""
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+"""How many items of a listing to skip (``?offset=``)."""
+
+Key = Annotated[str, Path(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
+"""An article's or story's id, a tag or a category name, in the path."""
+
+Filter = Annotated[str | None, Query(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+"""A category, region or tag a listing is narrowed to."""
