@@ -50,16 +50,17 @@ def subscribe(server: BenchServer, data: Path) -> None:
 
 
 def snapshot(data: Path) -> tuple[set[tuple[object, ...]], int, int]:
-    """Every stored article, and how exact duplicates are folded.
+    """Every stored article with the primary it is a copy of, and how exact duplicates are folded.
 
-    Which copy of a syndicated text becomes the primary depends on which chunk is
-    written first, which varies between runs; what must not vary is the set of
-    articles, their text, and that every duplicate points to a stored primary.
+    Which copy of a syndicated text becomes the primary does not depend on which chunk is
+    written first (``pipeline/primaries.py``), so a killed and rerun pass must fold every
+    copy into the same primary as an uninterrupted one.
     """
     con = sqlite3.connect(data / "newsdesk.db")
     try:
         rows = con.execute(
-            "SELECT s.url, a.guid, a.title, a.word_count FROM articles a JOIN sources s ON s.id = a.source_id"
+            "SELECT s.url, a.guid, a.title, a.word_count, p.guid FROM articles a JOIN sources s ON s.id = a.source_id"
+            " LEFT JOIN articles p ON p.id = a.duplicate_of"
         ).fetchall()
         duplicates = con.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
         pending = con.execute(
