@@ -9,11 +9,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from newsdesk.config import Settings
+from newsdesk.core import make_newsdesk
+from newsdesk.store import open_storage
 from newsdesk.store.sql import SqlStorage
 from tests.loopback import BenchServer
 from tests.test_store import draft, insert, ok_update
@@ -26,11 +30,14 @@ def test_a_claim_is_exclusive_until_it_runs_out(storage: SqlStorage) -> None:
     assert storage.claim("page", ["b", "c"], "two", NOW, 60) == ["c"]  # b is one's
     assert storage.claim("page", ["a"], "one", NOW + timedelta(seconds=30), 60) == ["a"]  # extended to +90 s
     assert storage.claim("page", ["a", "b"], "two", NOW + timedelta(seconds=61), 60) == ["b"]  # b ran out, a did not
-    assert storage.claim("source", ["a"], "two", NOW, 60) == ["a"]  # kinds are separate
+    assert storage.claim("source", ["a"], "two", NOW, 600) == ["a"]  # kinds are separate
     storage.release("one")
     assert storage.claim("page", ["a"], "two", NOW + timedelta(seconds=62), 60) == ["a"]
-    storage.release("two", "page", ["a"])
-    assert storage.claim("page", ["a", "b", "c"], "three", NOW + timedelta(seconds=62), 60) == ["a", "c"]  # c ran out
+    storage.release("two", "source")  # only its sources: its pages stay held
+    assert storage.claim("page", ["a", "b", "c"], "three", NOW + timedelta(seconds=62), 60) == ["c"]  # c ran out
+    assert storage.claim("source", ["a"], "three", NOW + timedelta(seconds=62), 60) == ["a"]
+    storage.release("two")
+    assert storage.claim("page", ["a", "b"], "three", NOW + timedelta(seconds=62), 60) == ["a", "b"]
 
 
 def test_pending_pages_leave_out_what_another_holds(storage: SqlStorage) -> None:
@@ -100,3 +107,18 @@ def test_the_claims_of_a_killed_process_of_this_machine_are_free_at_once(storage
     assert storage.claim("source", ["1"], killed, NOW, 900) == ["1"]
     assert storage.claim("source", ["2"], elsewhere, NOW, 900) == ["2"]
     assert storage.claim("source", ["1", "2"], "me", NOW, 900) == ["1"]  # another machine's claim must run out
+
+
+def test_a_stopped_pass_stops_waiting_for_another_process_s_enrichment(settings: Settings, tmp_path: Path) -> None:
+    from newsdesk.tasks.enrich import ENRICH_LEASE
+
+    with make_newsdesk(settings, storage=open_storage(f"sqlite:///{tmp_path / 'db.sqlite'}")) as desk:
+        other = "another-host:1:abcd"  # alive as far as this machine can tell
+        assert desk.storage.claim("enrich", [ENRICH_LEASE], other, desk.clock(), 600) == [ENRICH_LEASE]
+        stop = threading.Event()
+        threading.Timer(0.5, stop.set).start()
+        started = time.monotonic()
+        report = desk.enrich(stop=stop)
+        assert time.monotonic() - started < 5 and report.articles == 0
+        # the other process still holds it: the stopped run took nothing
+        assert desk.storage.claim("enrich", [ENRICH_LEASE], "third", desk.clock(), 600) == []

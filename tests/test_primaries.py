@@ -73,6 +73,7 @@ def _primaries_after_a_pass(server: BenchServer, settings: Settings, db: Path, r
                 new_fetcher=desk.adapters.new_fetcher,
                 feeds_only=True,
                 clock=desk.clock,
+                holder=desk.holder,
             )
         )
         return {a.id: a.duplicate_of for a in desk.articles(limit=100_000, include_duplicates=True)}

@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from newsdesk.config import Settings
 from newsdesk.core import make_newsdesk
 from newsdesk.errors import StorageError
-from newsdesk.store import open_storage
+from newsdesk.store import SqlStorage, open_storage
 from tests.loopback import BenchServer
 
 NEWSDESK = [sys.executable, "-m", "newsdesk"]
@@ -150,3 +150,10 @@ def test_storage_errors_name_the_database(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as caught:
         storage.stats()
     assert str(tmp_path / "x.db") in caught.value.reason
+
+
+def test_a_number_no_column_can_hold_is_a_storage_error(storage: SqlStorage) -> None:
+    """SQLite's driver raises OverflowError itself (no SQLAlchemy error), PostgreSQL "out of range"."""
+    with pytest.raises(StorageError) as caught:
+        storage.get_source(10**20)
+    assert "get_source" in caught.value.reason

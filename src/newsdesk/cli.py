@@ -37,7 +37,7 @@ from newsdesk.core import (
 from newsdesk.errors import ConfigError, FileError, NewsdeskError
 from newsdesk.lifetime import leave, stop_signal
 from newsdesk.logs import configure_logging
-from newsdesk.model import Progress, Source, UpdateReport, as_plain
+from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_SOURCE_ID, Progress, Source, UpdateReport, as_plain
 
 app = typer.Typer(
     name="newsdesk",
@@ -55,11 +55,8 @@ app.add_typer(stories_app, name="stories")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: one object per line).")]
 
-# -- what the arguments may be: the bounds the web routes have too (web/params.py) --------------------
+# -- what the arguments may be: the bounds of model.py, which the web routes check too (web/params.py) ------
 
-MAX_SOURCE_ID = 2**31 - 1  # sources.id is an INTEGER: 32 bits in PostgreSQL
-MAX_OFFSET = 2**63 - 1  # OFFSET takes a 64-bit integer
-MAX_TEXT = 200  # ids, tags, names, titles: the columns hold ids of 40 characters, tags of 120, names of 200
 MAX_PATH = 4096  # file names, URLs, database URLs: Linux's PATH_MAX
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -94,7 +91,7 @@ def _host(value: str | None) -> str | None:
 
 
 SourceId = Annotated[int, typer.Argument(min=1, max=MAX_SOURCE_ID, help="The source's id (see `sources list`).")]
-Text = Annotated[str, typer.Argument(callback=_at_most(MAX_TEXT))]
+Text = Annotated[str, typer.Argument(callback=_at_most(MAX_KEY_CHARS))]
 Port = Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)]
 
 
@@ -189,13 +186,13 @@ def sources_add(
     ] = None,
     catalog: Annotated[
         str | None,
-        typer.Option(help="Subscribe to a whole catalog category, e.g. world.", callback=_at_most(MAX_TEXT)),
+        typer.Option(help="Subscribe to a whole catalog category, e.g. world.", callback=_at_most(MAX_KEY_CHARS)),
     ] = None,
     title: Annotated[
-        str | None, typer.Option(help="Title to show instead of the feed's own.", callback=_at_most(MAX_TEXT))
+        str | None, typer.Option(help="Title to show instead of the feed's own.", callback=_at_most(MAX_KEY_CHARS))
     ] = None,
     category: Annotated[
-        str | None, typer.Option(help="Put the source in this category.", callback=_at_most(MAX_TEXT))
+        str | None, typer.Option(help="Put the source in this category.", callback=_at_most(MAX_KEY_CHARS))
     ] = None,
     fetch_pages: Annotated[
         bool | None, typer.Option("--fetch-pages/--no-fetch-pages", help="Fetch article pages (default: auto).")
@@ -256,7 +253,7 @@ def sources_remove(ctx: typer.Context, source_id: SourceId) -> None:
 def sources_pause(
     ctx: typer.Context,
     source_id: SourceId,
-    reason: Annotated[str, typer.Option(callback=_at_most(MAX_TEXT))] = "paused by the user",
+    reason: Annotated[str, typer.Option(callback=_at_most(MAX_KEY_CHARS))] = "paused by the user",
 ) -> None:
     """Stop checking a source until it is resumed."""
     _on_source(ctx, source_id, "paused", lambda desk: desk.pause_source(source_id, reason))
@@ -460,10 +457,10 @@ def _text_lines(path: Path) -> Iterator[str]:
 def stories_list(
     ctx: typer.Context,
     category: Annotated[
-        str | None, typer.Option(help="Only this category (World, Politics, …).", callback=_at_most(MAX_TEXT))
+        str | None, typer.Option(help="Only this category (World, Politics, …).", callback=_at_most(MAX_KEY_CHARS))
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="Only this region (Europe, Asia, …).", callback=_at_most(MAX_TEXT))
+        str | None, typer.Option(help="Only this region (Europe, Asia, …).", callback=_at_most(MAX_KEY_CHARS))
     ] = None,
     latest: Annotated[bool, typer.Option(help="Most recently active first, instead of the front-page rank.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
@@ -507,7 +504,7 @@ def stories_show(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) 
 @app.command()
 def topic(
     ctx: typer.Context,
-    tag: Annotated[str, typer.Argument(help="A hashtag, with or without '#'.", callback=_at_most(MAX_TEXT))],
+    tag: Annotated[str, typer.Argument(help="A hashtag, with or without '#'.", callback=_at_most(MAX_KEY_CHARS))],
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     as_json: JsonFlag = False,
 ) -> None:

@@ -28,6 +28,17 @@ Clock = Callable[[], datetime]
 Progress = Callable[[str, int, int], None]
 """A progress callback: (phase, done, total); the CLI draws a bar with it on a terminal."""
 
+# What a caller may ask for, checked at the edge by the web routes (web/params.py) and the CLI alike,
+# so that no value reaches a database that cannot hold it.
+MAX_SOURCE_ID = 2**31 - 1
+"""The largest source id: ``sources.id`` is an ``INTEGER`` column (32 bits in PostgreSQL, where a larger
+number fails the query instead of finding nothing)."""
+MAX_OFFSET = 2**63 - 1
+"""The largest offset of a listing: ``OFFSET`` takes a 64-bit integer in SQLite and PostgreSQL."""
+MAX_KEY_CHARS = 200
+"""The longest id, name or tag asked for: the columns hold ids of 40 characters, tags of 120, category
+names of 200 (a 50k-character value made SQLite refuse a ``LIKE`` pattern)."""
+
 
 @dataclass_transform(frozen_default=True)
 def entry_value(cls: type[_T]) -> type[_T]:

@@ -19,18 +19,23 @@ from sqlalchemy.sql.dml import Insert
 from newsdesk.store.schema import UTCDateTime
 
 
-def insert_ignore(dialect: str, table: Table) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the given dialect."""
+def upsert(dialect: str, table: Table) -> Any:
+    """The dialect's ``INSERT`` with ``on_conflict_do_nothing`` and ``on_conflict_do_update``."""
     # Dialect modules are imported on use: loading PostgreSQL's costs every SQLite command ≈20 ms.
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+def insert_ignore(dialect: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the given dialect."""
+    return upsert(dialect, table).on_conflict_do_nothing()  # type: ignore[no-any-return]
 
 
 def sqlite_time(value: datetime | None) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, delete, or_, select
 
+from newsdesk.store.dialect import array_param, in_array, upsert
 from newsdesk.store.schema import leases
 
 
@@ -45,39 +46,28 @@ class LeaseStorage:
         if not keys:
             return []
         expires = now + timedelta(seconds=ttl_s)
+        dialect = self.engine.dialect.name
         with self.engine.begin() as conn:
             conn.execute(delete(leases).where(leases.c.kind == kind, leases.c.expires_at <= now))
             holders = conn.execute(select(leases.c.holder).where(leases.c.kind == kind).distinct()).scalars()
             dead = [h for h in holders if h != holder and _died_here(h)]
             if dead:  # a process of this machine that was killed: its claims need not wait to run out
                 conn.execute(delete(leases).where(leases.c.holder.in_(dead)))
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                rows = [{"kind": kind, "key": k, "holder": holder, "expires_at": expires} for k in part]
-                conn.execute(_upsert_unless_held(conn.dialect.name, now, holder), rows)
-            held: set[str] = set()
-            for start in range(0, len(keys), 500):
-                part = list(keys[start : start + 500])
-                held.update(
-                    conn.execute(
-                        select(leases.c.key).where(
-                            leases.c.kind == kind, leases.c.holder == holder, leases.c.key.in_(part)
-                        )
-                    ).scalars()
-                )
+            rows = [{"kind": kind, "key": k, "holder": holder, "expires_at": expires} for k in keys]
+            conn.execute(_take_unless_held(dialect, now, holder), rows)
+            mine = select(leases.c.key).where(
+                leases.c.kind == kind, leases.c.holder == holder, in_array(dialect, leases.c.key, "keys")
+            )
+            held = set(conn.execute(mine, {"keys": array_param(dialect, list(keys))}).scalars())
         return [k for k in keys if k in held]
 
-    def release(self, holder: str, kind: str | None = None, keys: Sequence[str] | None = None) -> None:
-        """Give up ``holder``'s leases (of ``kind``; only ``keys``, when given)."""
+    def release(self, holder: str, kind: str | None = None) -> None:
+        """Give up ``holder``'s leases (only those of ``kind``, when given)."""
         query = delete(leases).where(leases.c.holder == holder)
         if kind is not None:
             query = query.where(leases.c.kind == kind)
         with self.engine.begin() as conn:
-            if keys is None:
-                conn.execute(query)
-                return
-            for start in range(0, len(keys), 500):
-                conn.execute(query.where(leases.c.key.in_(list(keys[start : start + 500]))))
+            conn.execute(query)
 
 
 def _died_here(holder: str) -> bool:
@@ -105,15 +95,9 @@ def keys_held_by_others(kind: str, holder: str, now: datetime) -> Select[tuple[s
     return select(leases.c.key).where(leases.c.kind == kind, leases.c.holder != holder, leases.c.expires_at > now)
 
 
-def _upsert_unless_held(dialect: str, now: datetime, holder: str) -> Any:
+def _take_unless_held(dialect: str, now: datetime, holder: str) -> Any:
     """``INSERT … ON CONFLICT (kind, key) DO UPDATE`` that takes over only a lease that ran out (or is ours)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    stmt = insert(leases)
+    stmt = upsert(dialect, leases)
     return stmt.on_conflict_do_update(
         index_elements=[leases.c.kind, leases.c.key],
         set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},

@@ -30,7 +30,6 @@ from newsdesk.model import ArticleEnrichment, Clock, EnrichReport, Progress
 from newsdesk.pipeline.stories.embedding import embed_batch
 from newsdesk.pipeline.stories.enrich import EnrichmentState, enrich_batch
 from newsdesk.store import Storage
-from newsdesk.store.leases import new_holder
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +48,10 @@ class Enricher:
         embedder: EmbedderSlot,
         vectors: VectorSearch,
         *,
-        holder: str = "",
+        holder: str,
     ) -> None:
         self.storage = storage
-        self.holder = holder or new_holder()
+        self.holder = holder  # this process's name in the leases (store/leases.py)
         self.settings = settings
         self.clock = clock
         self.embedder = embedder
@@ -71,7 +70,9 @@ class Enricher:
         ``stop``, once set (a pass stopped by SIGTERM or Ctrl-C), ends the run after the batch being
         written; what is left waits for the next run.
         """
-        self._hold_lease()
+        stop = stop or threading.Event()
+        if not self._hold_lease(stop):
+            return EnrichReport()
         try:
             return self._run(progress, stop)
         finally:
@@ -80,16 +81,19 @@ class Enricher:
             except StorageError as exc:  # the database failed: the lease runs out by itself
                 log.warning(event("enrich.release_failed", reason=exc.reason))
 
-    def _hold_lease(self) -> None:
-        """Claim (or extend) this process's lease on the enrichment, waiting while another holds it."""
+    def _hold_lease(self, stop: threading.Event) -> bool:
+        """Claim (or extend) this process's lease on the enrichment, waiting while another holds it;
+        False when ``stop`` was set while waiting."""
         waited = False
         while not self.storage.claim("enrich", [ENRICH_LEASE], self.holder, self.clock(), self.settings.lease_ttl_s):
             if not waited:
                 log.info(event("enrich.waiting", reason="another process is enriching this database"))
                 waited = True
-            time.sleep(LEASE_POLL_S)
+            if stop.wait(LEASE_POLL_S):
+                return False
+        return True
 
-    def _run(self, progress: Progress | None, stop: threading.Event | None) -> EnrichReport:
+    def _run(self, progress: Progress | None, stop: threading.Event) -> EnrichReport:
         started = time.perf_counter()
         now = self.clock()
         # read state: what waits, and the model (None: the stages go on lexically)
@@ -109,7 +113,7 @@ class Enricher:
             batch = self.storage.pending_enrichment(self.settings.enrich_batch)
             vectors = ahead.submit(embed_batch, batch, embedder)
             # ``stop`` (a pass stopped by SIGTERM or Ctrl-C): end after the batch being written, in order
-            while batch and not (stop is not None and stop.is_set()):
+            while batch and not stop.is_set():
                 following = self.storage.pending_enrichment(
                     self.settings.enrich_batch, after=(batch[-1].published_at, batch[-1].id)
                 )
@@ -121,7 +125,7 @@ class Enricher:
                 )
                 if writer is not None:
                     writer.add(outcome.results)
-                self._hold_lease()  # extended a batch at a time, so a long run keeps it
+                self._hold_lease(stop)  # extended a batch at a time, so a long run keeps it
                 done += len(batch)
                 new += outcome.stories_new
                 merged += len(outcome.merges)

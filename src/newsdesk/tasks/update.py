@@ -45,7 +45,6 @@ from newsdesk.model import (
 from newsdesk.net.fetcher import Fetcher
 from newsdesk.pipeline.primaries import elect_primaries
 from newsdesk.store import Storage
-from newsdesk.store.leases import new_holder
 from newsdesk.tasks.extract_pool import ExtractorPool
 from newsdesk.tasks.ingest import FeedJob, FeedOutcome, write_page_batch
 from newsdesk.tasks.ingest_workers import Ingester, ingester_for
@@ -76,7 +75,7 @@ async def run_update(
     clock: Clock,
     progress: Progress | None = None,
     page_source_id: int | None = None,
-    holder: str = "",
+    holder: str,
 ) -> UpdateReport:
     """Check ``sources`` (1–5), then, unless ``feeds_only``, fetch and extract the pending pages (6–9).
 
@@ -87,7 +86,6 @@ async def run_update(
     """
     tally = _Tally()
     writer = _WriterThread()
-    holder = holder or new_holder()
     try:
         sources = _claim_sources(storage, settings, sources, holder, clock)
         async with new_fetcher() as fetcher:

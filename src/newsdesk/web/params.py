@@ -17,14 +17,7 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator
 
-MAX_SOURCE_ID = 2**31 - 1
-"""The largest source id: ``sources.id`` is an ``INTEGER`` column (a ``SERIAL`` in PostgreSQL)."""
-
-MAX_OFFSET = 2**63 - 1
-"""The largest offset: ``OFFSET`` takes a 64-bit integer in SQLite and PostgreSQL."""
-
-MAX_TEXT = 200
-"""The longest id, name or tag: the columns hold ids of 40 characters, tags of 120, category names of 200."""
+from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_SOURCE_ID
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -42,8 +35,8 @@ SourceFilter = Annotated[int | None, Query(ge=1, le=MAX_SOURCE_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 """How many items of a listing to skip (``?offset=``)."""
 
-Key = Annotated[str, Path(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
+Key = Annotated[str, Path(min_length=1, max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
 """An article's or story's id, a tag or a category name, in the path."""
 
-Filter = Annotated[str | None, Query(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+Filter = Annotated[str | None, Query(max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
 """A category, region or tag a listing is narrowed to."""
