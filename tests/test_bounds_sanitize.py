@@ -174,7 +174,7 @@ def test_sloppy_markup_is_not_mistaken_for_nesting() -> None:
     assert output.count("<a ") == 2_000
 
 
-def test_ordinary_long_markup_is_cleaned_as_before() -> None:
+def test_ordinary_long_markup_is_cleaned_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounding only removes what nh3 removes anyway: ordinary markup comes out the same."""
     article = (
         "<!-- generated --><h2>Intro</h2>"
@@ -183,13 +183,11 @@ def test_ordinary_long_markup_is_cleaned_as_before() -> None:
         + "<svg viewBox='0 0 1 1'><path d='M0'/><title>icon</title></svg><svg/><math><mi>x</mi></math>after"
         + "<ul><li>one<li>two</ul><textarea><b>no</b></textarea><title>t</title><iframe src=x></iframe>tail"
     )
-    sanitize._current.base = BASE
-    try:
-        expected = sanitize._stable_clean(article)
-    finally:
-        sanitize._current.base = None
     assert article.count("<") > sanitize._FEW_TAGS
-    assert sanitize_html(article, BASE) == sanitize._TOP_HEADING_RE.sub(r"<\1h3>", expected)
+    assert bound_nesting(article) != article  # the bounding pass removes the comments, scripts, svg, …
+    bounded = sanitize_html(article, BASE)
+    monkeypatch.setattr(sanitize, "bound_nesting", lambda html: html)
+    assert bounded == sanitize_html(article, BASE)  # … which nh3 removes without it
 
 
 def test_removing_an_element_never_joins_text_into_a_tag() -> None:

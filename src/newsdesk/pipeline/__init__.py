@@ -117,9 +117,8 @@ def process_feed(
         feed = parse_feed(fetched.body, fetched.url, content_type, deadline=deadline)
         # 3. normalize entries into drafts (canonical URL, stable id, hashes, plain text); the entries a parse
         # cut short did map are all normalized, which costs a fraction of mapping them (sanitizing dominates)
-        cut_short = deadline.expired()
-        drafts = make_drafts(source.id, feed, None if cut_short else deadline)
-        if cut_short or deadline.expired():
+        drafts = make_drafts(source.id, feed, None if deadline.expired() else deadline)
+        if deadline.expired():
             over = _failed(source, now, settings, rng, ParseError(fetched.url, deadline.reason))
             return dataclasses.replace(over, drafts=tuple(drafts) if source.last_success_at is not None else ())
         # 4. schedule the next check (5, dedup, needs the database's keys: ``decide_feed_articles``)

@@ -675,10 +675,7 @@ def shorten(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters at a word boundary, ending with "…" when cut."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - len(ELLIPSIS)]
-    if space := _LAST_SPACE_RE.search(cut, max(0, len(cut) - _WORD_BACKOFF)):
-        cut = cut[: space.start()]
-    return cut.rstrip() + ELLIPSIS
+    return _end_at_a_word(text[: limit - len(ELLIPSIS)], 0)
 
 
 def shorten_html(html: str, limit: int) -> str:
@@ -690,8 +687,12 @@ def shorten_html(html: str, limit: int) -> str:
     tag = cut.rfind("<")
     if tag > cut.rfind(">"):  # inside a tag (or after a "<" of text, a character lost)
         cut = cut[:tag]
-    words = max(cut.rfind(">") + 1, len(cut) - _WORD_BACKOFF)
-    if space := _LAST_SPACE_RE.search(cut, words):
+    return _end_at_a_word(cut, cut.rfind(">") + 1)  # the words after the last tag
+
+
+def _end_at_a_word(cut: str, words: int) -> str:
+    """``cut`` ended at its last space (sought from ``words`` on, at most ``_WORD_BACKOFF`` back), then "…"."""
+    if space := _LAST_SPACE_RE.search(cut, max(words, len(cut) - _WORD_BACKOFF)):
         cut = cut[: space.start()]
     return cut.rstrip() + ELLIPSIS
 

@@ -34,22 +34,20 @@ FEED_CPU_BUDGET_S = 10.0
 class Deadline:
     """The CPU time a feed may still use; :meth:`expired` is checked between entries.
 
-    Once expired it stays expired, so every later check (and the caller, at the end) agrees that
-    the feed was cut short. ``clock`` is for tests; it defaults to this thread's CPU time.
+    Once expired it stays expired (a CPU clock only moves forward), so every later check (and the
+    caller, at the end) agrees that the feed was cut short. ``clock`` is for tests; it defaults to
+    this thread's CPU time.
     """
 
-    __slots__ = ("_clock", "_end", "_expired", "budget_s")
+    __slots__ = ("_clock", "_end", "budget_s")
 
     def __init__(self, budget_s: float = FEED_CPU_BUDGET_S, clock: Callable[[], float] = time.thread_time) -> None:
         self.budget_s = budget_s
         self._clock = clock
         self._end = clock() + budget_s
-        self._expired = False
 
     def expired(self) -> bool:
-        if not self._expired and self._clock() > self._end:
-            self._expired = True
-        return self._expired
+        return self._clock() > self._end
 
     @property
     def reason(self) -> str:

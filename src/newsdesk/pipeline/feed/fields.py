@@ -163,6 +163,7 @@ def line(value: object, limit: int = MAX_LINE_CHARS) -> str | None:
 
 
 _RAW_PER_CHAR = 16  # characters of a raw title-like field read for each one kept
+_RAW_NAME_CHARS = _RAW_PER_CHAR * MAX_NAME_CHARS  # a raw name, cut before it is a cache key below
 
 
 def title(value: object) -> str | None:
@@ -179,13 +180,11 @@ def names(authors: Sequence[object]) -> tuple[str, ...]:
     """Author names, without the e-mail addresses RSS wraps them in; de-duplicated."""
     if len(authors) == 1:  # the usual case, and all fastfeedparser reports
         author = authors[0]
-        name = _author_name(author[: _RAW_PER_CHAR * MAX_NAME_CHARS]) if isinstance(author, str) and author else None
+        name = _author_name(author[:_RAW_NAME_CHARS]) if isinstance(author, str) and author else None
         return (name,) if name else ()
     return tuple(
         dict.fromkeys(
-            n
-            for a in authors[:MAX_NAMES]
-            if isinstance(a, str) and a and (n := _author_name(a[: _RAW_PER_CHAR * MAX_NAME_CHARS]))
+            n for a in authors[:MAX_NAMES] if isinstance(a, str) and a and (n := _author_name(a[:_RAW_NAME_CHARS]))
         )
     )
 
@@ -214,7 +213,7 @@ def _tag_name(tag: object) -> str | None:
     if not isinstance(tag, dict):  # both parsers' tags are dicts
         return None
     value = tag.get("label") or tag.get("term")
-    return _category_name(value[: _RAW_PER_CHAR * MAX_NAME_CHARS]) if isinstance(value, str) and value else None
+    return _category_name(value[:_RAW_NAME_CHARS]) if isinstance(value, str) and value else None
 
 
 @functools.lru_cache(maxsize=4096)
