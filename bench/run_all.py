@@ -17,6 +17,7 @@ RUNS = [
     ["poll.py", "--feeds", "5000", "--repeat", "3", "--port", "8766"],
     ["parse_corpus.py", "--repeat", "3"],
     ["hostile.py", "--repeat", "3"],
+    ["shared_database.py", "--feeds", "40"],
     ["extract_quality.py"],
     ["extract_throughput.py"],
     ["cluster_quality.py", "--embeddings", "--repeats", "3"],

@@ -7,7 +7,8 @@ html5ever, the parser under nh3, works in proportion to the open elements for ev
 Every time bound here is relative, measured in the same run: a shape may cost at most
 ``SLOWER_THAN_FLAT`` times what sanitizing ordinary markup of the same size costs (CPU time of this
 thread), because the machine the tests run on is slow and shared. The shapes that were quadratic
-are hundreds of times over that bound at these sizes; the bounded ones stay within 4×.
+are hundreds of times over that bound at these sizes; the bounded ones cost a constant few times
+(``python bench/hostile.py``: 2.6–6.8× ordinary paragraphs).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.html_safety import assert_safe, parse_fragment
 from tests.test_sanitize import ATTACKS
 
 BASE = "https://news.example/2024/story.html"
-SLOWER_THAN_FLAT = 15  # the worst bounded shape (a link per 10 bytes, each given rel and target) costs 4x
+SLOWER_THAN_FLAT = 15  # the bounded shapes cost a constant few times (bench/hostile.py: up to 6.8x)
 SLACK_S = 0.05  # CPU seconds of any fragment's fixed cost (and of timer granularity)
 FLAT_BLOCK = '<p>Words of an ordinary paragraph, with <b>bold</b> and <a href="/x">a link</a>.</p>\n'
 
