@@ -127,14 +127,17 @@ class BenchServer:
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on a free loopback port, in a thread; yield its base URL."""
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn on a free loopback port, in a thread; yield its base URL.
+
+    ``config``: more ``uvicorn.Config`` settings (the web fuzzer's room for long request heads).
+    """
     import threading
 
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

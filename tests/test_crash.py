@@ -39,10 +39,12 @@ def _no_leaked_semaphores() -> Iterator[None]:
 
 
 def newsdesk(data: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "newsdesk.cli", "--data-dir", str(data), *args]
+    """The ``newsdesk`` command on the data directory ``data`` (also run by tests/test_signals.py)."""
+    return [sys.executable, "-m", "newsdesk", "--data-dir", str(data), *args]
 
 
 def subscribe(server: BenchServer, data: Path) -> None:
+    """Subscribe the data directory ``data`` to every feed of ``server`` (its OPML list)."""
     opml = server.corpus_dir / "feeds.opml"
     subprocess.run(
         newsdesk(data, "sources", "import", str(opml)), check=True, env=os.environ | ENV, capture_output=True
@@ -103,11 +105,11 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(server: BenchServer, tmp_pat
         assert snapshot(data) == expected, f"state after a kill at {name} ({state}) differs from {total} articles"
 
 
-def _articles_stored(stored: int, extracted: int) -> bool:
+def _articles_stored(stored: int, extracted: int, _enriched: int) -> bool:
     return stored > 0 and extracted == 0
 
 
-def _pages_partly_done(stored: int, extracted: int) -> bool:
+def _pages_partly_done(stored: int, extracted: int, _enriched: int) -> bool:
     return 0 < extracted < stored
 
 
@@ -117,27 +119,27 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchServer
         yield srv
 
 
-def stored_articles(data: Path) -> tuple[int, int]:
-    """(articles, of which extracted) committed so far, read beside the running writer (WAL lets
-    both in); (0, 0) before any."""
+def stored_articles(data: Path) -> tuple[int, int, int]:
+    """(articles, of which extracted, of which enriched) committed so far, read beside the running
+    writer (WAL lets both in); zeros before any."""
     try:
         con = sqlite3.connect(f"file:{data / 'newsdesk.db'}?mode=ro", uri=True, timeout=1)
         try:
-            stored, extracted = con.execute(
-                "SELECT count(*), coalesce(sum(extraction_status = 'extracted'), 0) FROM articles"
+            stored, extracted, enriched = con.execute(
+                "SELECT count(*), coalesce(sum(extraction_status = 'extracted'), 0), count(enriched_at) FROM articles"
             ).fetchone()
-            return int(stored), int(extracted)
+            return int(stored), int(extracted), int(enriched)
         finally:
             con.close()
     except sqlite3.OperationalError:
-        return 0, 0
+        return 0, 0, 0
 
 
 def kill_when(
-    proc: subprocess.Popen[bytes], data: Path, moment: Callable[[int, int], bool], deadline_s: float = 60
-) -> tuple[int, int] | None:
+    proc: subprocess.Popen[bytes], data: Path, moment: Callable[[int, int, int], bool], deadline_s: float = 60
+) -> tuple[int, int, int] | None:
     """SIGKILL the process group (the process and its workers, like a power cut) at the first
-    ``moment(stored, extracted)``; what was stored then, or None when the pass ended first."""
+    ``moment(stored, extracted, enriched)``; what was stored then, or None when the pass ended first."""
     deadline = time.monotonic() + deadline_s
     while proc.poll() is None and time.monotonic() < deadline:
         state = stored_articles(data)
@@ -162,7 +164,7 @@ def test_kill_9_during_parallel_ingest(big_server: BenchServer, tmp_path: Path) 
     assert total == big_server.n_items
     for name, at_least in (("first-chunk", 1), ("halfway", total // 2)):
 
-        def moment(stored: int, _extracted: int, at_least: int = at_least) -> bool:
+        def moment(stored: int, _extracted: int, _enriched: int, at_least: int = at_least) -> bool:
             return stored >= at_least
 
         data = tmp_path / f"killed-{name}"

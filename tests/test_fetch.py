@@ -133,10 +133,12 @@ def expect_doc(outcome: FetchedDocument | FetchError) -> FetchedDocument:
 
 
 def respond(
-    body: bytes = FEED, status: int = 200, headers: Mapping[str, str] | None = None
+    body: bytes = FEED, status: int = 200, headers: Mapping[str, str] | None = None, *, reason: str | None = None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler that answers ``body`` with ``status``, ``headers`` and the status line's ``reason`` phrase."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=body, status=status, headers=headers)
+        return web.Response(body=body, status=status, headers=headers, reason=reason)
 
     return handler
 
@@ -305,18 +307,13 @@ HOSTILE_PHRASE = "Feed moved: log in at https://evil.example/login to keep readi
     ],
 )
 def test_the_servers_reason_phrase_is_never_shown(settings: Settings, status: int, reason: str) -> None:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=b"nope", status=status, reason=HOSTILE_PHRASE)
-
+    handler = respond(b"nope", status, reason=HOSTILE_PHRASE)
     error = expect_error(run_fetch(settings, {"/feed": handler}, "/feed")[0])
     assert (error.status, error.reason) == (status, reason)
 
 
 def test_an_invalid_redirect_location_is_not_repeated(settings: Settings) -> None:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.Response(status=302, headers={"Location": "http://[" + HOSTILE_PHRASE})
-
-    error = expect_error(run_fetch(settings, {"/feed": handler}, "/feed")[0])
+    error = expect_error(run_fetch(settings, {"/feed": redirect(302, "http://[" + HOSTILE_PHRASE)}, "/feed")[0])
     assert error.reason == "HTTP 302 redirect to an address that is not a valid URL"
 
 

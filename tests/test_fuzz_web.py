@@ -16,9 +16,6 @@ collected (not only the first), so a failure lists them all.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -30,7 +27,6 @@ import numpy as np
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from hypothesis import HealthCheck, given, settings
@@ -44,7 +40,7 @@ from newsdesk.model import ArticleEnrichment, ExtractionStatus, Tag
 from newsdesk.web import pages
 from newsdesk.web.server import build_app
 from tests.conftest import fresh_database, test_settings
-from tests.loopback import free_port
+from tests.loopback import serving
 from tests.test_store import NOW, draft, insert, ok_update
 
 pytestmark = pytest.mark.slow  # two thousand requests on each database: a minute or so on each
@@ -104,31 +100,13 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     try:
         seed(desk)
         app = build_app(desk, schedule=False)
-        with serving(app) as url:
+        # Room for a request head of a few megabytes: h11 refuses one over 16 KB that arrives in more
+        # than one read (the connection is reset), so the 50k-character values would reach the app only
+        # when the kernel delivered them in one piece.
+        with serving(app, h11_max_incomplete_event_size=4 << 20) as url:
             yield url, app
     finally:
         desk.close()
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread, as ``tests.loopback.serving`` runs it but
-    with room for a request head of a few megabytes: h11 refuses one over 16 KB that arrives in more than one
-    read (the connection is reset), so the 50k-character values would reach the app only when the kernel
-    delivered them in one piece."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", h11_max_incomplete_event_size=4 << 20)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass

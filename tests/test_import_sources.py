@@ -139,7 +139,7 @@ def test_the_cli_reports_each_skipped_line(tmp_path: Path) -> None:
 def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "NEWSDESK_DB"} | {"NEWSDESK_LOG_LEVEL": "WARNING"}
     return subprocess.run(
-        [sys.executable, "-m", "newsdesk.cli", "--data-dir", str(data / "data"), *args],
+        [sys.executable, "-m", "newsdesk", "--data-dir", str(data / "data"), *args],
         capture_output=True,
         text=True,
         env=env,

@@ -166,8 +166,9 @@ def test_deep_nesting_and_hostile_markup_stay_fast() -> None:
 
 
 # Tags that never end, 20k of each shape: read naively (each "<outline" reading on to the end
-# of the document before it fails), these took from 6 s to over a minute; read in linear time,
-# a fraction of a second.
+# of the document before it fails; the nest: its folder path rebuilt at every tag), these took
+# from 2.4 s to 36 s of CPU; read in linear time, 0.04 to 0.11 s (measured side by side, the
+# scanner before and after).
 ENDLESS_TAGS = {
     "unclosed-folders": b'<outline text="x">',  # well-formed tags, never closed: a 20k-deep nest
     "no-closing-bracket": b"<outline x",

@@ -31,6 +31,7 @@ import psutil
 import pytest
 
 from tests.loopback import BenchServer, free_port
+from tests.test_crash import newsdesk, stored_articles, subscribe
 
 pytestmark = [
     pytest.mark.slow,
@@ -102,17 +103,6 @@ def env_with(marker: str) -> dict[str, str]:
     return os.environ | ENV | {"NEWSDESK_TEST_MARKER": marker}
 
 
-def newsdesk(data: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "newsdesk", "--data-dir", str(data), *args]
-
-
-def subscribe(server: BenchServer, data: Path) -> None:
-    opml = server.corpus_dir / "feeds.opml"
-    subprocess.run(
-        newsdesk(data, "sources", "import", str(opml)), check=True, env=os.environ | ENV, capture_output=True
-    )
-
-
 def start(
     server: BenchServer, tmp_path: Path, *args: str, ignore_sigint: bool = False, env: dict[str, str] | None = None
 ) -> Run:
@@ -139,31 +129,18 @@ def start(
     return Run(proc, data, marker, stderr)
 
 
-def stored_articles(data: Path) -> tuple[int, int, int]:
-    """(articles, of which extracted, of which enriched) committed so far, read beside the running
-    writer; zeros before any."""
-    try:
-        con = sqlite3.connect(f"file:{data / 'newsdesk.db'}?mode=ro", uri=True, timeout=1)
-        try:
-            stored, extracted, enriched = con.execute(
-                "SELECT count(*), coalesce(sum(extraction_status = 'extracted'), 0), count(enriched_at) FROM articles"
-            ).fetchone()
-            return int(stored), int(extracted), int(enriched)
-        finally:
-            con.close()
-    except sqlite3.OperationalError:
-        return 0, 0, 0
-
-
-def stop_at(run: Run, moment: Callable[[int, int, int], bool], signum: int, *, group: bool = False) -> float:
-    """Send ``signum`` at the first ``moment``; the seconds the command took to exit after it."""
+def assert_stops_at(
+    run: Run, moment: Callable[[int, int, int], bool], signum: int, *, group: bool = False, server: bool = False
+) -> None:
+    """Send ``signum`` at the first ``moment`` (to the process group with ``group``: Ctrl-C in a terminal),
+    then check the end: no process outlives the command, and unless it was SIGKILL, it stopped in order
+    (a ``server``: exit 0, nothing on stderr; any other command: one line, the end by the signal)."""
     deadline = time.monotonic() + REACH_WITHIN_S
     while not moment(*stored_articles(run.data)):
         assert run.proc.poll() is None, f"the command ended before the stop: {run.errors()[-2000:]}"
         assert time.monotonic() < deadline, "the command did not reach the moment of the stop"
         time.sleep(0.01)
     assert marked(run.marker), "the marker is not inherited: the test would prove nothing"
-    sent = time.monotonic()
     if group:
         os.killpg(run.proc.pid, signum)
     else:
@@ -174,7 +151,13 @@ def stop_at(run: Run, moment: Callable[[int, int, int], bool], signum: int, *, g
         run.proc.kill()
         run.proc.wait()
         pytest.fail(f"{signal.Signals(signum).name}: still running {STOP_WITHIN_S} s after the signal")
-    return time.monotonic() - sent
+    assert_none_left(run)
+    if signum == signal.SIGKILL:
+        return
+    if server:
+        assert_server_stopped(run)
+    else:
+        assert_stopped_in_order(run, signum)
 
 
 # --- what must hold afterwards ----------------------------------------------------------------------
@@ -263,10 +246,7 @@ def _ids(signum: int) -> str:
 def test_update_stopped_in_the_feed_phase(many: BenchServer, tmp_path: Path, signum: int) -> None:
     """The ingest workers (forked by the command itself) go with it; a stopped chunk is redone."""
     run = start(many, tmp_path, "update", "--all", "--feeds-only")
-    stop_at(run, feeds_written, signum)
-    assert_none_left(run)
-    if signum != signal.SIGKILL:
-        assert_stopped_in_order(run, signum)
+    assert_stops_at(run, feeds_written, signum)
     assert_consistent_after_rerun(many, run, "--feeds-only")
 
 
@@ -274,10 +254,7 @@ def test_update_stopped_in_the_feed_phase(many: BenchServer, tmp_path: Path, sig
 def test_update_stopped_in_the_page_phase(few: BenchServer, tmp_path: Path, signum: int) -> None:
     """The extraction pool's fork server, its workers and the resource tracker go with the command."""
     run = start(few, tmp_path, "update", "--all")
-    stop_at(run, pages_extracted, signum)
-    assert_none_left(run)
-    if signum != signal.SIGKILL:
-        assert_stopped_in_order(run, signum)
+    assert_stops_at(run, pages_extracted, signum)
     assert_consistent_after_rerun(few, run)
 
 
@@ -285,10 +262,7 @@ def test_update_stopped_in_the_page_phase(few: BenchServer, tmp_path: Path, sign
 def test_serve_stopped_while_its_scheduler_extracts(few: BenchServer, tmp_path: Path, signum: int) -> None:
     """uvicorn stops, then the scheduler's pass and its pools, and the server exits 0."""
     run = start(few, tmp_path, "serve", "--port", str(free_port()))
-    stop_at(run, pages_extracted, signum)
-    assert_none_left(run)
-    if signum != signal.SIGKILL:
-        assert_server_stopped(run)
+    assert_stops_at(run, pages_extracted, signum, server=True)
     if signum != signal.SIGINT:  # SIGINT stops the pass as SIGTERM does (a rerun costs seconds)
         assert_consistent_after_rerun(few, run)
 
@@ -297,27 +271,20 @@ def test_serve_stopped_while_its_scheduler_extracts(few: BenchServer, tmp_path: 
 def test_serve_stopped_while_its_scheduler_ingests(many: BenchServer, tmp_path: Path, signum: int) -> None:
     """A server's ingest workers are forked by the fork server, not by the command: they go too."""
     run = start(many, tmp_path, "serve", "--port", str(free_port()))
-    stop_at(run, feeds_written, signum)
-    assert_none_left(run)
-    if signum != signal.SIGKILL:
-        assert_server_stopped(run)
+    assert_stops_at(run, feeds_written, signum, server=True)
     assert_consistent_after_rerun(many, run, "--feeds-only")
 
 
 def test_ctrl_c_in_a_terminal(few: BenchServer, tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group: the workers leave the stop to the command (no tracebacks)."""
     run = start(few, tmp_path, "update", "--all")
-    stop_at(run, pages_extracted, signal.SIGINT, group=True)
-    assert_none_left(run)
-    assert_stopped_in_order(run, signal.SIGINT)
+    assert_stops_at(run, pages_extracted, signal.SIGINT, group=True)
 
 
 def test_sigterm_of_a_background_job(few: BenchServer, tmp_path: Path) -> None:
     """A shell script's background job ignores SIGINT; SIGTERM still stops it in order."""
     run = start(few, tmp_path, "update", "--all", ignore_sigint=True)
-    stop_at(run, pages_extracted, signal.SIGTERM)
-    assert_none_left(run)
-    assert_stopped_in_order(run, signal.SIGTERM)
+    assert_stops_at(run, pages_extracted, signal.SIGTERM)
 
 
 # A process with a forkserver ingest pool (the path of a server whose threads forbid forking), its
@@ -365,9 +332,7 @@ def test_sigterm_during_enrichment(few: BenchServer, tmp_path: Path) -> None:
     """Story intelligence ends after the batch it is writing; it used to run to the end of its backlog
     (48 s after the SIGTERM for 1,654 articles), however long that took."""
     run = start(few, tmp_path, "update", "--all", env={"NEWSDESK_ENRICH": "true", "NEWSDESK_ENRICH_BATCH": "8"})
-    stop_at(run, enrichment_begun, signal.SIGTERM)
-    assert_none_left(run)
-    assert_stopped_in_order(run, signal.SIGTERM)
+    assert_stops_at(run, enrichment_begun, signal.SIGTERM)
     stored, _, enriched = stored_articles(run.data)
     assert enriched < stored, "the enrichment ran to its end after the SIGTERM"
 
@@ -388,3 +353,35 @@ def test_a_pass_stopped_while_the_extraction_pool_starts_stops_it(tmp_path: Path
 
     asyncio.run(stop_while_starting())
     assert pool._executor is None, "the pool was left running"
+
+
+def test_a_pass_that_fails_while_stopping_still_stops(caplog: pytest.LogCaptureFixture) -> None:
+    """A server's scheduler stops even when its pass raises on its way out (a pool that fails to close):
+    the failure is logged, no next pass starts, and the server's shutdown goes on."""
+    from newsdesk.tasks.scheduler import Scheduler
+
+    started = 0
+
+    async def failing_on_the_way_out() -> None:
+        nonlocal started
+        started += 1
+        try:
+            await asyncio.sleep(60)
+        finally:
+            if started == 1:
+                raise RuntimeError("closing the pool failed")
+
+    async def stop_during_a_pass() -> None:
+        scheduler = Scheduler(failing_on_the_way_out, tick_s=0)
+        scheduler.start()
+        await asyncio.sleep(0.05)  # the first pass is under way
+        stopping = asyncio.ensure_future(scheduler.stop())
+        await asyncio.wait({stopping}, timeout=STOP_WITHIN_S)
+        if not stopping.done():  # the stop was taken for a failed pass and the next one began: end that one
+            assert scheduler._task is not None
+            scheduler._task.cancel()
+        await stopping
+
+    asyncio.run(stop_during_a_pass())
+    assert started == 1, "the scheduler went on with a next pass after the stop"
+    assert "scheduler.stop_failed" in caplog.text and "closing the pool failed" in caplog.text

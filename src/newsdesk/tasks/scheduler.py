@@ -9,7 +9,6 @@ service never stops on a bad feed or a transient database error.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,8 +41,9 @@ class Scheduler:
         if self._task is not None:
             self._task.cancel()
             try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+                await self._task
+            except asyncio.CancelledError:
+                pass
             except Exception as exc:  # noqa: BLE001 - whatever the pass raised, the server still stops
                 log.warning(event("scheduler.stop_failed", error=f"{exc.__class__.__name__}: {exc}"))
             self._task = None
@@ -56,6 +56,8 @@ class Scheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if (task := asyncio.current_task()) is not None and task.cancelling():
+                    raise  # stopped, and the pass failed on its way out: stop() reports it, no next pass
                 self.last_error = f"{exc.__class__.__name__}: {exc}"
                 log.exception(event("scheduler.pass_failed", error=self.last_error))
             self.passes += 1
