@@ -405,10 +405,12 @@ def test_migration_0007_recomputes_tag_keys_from_their_labels(db_url: str) -> No
                 ),
                 {"t": NOW},
             )
-        s.migrate()
+        s.migrate("0007")
         with s.engine.connect() as conn:
             rows = sorted(conn.execute(sql("SELECT article_id, tag, label FROM article_tags")).all())
             story_tags = conn.execute(sql("SELECT tags FROM stories WHERE id = 's1'")).scalar_one()
+        s.migrate()  # 0009 writes each key's label beside it
+        labelled = {t.key: t.label for t in s.get_story("s1").story.tags}
     finally:
         s.close()
     assert [(a[0], t, lb) for a, t, lb in rows] == [
@@ -418,6 +420,8 @@ def test_migration_0007_recomputes_tag_keys_from_their_labels(db_url: str) -> No
         ("b", "이재명", "#이재명"),
     ]
     assert json.loads(story_tags) == ["freremusulman", "unitedstate", "이재명"]
+    assert labelled["unitedstate"] == "#ÉtatsUnis" and labelled["이재명"] == "#이재명"
+    assert labelled["freremusulman"] in {"#FrèresMusulmans", "#FrèreMusulman"}  # one each: either spelling
     # The migration spells the definition out; today it must agree with the pipeline's.
     module = _migration("0007_topic_keys_from_labels.py")
     countries = module._country_keys()

@@ -67,7 +67,11 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
     assert story.article_count == 4 and story.source_count == 2
     assert story.headline == detail.articles[0].title and story.representative_id == batch[0].id
     assert story.first_seen_at == batch[0].published_at and story.last_seen_at == batch[3].published_at
-    assert story.category == "Politics" and story.regions == ("Europe",) and story.tags == ("emmanuelmacron",)
+    assert (
+        story.category == "Politics"
+        and story.regions == ("Europe",)
+        and story.tags == (Tag("emmanuelmacron", "#EmmanuelMacron"),)
+    )
     assert [a.copy_of for a in detail.articles][:2] == [None, batch[0].id]
     assert {s.id for s in storage.list_stories()} == {"story-a", "story-b"}
     assert [s.id for s in storage.list_stories(category="Sports")] == ["story-b"]

@@ -494,7 +494,7 @@ def stories_show(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) 
     story = detail.story
     typer.echo(
         f"{story.headline}\n{story.article_count} articles from {story.source_count} sources, "
-        f"{', '.join(f'{k}: {v}' for k, v in story.languages.items())}; tags: {' '.join('#' + t for t in story.tags)}"
+        f"{', '.join(f'{k}: {v}' for k, v in story.languages.items())}; tags: {' '.join(t.label for t in story.tags)}"
     )
     for a in detail.articles:
         copy = "  (copy)" if a.copy_of else ""
@@ -514,7 +514,7 @@ def topic(
     if as_json:
         _print_json(page)
         return
-    typer.echo(f"#{page.label or page.tag}: {len(page.articles)} articles, {len(page.stories)} stories")
+    typer.echo(f"{page.label or '#' + page.tag}: {len(page.articles)} articles, {len(page.stories)} stories")
     for a in page.articles:
         typer.echo(f"  {_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
 

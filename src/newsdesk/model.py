@@ -425,7 +425,7 @@ class Story:
     languages: dict[str, int] = field(default_factory=dict)
     category: str | None = None
     regions: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()  # the most used first; ``label`` as articles write it (``#BarackObama``)
     score: float | None = None  # front-page score, when listed by rank
 
 

@@ -64,7 +64,7 @@ from newsdesk.store.stories import StoryStorage
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 P = ParamSpec("P")
 T = TypeVar("T")

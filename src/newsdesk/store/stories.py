@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -559,8 +559,15 @@ def _story(row: Any) -> Story:
         languages=json.loads(row.languages or "{}"),
         category=row.category,
         regions=tuple(json.loads(row.regions or "[]")),
-        tags=tuple(json.loads(row.tags or "[]")),
+        tags=tuple(_story_tag(t) for t in json.loads(row.tags or "[]")),
     )
+
+
+def _story_tag(stored: str | list[str]) -> Tag:
+    """A story row's tag: ``[key, label]``, or a bare key as rows written before labels were kept hold."""
+    if isinstance(stored, str):
+        return Tag(key=stored, label="#" + stored)
+    return Tag(key=stored[0], label=stored[1])
 
 
 def _mark_merged(conn: Connection, merge: StoryMerge, now: datetime) -> None:
@@ -595,23 +602,27 @@ def _refresh_stories(conn: Connection, story_ids: set[str], now: datetime) -> No
     for r in rows:
         by_story[r.story_id].append(r)
     tag_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for story_id, tag in conn.execute(
-        select(articles.c.story_id, article_tags.c.tag)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)  # key -> how often each label was written
+    for story_id, tag, label in conn.execute(
+        select(articles.c.story_id, article_tags.c.tag, article_tags.c.label)
         .select_from(article_tags.join(articles, articles.c.id == article_tags.c.article_id))
         .where(articles.c.story_id.in_(wanted), articles.c.duplicate_of == None)  # noqa: E711
     ):
         tag_counts[story_id][tag] += 1
+        labels[tag][label or "#" + tag] += 1
     existing = set(conn.execute(select(stories.c.id).where(stories.c.id.in_(wanted))).scalars())
     for story_id in wanted:
         members = by_story.get(story_id, [])
-        values = _aggregate(members, tag_counts.get(story_id, Counter()), now)
+        values = _aggregate(members, tag_counts.get(story_id, Counter()), labels, now)
         if story_id in existing:
             conn.execute(update(stories).where(stories.c.id == story_id).values(merged_into=None, **values))
         else:
             conn.execute(insert(stories).values(id=story_id, **values))
 
 
-def _aggregate(members: Sequence[Any], tags: Counter[str], now: datetime) -> dict[str, Any]:
+def _aggregate(
+    members: Sequence[Any], tags: Counter[str], labels: Mapping[str, Counter[str]], now: datetime
+) -> dict[str, Any]:
     if not members:
         return {"article_count": 0, "source_count": 0, "updated_at": now}
     originals = [m for m in members if m.near_duplicate_of is None and m.title] or list(members)
@@ -632,7 +643,13 @@ def _aggregate(members: Sequence[Any], tags: Counter[str], now: datetime) -> dic
         "languages": json.dumps(dict(languages.most_common())),
         "category": categories_.most_common(1)[0][0] if categories_ else None,
         "regions": json.dumps(sorted(r for r, n in regions.items() if n >= floor)),
-        "tags": json.dumps([t for t, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_TAGS]]),
+        "tags": json.dumps(
+            [
+                [key, labels[key].most_common(1)[0][0] if labels.get(key) else "#" + key]
+                for key, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_TAGS]
+            ],
+            ensure_ascii=False,
+        ),
         "updated_at": now,
     }
 
