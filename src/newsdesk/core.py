@@ -40,6 +40,7 @@ from newsdesk.model import (
     Source,
     Stats,
     Story,
+    StoryCard,
     StoryDetail,
     TopicPage,
     UpdateReport,
@@ -372,22 +373,48 @@ class Newsdesk:
 
     # -- stories ---------------------------------------------------------------------
 
-    def front_page(self, *, category: str | None = None, region: str | None = None, limit: int = 30) -> list[Story]:
-        """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
-        from newsdesk.queries.frontpage import front_page
+    def front_page(
+        self, *, category: str | None = None, region: str | None = None, limit: int = 30, offset: int = 0
+    ) -> list[Story]:
+        """Top stories now, by velocity, publisher diversity and recency, balanced across categories.
 
-        return front_page(
+        ``category`` and ``region`` are names as a reader types them (``science``, ``climate-environment``);
+        an unknown one is a NotFoundError that lists the valid names.
+        """
+        from newsdesk.queries.frontpage import front_page
+        from newsdesk.queries.taxonomy import resolve_category, resolve_region
+
+        ranked = front_page(
             self.storage,
             self.clock(),
             window_h=self.settings.front_page_window_h,
-            limit=limit,
-            category=category,
-            region=region,
+            limit=offset + limit,
+            category=None if category is None else resolve_category(category),
+            region=None if region is None else resolve_region(region),
         )
+        return ranked[offset:]
 
-    def category(self, name: str, *, limit: int = 30) -> list[Story]:
+    def category(self, name: str, *, limit: int = 30, offset: int = 0) -> list[Story]:
         """The front page of one category (see ``docs/taxonomy.md``)."""
-        return self.front_page(category=name, limit=limit)
+        return self.front_page(category=name, limit=limit, offset=offset)
+
+    def category_names(self) -> tuple[str, ...]:
+        """The categories stories are filed under, in the taxonomy's order."""
+        from newsdesk.queries.taxonomy import category_names
+
+        return category_names()
+
+    def region_names(self) -> tuple[str, ...]:
+        """The world regions stories are placed in."""
+        from newsdesk.queries.taxonomy import region_names
+
+        return region_names()
+
+    def story_cards(self, stories: Sequence[Story]) -> list[StoryCard]:
+        """Each story with the lead of its best article, its image and its publishers (for front-page cards)."""
+        from newsdesk.queries.cards import story_cards
+
+        return story_cards(self.storage, stories)
 
     def stories(
         self,
@@ -398,11 +425,19 @@ class Newsdesk:
         region: str | None = None,
         tag: str | None = None,
     ) -> list[Story]:
-        """Stories, most recently active first; ``tag`` as a reader types it (``#LeeJaeMyung``) or as its key."""
+        """Stories, most recently active first; ``tag`` as a reader types it (``#LeeJaeMyung``) or as its key;
+        ``category`` and ``region`` as :meth:`front_page` takes them."""
+        from newsdesk.queries.taxonomy import resolve_category, resolve_region
         from newsdesk.queries.topics import resolve_topic
 
         key = resolve_topic(self.storage, tag) if tag is not None else None
-        return self.storage.list_stories(limit=limit, offset=offset, category=category, region=region, tag=key)
+        return self.storage.list_stories(
+            limit=limit,
+            offset=offset,
+            category=None if category is None else resolve_category(category),
+            region=None if region is None else resolve_region(region),
+            tag=key,
+        )
 
     def story(self, story_id: str) -> StoryDetail:
         """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""

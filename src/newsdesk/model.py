@@ -430,6 +430,17 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryCard:
+    """A story as a front-page card shows it: the story, the lead of its best article, its image and who covers it."""
+
+    story: Story
+    lead: str | None  # plain text: the representative article's description or opening sentences
+    image_url: str | None  # the publisher's address: pages show it through the media proxy
+    language: str | None  # of the headline and the lead (the representative article's)
+    publishers: tuple[str, ...]  # source names, the most articles first
+
+
+@dataclass(frozen=True, slots=True)
 class StoryArticle:
     """One line of a story's coverage and timeline."""
 

@@ -45,6 +45,19 @@ class StoryActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class CardFacts:
+    """What a story's front-page card shows beside the story row: its representative article's
+    description, opening text, image and language, and the story's publishers."""
+
+    story_id: str
+    description: str | None
+    opening: str  # the first characters of the representative's plain text
+    image_url: str | None
+    language: str | None
+    publishers: tuple[str, ...]  # the most articles first
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichmentCounts:
     """How many primary articles story intelligence has done, and how many wait for it."""
 
@@ -219,6 +232,10 @@ class Storage(Protocol):
     ) -> list[Story]: ...
 
     def story_activity(self, since: datetime) -> list[StoryActivity]: ...
+
+    def card_facts(self, stories: Sequence[Story]) -> dict[str, CardFacts]:
+        """For each story, what its card shows (two queries, whatever the number of stories)."""
+        ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...
 

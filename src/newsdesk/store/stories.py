@@ -35,10 +35,11 @@ from newsdesk.model import (
     vector_key,
 )
 from newsdesk.store.pgvector import PgVector
-from newsdesk.store.port import EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
+from newsdesk.store.port import CardFacts, EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
 from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
 
 STORY_TAGS = 8  # hashtags kept on a story row
+OPENING_CHARS = 600  # of a representative article's text, for its card's lead
 MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
 
 
@@ -313,6 +314,48 @@ class StoryStorage:
             )
 
     # -- story queries --------------------------------------------------------------------
+
+    def card_facts(self, stories_: Sequence[Story]) -> dict[str, CardFacts]:
+        """The representative article's lead facts and the publishers of each story, in two queries."""
+        by_representative = {s.representative_id: s.id for s in stories_ if s.representative_id}
+        story_ids = [s.id for s in stories_]
+        if not story_ids:
+            return {}
+        with self.engine.connect() as conn:
+            reps = {
+                r.id: r
+                for r in conn.execute(
+                    select(
+                        articles.c.id,
+                        articles.c.description,
+                        func.substr(articles.c.text, 1, OPENING_CHARS).label("opening"),
+                        articles.c.image_url,
+                        articles.c.language,
+                    ).where(articles.c.id.in_(list(by_representative)))
+                )
+            }
+            publishers: dict[str, list[str]] = defaultdict(list)
+            count = func.count().label("n")
+            for row in conn.execute(
+                select(articles.c.story_id, sources.c.title, sources.c.url, count)
+                .select_from(articles.join(sources, articles.c.source_id == sources.c.id))
+                .where(articles.c.story_id.in_(story_ids), articles.c.duplicate_of == None)  # noqa: E711
+                .group_by(articles.c.story_id, sources.c.id, sources.c.title, sources.c.url)
+                .order_by(articles.c.story_id, count.desc(), sources.c.title)
+            ):
+                publishers[row.story_id].append(row.title or row.url)
+        facts: dict[str, CardFacts] = {}
+        for story in stories_:
+            rep = reps.get(story.representative_id or "")
+            facts[story.id] = CardFacts(
+                story_id=story.id,
+                description=rep.description if rep else None,
+                opening=(rep.opening or "") if rep else "",
+                image_url=rep.image_url if rep else None,
+                language=rep.language if rep else None,
+                publishers=tuple(publishers.get(story.id, ())),
+            )
+        return facts
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""

@@ -1,0 +1,48 @@
+"""Category and region names as readers type them: ``science``, ``Climate/Environment``,
+``climate-environment`` and ``latin america`` all name an entry of the fixed taxonomy.
+
+The taxonomy (``docs/taxonomy.md``) is a short fixed list, so a name is resolved by comparing
+folded forms, never by asking the database; a name that matches nothing is a
+:class:`~newsdesk.errors.NotFoundError` that lists the valid names, so the API, the pages and the
+CLI can all say what would have worked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsdesk.errors import NotFoundError
+from newsdesk.pipeline.stories.categorize import CATEGORIES, REGIONS
+
+_NOT_LETTERS = re.compile(r"[^0-9a-z]+")
+
+
+def slug(name: str) -> str:
+    """The form of a name used in page addresses: ``Climate/Environment`` → ``climate-environment``."""
+    return _NOT_LETTERS.sub("-", name.casefold()).strip("-")
+
+
+def category_names() -> tuple[str, ...]:
+    return CATEGORIES
+
+
+def region_names() -> tuple[str, ...]:
+    return REGIONS
+
+
+def resolve_category(name: str) -> str:
+    """The category ``name`` names, in its canonical spelling."""
+    return _resolve(name, CATEGORIES, "category")
+
+
+def resolve_region(name: str) -> str:
+    """The region ``name`` names, in its canonical spelling."""
+    return _resolve(name, REGIONS, "region")
+
+
+def _resolve(name: str, names: tuple[str, ...], kind: str) -> str:
+    wanted = slug(name)
+    for candidate in names:
+        if slug(candidate) == wanted:
+            return candidate
+    raise NotFoundError(f"there is no {kind} {name!r}; the {kind} names are: {', '.join(names)}")
