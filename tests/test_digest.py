@@ -48,5 +48,8 @@ def test_short_fragments_and_empty_text() -> None:
     assert sentences("Photo: AFP.\nThe minister resigned on Friday evening after the vote.") == [
         "The minister resigned on Friday evening after the vote."
     ]
+    assert sentences("11 novembre 2012. - Marc Guillemot a annoncé son abandon ce matin.") == [
+        "Marc Guillemot a annoncé son abandon ce matin."
+    ]  # a dateline is no sentence, and a dash opening one is dropped
     empty = digest("", [PARIS])
     assert empty.lead == () and empty.key_sentences == ()

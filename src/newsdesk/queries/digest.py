@@ -28,7 +28,7 @@ _NOT_WORD = re.compile(r"\W+")
 
 def sentences(text: str) -> list[str]:
     """The article's sentences in order, whitespace collapsed, fragments too short to be one left out."""
-    found = (" ".join(m.group().split()) for m in _SENTENCE.finditer(text[:MAX_TEXT_CHARS]))
+    found = (" ".join(m.group().split()).lstrip("-–—»«”“\"' ") for m in _SENTENCE.finditer(text[:MAX_TEXT_CHARS]))
     return [s for s in found if len(s) >= MIN_SENTENCE_CHARS]
 
 
