@@ -248,7 +248,7 @@ def test_front_page(demo: Demo, corpus: dict[str, DemoArticle]) -> None:
     tree = get_page(demo.base_url + "/")
     text = page_text(tree)
     assert norm(NOTICE) in text, "the demo notice is missing"
-    titles = {norm(link.text_content()) for link in tree.xpath("//a[starts-with(@href, '/articles/')]")}
+    titles = {norm(link.text_content()) for link in tree.xpath("//main//a[starts-with(@href, '/stories/')]")}
     assert len(titles) >= 20, titles
     english = {norm(a.title) for a in corpus.values() if a.language == "en"}
     french = {norm(a.title) for a in corpus.values() if a.language == "fr"}
@@ -287,7 +287,7 @@ def test_article_pages(demo: Demo, articles: list[dict[str, Any]], corpus: dict[
 
 def test_sources_page(demo: Demo) -> None:
     tree = get_page(demo.base_url + "/sources")
-    rows = tree.xpath("//a[starts-with(@href, '/?source_id=')]")
+    rows = tree.xpath("//table//a[starts-with(@href, '/sources/')]")
     assert len(rows) == 7, [r.text_content() for r in rows]
     assert not tree.xpath("//*[contains(concat(' ', @class, ' '), ' error ')]"), page_text(tree)
     sources = get_json(demo.base_url + "/api/v1/sources")["sources"]
@@ -297,7 +297,7 @@ def test_sources_page(demo: Demo) -> None:
         assert s["last_success_at"] and s["title"], s
     assert {s["title"] for s in sources} == {norm(r.text_content()) for r in rows}
     # a source's own listing
-    first = get_page(f"{demo.base_url}/?source_id={sources[0]['id']}")
+    first = get_page(f"{demo.base_url}/sources/{sources[0]['id']}")
     assert first.xpath("//a[starts-with(@href, '/articles/')]")
 
 
@@ -337,7 +337,7 @@ def test_front_page_in_chromium(demo: Demo, tmp_path: Path) -> None:
         os.killpg(proc.pid, signal.SIGKILL)  # helpers (zygote, crashpad) that outlived the browser
     assert proc.returncode == 0, proc.returncode
     tree = lxml_html.document_fromstring(dom.decode("utf-8"))
-    links = tree.xpath("//main//a[starts-with(@href, '/articles/')]")
+    links = tree.xpath("//main//a[starts-with(@href, '/stories/')]")
     assert len(links) >= 20, dom[:2000]
     assert all(norm(link.text_content()) for link in links)
     assert norm(NOTICE) in page_text(tree)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import ArticleDraft, ArticleEnrichment, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
-from newsdesk.web.pages import latest
+from newsdesk.web.pages import sources
 from newsdesk.web.pages.humanize import relative_time
 from newsdesk.web.pages.render import safe_url
 from newsdesk.web.server import build_app
@@ -96,7 +97,7 @@ def test_api(base_url: str) -> None:
 
 
 def test_pages_escape_and_show_relative_time(base_url: str) -> None:
-    status, html = get(base_url + "/")
+    status, html = get(base_url + "/sources/1")  # the article has no story yet: its source's page lists it
     assert status == 200 and "10 hours ago" in html and "Example News" in html
     assert "Council &lt;b&gt;approves&lt;/b&gt; budget" in html  # titles are text, never markup
     status, html = get(base_url + "/articles/a1")
@@ -109,7 +110,8 @@ def test_pages_escape_and_show_relative_time(base_url: str) -> None:
 def test_relative_time_and_safe_url() -> None:
     assert relative_time(NOW - timedelta(seconds=30), NOW) == "just now"
     assert relative_time(NOW - timedelta(minutes=1), NOW) == "1 minute ago"
-    assert relative_time(NOW - timedelta(hours=10, minutes=59), NOW) == "10 hours ago"
+    assert relative_time(NOW - timedelta(hours=10, minutes=29), NOW) == "10 hours ago"
+    assert relative_time(NOW - timedelta(hours=10), NOW, "fr") == "il y a 10 heures"
     assert relative_time(NOW - timedelta(days=3), NOW) == "3 days ago"
     assert relative_time(NOW + timedelta(hours=2), NOW) == "in 2 hours"
     assert relative_time(None, NOW) == ""
@@ -133,7 +135,7 @@ def test_api_error_envelope_and_health_shape(base_url: str) -> None:
 def test_error_pages_are_html(base_url: str) -> None:
     status, page = get(base_url + "/?offset=-1")
     assert status == 422 and "<html" in page and "offset: Input should be greater than or equal to 0" in page
-    status, page = get(base_url + "/?source_id=999")
+    status, page = get(base_url + "/sources/999")
     assert status == 404 and "<html" in page and "Not found" in page
     # an address no route answers is a page too, or the API's envelope
     status, page = get(base_url + "/no/such/page")
@@ -147,26 +149,25 @@ def test_error_pages_are_html(base_url: str) -> None:
 def test_pages_use_local_static_files(base_url: str) -> None:
     status, html = get(base_url + "/")
     assert '<link rel="stylesheet" href="/static/newsdesk.css?v=' in html and "<style" not in html
-    assert '<script src="/static/htmx.min.js?v=' in html and "://" not in html.split("</head>")[0]  # no CDN
+    assert '<script src="/static/htmx.min.js?v=' in html
+    head = re.sub(r'<link rel="canonical"[^>]*>', "", html.split("</head>")[0])  # this site's own address
+    assert "://" not in head  # no CDN
     assert '<div class="viewer" id="viewer"></div>' in html  # the viewer's slot, empty while anonymous
     assert '<a class="skip" href="#main">' in html and '<main id="main"' in html  # keyboard: skip the header
-    assert "<title>Latest news — newsdesk</title>" in html
+    assert "<title>Top stories — newsdesk</title>" in html
     status, css = get(base_url + "/static/newsdesk.css")
-    assert status == 200 and ".item h2" in css
+    assert status == 200 and ".card h2" in css
     status, js = get(base_url + "/static/htmx.min.js")
     assert status == 200 and js.startswith("var htmx=")
 
 
 def test_older_link_is_plain_and_loads_in_place_with_htmx(base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(latest, "PAGE_SIZE", 1)  # one seeded article fills a page
-    status, html = get(base_url + "/")
-    assert status == 200
-    assert '<a href="/?offset=1" hx-get="/fragments/latest?offset=1" hx-target="closest .pager"' in html
-    status, fragment = get(base_url + "/fragments/latest?offset=0")
-    assert status == 200 and "<html" not in fragment and '<div class="item"' in fragment  # items only
-    assert '<a href="/articles/a1">' in fragment and 'hx-get="/fragments/latest?offset=1"' in fragment
-    status, fragment = get(base_url + "/fragments/latest?offset=1")
-    assert status == 200 and fragment.strip() == ""  # past the end: no items and no link, the list ends
+    monkeypatch.setattr(sources, "PAGE_SIZE", 1)  # one seeded article fills a page
+    status, fragment = get(base_url + "/fragments/sources/1?offset=0")
+    assert status == 200 and "<html" not in fragment and '<li class="item"' in fragment  # items only
+    assert '<a href="/articles/a1">' in fragment
+    status, fragment = get(base_url + "/fragments/sources/1?offset=1")
+    assert status == 200 and '<li class="item"' not in fragment and "rel=" not in fragment  # the list ends
 
 
 def test_empty_pages_say_what_to_do(settings: Settings, tmp_path: Path) -> None:
@@ -174,8 +175,8 @@ def test_empty_pages_say_what_to_do(settings: Settings, tmp_path: Path) -> None:
     desk = make_newsdesk(replace(settings, db=f"sqlite:///{tmp_path / 'empty.db'}"), clock=lambda: NOW)
     try:
         with serving(build_app(desk, schedule=False)) as url:
-            status, latest_page = get(url + "/")
-            assert status == 200 and "No articles yet" in latest_page and 'class="item"' not in latest_page
+            status, front_page = get(url + "/")
+            assert status == 200 and "No articles yet" in front_page and 'class="card"' not in front_page
             status, sources_page = get(url + "/sources")
             assert status == 200 and "No sources yet" in sources_page and "<table" not in sources_page
     finally:
@@ -198,9 +199,9 @@ OUT_OF_BOUNDS = [  # issue 12 §3: each answered 500 (SQLite) or 503 (PostgreSQL
     "/api/v1/stories/%00",
     "/api/v1/topics/" + "x" * 50_000,
     "/api/v1/categories/%00",
-    "/?source_id=9223372036854775808",
+    "/sources/9223372036854775808",
     "/?offset=9223372036854775808",
-    "/fragments/latest?offset=9223372036854775808",
+    "/fragments/stories?offset=9223372036854775808",
     "/articles/%00",
 ]
 

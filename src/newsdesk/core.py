@@ -33,6 +33,7 @@ from newsdesk.model import (
     Article,
     Category,
     Clock,
+    Digest,
     EnrichReport,
     Health,
     Progress,
@@ -404,6 +405,12 @@ class Newsdesk:
 
         return category_names()
 
+    def digest(self, article: Article) -> Digest:
+        """The article's extractive digest (its lead and key sentences) until AI summaries exist."""
+        from newsdesk.queries.digest import digest
+
+        return digest(article.text or "", article.tags)
+
     def region_names(self) -> tuple[str, ...]:
         """The world regions stories are placed in."""
         from newsdesk.queries.taxonomy import region_names
@@ -490,6 +497,13 @@ def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[s
     yield from cluster_lines(settings, EmbedderSlot(settings), lines)
 
 
+def name_slug(name: str) -> str:
+    """A category's or region's name as page addresses write it: ``Climate/Environment`` → ``climate-environment``."""
+    from newsdesk.queries.taxonomy import slug
+
+    return slug(name)
+
+
 def catalog_categories() -> list[CatalogCategory]:
     """The bundled feed catalog's categories (topics, regions, cities)."""
     from newsdesk.sources import catalog
@@ -541,5 +555,6 @@ __all__ = [
     "cluster_stream",
     "extract_inputs",
     "make_newsdesk",
+    "name_slug",
     "utcnow",
 ]

@@ -488,6 +488,14 @@ class TopicPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """An article's extractive digest (the AI panel until summaries exist): sentences of the article as written."""
+
+    lead: tuple[str, ...]  # its first sentences
+    key_sentences: tuple[str, ...]  # others that name its hashtags most, in the article's order
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichReport:
     """Totals of one enrichment run."""
 

@@ -1,17 +1,21 @@
 """Server-rendered HTML pages: one router per page family, registered in :data:`ROUTERS`.
 
-Templates live in ``web/templates/<page>/``, htmx fragments in
-``web/templates/partials/``; :mod:`newsdesk.web.pages.render` renders both.
+Templates live in ``web/templates/<family>/``, htmx fragments in
+``web/templates/partials/``; :mod:`newsdesk.web.pages.render` renders both in the reader's language.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import article, latest, sources
+from newsdesk.web.pages import about, articles, categories, front, sources, stories, topics
 
 ROUTERS: list[APIRouter] = [
-    latest.router,  # /  and its fragment /fragments/latest
-    article.router,  # /articles/{article_id}
-    sources.router,  # /sources
+    front.router,  # /  (?tab=latest, ?category=, ?region=) and its fragment /fragments/stories
+    categories.router,  # /categories/{name}, /regions/{name}
+    stories.router,  # /stories/{story_id}
+    articles.router,  # /articles/{article_id}
+    topics.router,  # /topics/{tag}
+    sources.router,  # /sources, /sources/{source_id} and its fragment
+    about.router,  # /about
 ]

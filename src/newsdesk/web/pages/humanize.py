@@ -1,31 +1,20 @@
-"""Human-friendly renderings for pages: relative times ("10 hours ago")."""
+"""Human-friendly renderings for pages: relative times ("10 hours ago", "il y a 10 heures") in the page's language."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-_UNITS = (
-    ("year", 365 * 86400),
-    ("month", 30 * 86400),
-    ("week", 7 * 86400),
-    ("day", 86400),
-    ("hour", 3600),
-    ("minute", 60),
-)
+from babel.dates import format_timedelta
+
+JUST_NOW_S = 60
+_JUST_NOW = {"en": "just now", "fr": "à l’instant"}  # Babel has no word for "under a minute" in either
 
 
-def relative_time(when: datetime | None, now: datetime) -> str:
-    """ "3 minutes ago", "10 hours ago", "in 2 days"; "just now" under a minute."""
+def relative_time(when: datetime | None, now: datetime, locale: str = "en") -> str:
+    """ "3 minutes ago", "10 hours ago", "in 2 days" (Babel's units and rounding); "just now" under a minute."""
     if when is None:
         return ""
-    seconds = (now - when).total_seconds()
-    future = seconds < 0
-    seconds = abs(seconds)
-    if seconds < 60:
-        return "just now"
-    for name, size in _UNITS:
-        if seconds >= size:
-            n = int(seconds // size)
-            unit = name if n == 1 else name + "s"
-            return f"in {n} {unit}" if future else f"{n} {unit} ago"
-    return "just now"
+    delta = when - now
+    if abs(delta.total_seconds()) < JUST_NOW_S:
+        return _JUST_NOW.get(locale, _JUST_NOW["en"])
+    return format_timedelta(delta, add_direction=True, format="long", threshold=1.0, locale=locale)

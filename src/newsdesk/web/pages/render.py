@@ -1,33 +1,46 @@
-"""Rendering pages and fragments: one Jinja2 environment, autoescaped, and what every page is given.
+"""Rendering pages and fragments: one autoescaped Jinja2 environment per UI language, and what every page is given.
 
 Article HTML was sanitized at ingest and is the only value a template marks
 ``|safe``; everything else is escaped by Jinja2, and links taken from feeds pass
 :func:`safe_url` so a hostile feed cannot plant a ``javascript:`` link.
 
-Every template receives ``request`` and ``viewer`` from :class:`Renderer`, the
-one place that builds per-request context: the CSRF token of the first form
-will be added there, and the header's viewer slot fills in once accounts exist.
+Every template receives ``request``, ``viewer``, ``locale``, ``csrf_token`` and
+``now`` from :class:`Renderer`, the one place that builds per-request context:
+the CSRF token of the first state-changing form fills in there (empty until
+accounts land), and the header's viewer slot fills in once accounts exist.
+
+The UI language of a request is ``?lang=``, else the ``lang`` cookie, else the
+best match of ``Accept-Language``, else English (:func:`pick_locale`). Each
+language has its own environment with its translations installed
+(:mod:`newsdesk.web.pages.i18n`), built once at startup: templates compile
+once per language and no per-request state lives in a shared environment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+from babel.dates import format_datetime
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from newsdesk.config import VERSION
+from newsdesk.core import name_slug
 from newsdesk.model import Clock
 from newsdesk.web.deps import CurrentViewer, Viewer
 from newsdesk.web.pages.humanize import relative_time
+from newsdesk.web.pages.i18n import DEFAULT_LOCALE, LOCALES, is_rtl, language_name, load_translations, pick_locale
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
+LANG_COOKIE_AGE_S = 365 * 86400
 
 
 def safe_url(url: str | None) -> str:
@@ -37,49 +50,141 @@ def safe_url(url: str | None) -> str:
     return ""
 
 
+def proxied(url: str | None) -> str:
+    """``{{ url|proxied }}``: the address pages show a publisher's image at.
+
+    Temporary: '' (no image shown), so no page makes the reader's browser contact a publisher.
+    The media proxy replaces this filter at merge with an address under this site.
+    """
+    return ""
+
+
+def original_link(url: str | None, canonical_url: str | None) -> str:
+    """Where "Read at the source" leads: the publisher's canonical address when it is http(s) and on
+    another host than the page the feed linked to (a syndicated or mirrored copy), else the feed's link."""
+    page, canonical = safe_url(url), safe_url(canonical_url)
+    if canonical and urlsplit(canonical).hostname != urlsplit(page).hostname:
+        return canonical
+    return page or canonical
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """``path`` on this site as a full address (canonical links, Open Graph, share buttons).
+
+    From the request's base URL for now; a configured site address takes its place when one is set.
+    """
+    return str(request.base_url).rstrip("/") + "/" + path.lstrip("/")
+
+
 @pass_context
-def ago(context: Context, when: datetime | None) -> str:
-    """``{{ when|ago }}``: "10 hours ago", relative to the ``now`` the page was rendered at."""
-    now: datetime = context["now"]
-    return relative_time(when, now)
+def _ago(context: Context, when: datetime | None) -> str:
+    """``{{ when|ago }}``: "10 hours ago", relative to the ``now`` the page was rendered at, in its language."""
+    return relative_time(when, context["now"], context["locale"])
+
+
+@pass_context
+def _when(context: Context, when: datetime | None) -> Markup:
+    """``{{ when|when }}``: a ``<time>`` showing the relative time, with the full date and time on hover."""
+    if when is None:
+        return Markup("")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    full = format_datetime(when, format="full", tzinfo=UTC, locale=context["locale"])
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        when.isoformat(), full, relative_time(when, context["now"], context["locale"])
+    )
+
+
+@pass_context
+def _lang_attrs(context: Context, language: str | None) -> Markup:
+    """``<p{{ x.language|lang_attrs }}>``: ``lang`` and ``dir="auto"`` for text in another language than the page."""
+    if not language or language.split("-")[0].lower() == context["locale"]:
+        return Markup("")
+    return Markup(' lang="{}" dir="auto"').format(escape(language))
+
+
+@pass_context
+def _absolute(context: Context, path: str) -> str:
+    return absolute_url(context["request"], path)
+
+
+def _reading_minutes(seconds: int | None) -> int:
+    return max(1, round((seconds or 0) / 60))
 
 
 class Templates:
-    """The template environment and what every page shows whoever reads it: the demo notice, the time."""
+    """The template environments (one per UI language) and what every page shows whoever reads it."""
 
     def __init__(self, *, clock: Clock, demo_notice: str | None) -> None:
         self.clock = clock  # the facade's, so relative times agree with the data (and tests can fix it)
         self.demo_notice = demo_notice
-        self.env = Environment(
+        self.envs = {locale: self._environment(locale) for locale in LOCALES}
+
+    def _environment(self, locale: str) -> Environment:
+        env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,  # a misspelt variable fails the page instead of rendering blank
+            extensions=["jinja2.ext.i18n"],
         )
-        self.env.filters["safe_url"] = safe_url
-        self.env.filters["ago"] = ago
-        self.env.globals["version"] = VERSION  # busts browser caches of /static files on upgrade
+        env.install_gettext_translations(load_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.filters.update(
+            safe_url=safe_url,
+            proxied=proxied,
+            ago=_ago,
+            when=_when,
+            lang_attrs=_lang_attrs,
+            original_link=original_link,
+            minutes=_reading_minutes,
+            slug=name_slug,
+            language_name=lambda code: language_name(code, locale),
+        )
+        env.globals.update(
+            version=VERSION,  # busts browser caches of /static files on upgrade
+            absolute_url=_absolute,
+            locales=LOCALES,
+            locale_names={code: language_name(code, code) for code in LOCALES},
+            text_direction="rtl" if is_rtl(locale) else "ltr",
+        )
+        return env
 
-    def render(self, name: str, context: Mapping[str, Any]) -> str:
-        return self.env.get_template(name).render(demo=self.demo_notice, now=self.clock(), **context)
+    def render(self, locale: str, name: str, context: Mapping[str, Any]) -> str:
+        env = self.envs.get(locale) or self.envs[DEFAULT_LOCALE]
+        return env.get_template(name).render(demo=self.demo_notice, now=self.clock(), locale=locale, **context)
 
 
 @dataclass(frozen=True, slots=True)
 class Renderer:
-    """Renders templates for one request; handlers call it as ``render("latest/index.html", …)``."""
+    """Renders templates for one request; handlers call it as ``render("front/index.html", …)``."""
 
     templates: Templates
     request: Request
     viewer: Viewer | None
+    locale: str
 
     def __call__(self, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-        html = self.templates.render(name, {"request": self.request, "viewer": self.viewer, **context})
-        return HTMLResponse(html, status_code=status_code)
+        base = {"request": self.request, "viewer": self.viewer, "csrf_token": csrf_token(self.request)}
+        html = self.templates.render(self.locale, name, base | context)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Content-Language"] = self.locale
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        if self.request.query_params.get("lang") == self.locale:  # the switcher's choice sticks
+            response.set_cookie("lang", self.locale, max_age=LANG_COOKIE_AGE_S, samesite="lax")
+        return response
+
+
+def csrf_token(request: Request) -> str:
+    """The token every state-changing form carries as ``csrf_token``: empty until sessions exist."""
+    return ""
 
 
 def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
-    """The page renderer bound to this request and its viewer (a FastAPI dependency)."""
+    """The page renderer bound to this request, its viewer and its language (a FastAPI dependency)."""
     templates: Templates = request.app.state.templates
-    return Renderer(templates, request, viewer)
+    locale = pick_locale(
+        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+    )
+    return Renderer(templates, request, viewer, locale)
 
 
 Render = Annotated[Renderer, Depends(get_renderer)]

@@ -1,0 +1,87 @@
+"""The story listings: top stories ("/"), the latest ("/?tab=latest"), of one category or region
+("/categories/{name}", "/regions/{name}", or "/?category=", "/?region="), and the fragment that continues them.
+
+Every listing is two batched reads: the page of stories (ranked, or most recently active),
+then their cards (:meth:`~newsdesk.core.Newsdesk.story_cards`). An empty page says why: past
+the end of the list (with the way back), nothing in this category, no stories or no articles yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from newsdesk.core import Newsdesk, name_slug
+from newsdesk.model import StoryCard
+from newsdesk.web.deps import Desk
+from newsdesk.web.pages.listing import Pager, pager
+from newsdesk.web.pages.render import Render
+from newsdesk.web.params import Filter, Offset
+
+PAGE_SIZE = 24
+FRAGMENT = "/fragments/stories"
+
+Tab = Annotated[Literal["top", "latest"], Query()]
+
+router = APIRouter()
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a story listing, as front/index.html shows it."""
+
+    tab: str
+    category: str | None  # canonical names
+    region: str | None
+    cards: list[StoryCard]
+    pager: Pager
+    empty: str | None  # why there are no cards: past_end, filtered, no_stories, no_articles
+    categories: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+def story_listing(
+    desk: Newsdesk, path: str, tab: str, category: str | None, region: str | None, offset: int
+) -> Listing:
+    """The page at ``offset`` of the listing at ``path`` (an unknown category or region is a NotFoundError)."""
+    filters = {"category": category, "region": region}
+    if tab == "latest":
+        stories = desk.stories(limit=PAGE_SIZE + 1, offset=offset, **filters)
+    else:
+        stories = desk.front_page(limit=PAGE_SIZE + 1, offset=offset, **filters)
+    cards = desk.story_cards(stories[:PAGE_SIZE])
+    empty = None
+    if not cards:
+        empty = "past_end" if offset else "filtered" if category or region else None
+        empty = empty or ("no_stories" if desk.stats().articles else "no_articles")
+    names, regions = desk.category_names(), desk.region_names()
+    shown = {k: _canonical(v, names if k == "category" else regions) for k, v in filters.items()}
+    kept = {"tab": "latest" if tab == "latest" else None} | (filters if path == "/" else {})
+    links = pager(path, FRAGMENT, offset, PAGE_SIZE, len(stories) > PAGE_SIZE, kept, filters)
+    return Listing(tab, shown["category"], shown["region"], cards, links, empty, names, regions)
+
+
+def _canonical(given: str | None, names: tuple[str, ...]) -> str | None:
+    """The taxonomy's spelling of a name the facade accepted (``climate-environment`` → ``Climate/Environment``)."""
+    return None if given is None else next((n for n in names if name_slug(n) == name_slug(given)), given)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def front_page(
+    desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
+) -> HTMLResponse:
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset)
+    return render("front/index.html", view=view)
+
+
+@router.get(FRAGMENT, response_class=HTMLResponse)
+async def more_stories(
+    desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
+) -> HTMLResponse:
+    """The cards of one page of a listing and its pager, for htmx to append to the list."""
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset)
+    return render("partials/cards.html", cards=view.cards, pager=view.pager, fragment=True)

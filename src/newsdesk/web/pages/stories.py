@@ -1,0 +1,64 @@
+"""A story's full coverage ("/stories/{id}"): every article grouped by publisher, the timeline of how
+the story grew, its languages, hashtags and category, and related stories.
+
+Reads: the story with its articles (one query), its card (the lead and image, two), and the
+related reading of its representative article, whose other stories are the related stories.
+A merged story's old id leads, with a permanent redirect, to the story it joined.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from newsdesk.core import Newsdesk
+from newsdesk.model import RelatedArticle, StoryArticle, StoryCard, StoryDetail
+from newsdesk.web.deps import Desk
+from newsdesk.web.pages.render import Render
+from newsdesk.web.params import Key
+
+router = APIRouter()
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    source_id: int
+    name: str | None
+    articles: tuple[StoryArticle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    detail: StoryDetail
+    card: StoryCard
+    publishers: tuple[Publisher, ...]  # the most articles first
+    related: tuple[RelatedArticle, ...]  # one article per related story
+
+
+def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
+    """The coverage grouped by source: the most articles first, then who covered it first."""
+    groups: dict[int, list[StoryArticle]] = defaultdict(list)
+    for a in articles:  # oldest first, so each group is in time order and dict order is first coverage
+        groups[a.source_id].append(a)
+    ordered = sorted(groups.values(), key=lambda group: -len(group))  # stable: ties keep first coverage first
+    return tuple(Publisher(g[0].source_id, g[0].source_title, tuple(g)) for g in ordered)
+
+
+def story_view(desk: Newsdesk, story_id: str) -> StoryView:
+    detail = desk.story(story_id)
+    card = desk.story_cards([detail.story])[0]
+    rep = detail.story.representative_id
+    related = desk.related(rep).other_stories if rep else ()
+    return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id))
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+async def story_page(story_id: Key, desk: Desk, render: Render) -> Response:
+    view = await run_in_threadpool(story_view, desk, story_id)
+    if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
+        return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
+    return render("stories/story.html", view=view, story=view.detail.story)
