@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -88,13 +89,13 @@ def _word_pattern(word: str) -> str:
 
 
 def _phrase_pattern(phrase: Phrase) -> str:
-    sql = _word_pattern(phrase[0])
-    for before, word in zip(phrase, phrase[1:], strict=False):
+    pattern = _word_pattern(phrase[0])
+    for before, word in itertools.pairwise(phrase):
         gap = r"[\W_]*" if is_cjk(before[-1]) or is_cjk(word[0]) else r"[\W_]+"
-        sql += gap + _word_pattern(word)
+        pattern += gap + _word_pattern(word)
     start = "" if is_cjk(phrase[0][0]) else r"(?<![^\W_])"
     end = "" if is_cjk(phrase[-1][-1]) else r"(?![^\W_])"
-    return start + sql + end
+    return start + pattern + end
 
 
 def match_pattern(phrases: Sequence[Phrase]) -> re.Pattern[str] | None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -355,12 +355,16 @@ def _index_sqlite(conn: Connection, limit: int) -> int:
         return 0
     keys = array_param("sqlite", ids)
     in_ids = "article_id IN (SELECT value FROM json_each(?))"
-    conn.exec_driver_sql(f"DELETE FROM article_search WHERE rowid IN (SELECT doc FROM search_docs WHERE {in_ids})", (keys,))
+    conn.exec_driver_sql(
+        f"DELETE FROM article_search WHERE rowid IN (SELECT doc FROM search_docs WHERE {in_ids})", (keys,)
+    )
     conn.exec_driver_sql(f"DELETE FROM search_docs WHERE {in_ids}", (keys,))
     docs = _documents(conn, ids)
     if docs:
         conn.exec_driver_sql("INSERT INTO search_docs (article_id) VALUES (?)", [(d[0],) for d in docs])
-        doc_of = dict(conn.exec_driver_sql(f"SELECT article_id, doc FROM search_docs WHERE {in_ids}", (keys,)).all())
+        doc_of: dict[str, int] = dict(
+            conn.exec_driver_sql(f"SELECT article_id, doc FROM search_docs WHERE {in_ids}", (keys,)).all()
+        )
         conn.exec_driver_sql(
             "INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
             [(doc_of[i], title, body) for i, title, body in docs],

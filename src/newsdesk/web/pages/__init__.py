@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import article, latest, sources
+from newsdesk.web.pages import article, latest, search, sources
 
 ROUTERS: list[APIRouter] = [
     latest.router,  # /  and its fragment /fragments/latest
     article.router,  # /articles/{article_id}
     sources.router,  # /sources
+    search.router,  # /search and its fragment /fragments/search
 ]
