@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -273,6 +273,11 @@ def _filters(query: SearchQuery, dialect: str) -> tuple[str, dict[str, Any]]:
     """The SQL conditions of the query's filters (fixed text; the values are parameters)."""
     sql = " AND a.duplicate_of IS NULL"
     params: dict[str, Any] = {}
+    # No stored value holds a NUL, which PostgreSQL's text cannot take: a filter with one finds nothing.
+    nul = any("\x00" in (v or "") for v in (query.language, query.category, query.tag))
+    if nul:
+        sql += " AND 1 = 0"
+        query = replace(query, language=None, category=None, tag=None)
     if query.source_id is not None:
         sql += " AND a.source_id = :source_id"
         params["source_id"] = query.source_id

@@ -51,7 +51,14 @@ def _blank_is_none(value: Any) -> Any:
 SearchText = Annotated[str, Query(max_length=MAX_QUERY_CHARS), AfterValidator(_no_nul)]
 """What a reader searches for (``?q=``): any text, bounded; never database syntax."""
 
-FormSourceFilter = Annotated[int | None, BeforeValidator(_blank_is_none), Query(ge=1, le=MAX_SOURCE_ID)]
+
+def _source_id(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_SOURCE_ID:
+        raise ValueError(f"must be between 1 and {MAX_SOURCE_ID}")
+    return value
+
+
+FormSourceFilter = Annotated[int | None, BeforeValidator(_blank_is_none), AfterValidator(_source_id), Query()]
 """A source filter from a form, where "any source" is sent as an empty value."""
 
 DayFilter = Annotated[date | None, BeforeValidator(_blank_is_none), Query()]
