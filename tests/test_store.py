@@ -24,6 +24,7 @@ from newsdesk.model import (
 )
 from newsdesk.store import SqlStorage
 from newsdesk.store.schema import complete_metadata
+from newsdesk.store.search import is_index_table
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -69,12 +70,19 @@ def insert(d: ArticleDraft, status: ExtractionStatus = ExtractionStatus.PENDING,
     return ArticleUpdate(draft=d, action=DraftAction.INSERT, extraction_status=status, **kw)  # type: ignore[arg-type]
 
 
+def _not_a_search_index(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not is_index_table(table or "")
+
+
 # Neither SQLAlchemy (on SQLite) nor Alembic compares expression indexes; the test below checks that one.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping")
 def test_migrated_schema_matches_metadata(storage: SqlStorage) -> None:
     with storage.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), complete_metadata())
+        # the search index's tables are dialect-specific (FTS5, tsvector): the metadata cannot describe them
+        context = MigrationContext.configure(conn, opts={"include_object": _not_a_search_index})
+        diff = compare_metadata(context, complete_metadata())
     assert diff == []
     storage.migrate()  # a second run is a no-op
     assert storage.current_revision() is not None

@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -37,7 +37,16 @@ from newsdesk.core import (
 from newsdesk.errors import ConfigError, FileError, NewsdeskError
 from newsdesk.lifetime import leave, stop_signal
 from newsdesk.logs import configure_logging
-from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_SOURCE_ID, Progress, Source, UpdateReport, as_plain
+from newsdesk.model import (
+    MAX_KEY_CHARS,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_SOURCE_ID,
+    Progress,
+    Source,
+    UpdateReport,
+    as_plain,
+)
 
 app = typer.Typer(
     name="newsdesk",
@@ -517,6 +526,56 @@ def topic(
     typer.echo(f"{page.label or '#' + page.tag}: {len(page.articles)} articles, {len(page.stories)} stories")
     for a in page.articles:
         typer.echo(f"  {_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words; "quoted words" in a row; -word to leave out; OR between two terms.',
+            callback=_at_most(MAX_QUERY_CHARS),
+        ),
+    ],
+    source: Annotated[int | None, typer.Option(help="Only this source's articles.", min=1, max=MAX_SOURCE_ID)] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Only this language (en, fr, …).", callback=_at_most(MAX_KEY_CHARS))
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.", callback=_at_most(MAX_KEY_CHARS))] = None,
+    tag: Annotated[
+        str | None, typer.Option(help="Only articles with this hashtag.", callback=_at_most(MAX_KEY_CHARS))
+    ] = None,
+    since: Annotated[datetime | None, typer.Option(help="From this day (UTC).", formats=["%Y-%m-%d"])] = None,
+    until: Annotated[datetime | None, typer.Option(help="To this day (UTC), included.", formats=["%Y-%m-%d"])] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Full-text search over titles and article text, best first (articles indexed by `update`)."""
+    with _desk(ctx) as desk:
+        results = desk.search(
+            query,
+            source_id=source,
+            language=language,
+            category=category,
+            tag=tag,
+            since=since.replace(tzinfo=UTC) if since else None,
+            until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+            limit=limit,
+            offset=offset,
+        )
+    if as_json:
+        for hit in results.hits:
+            _print_json(hit)
+        return
+    for hit in results.hits:
+        typer.echo(
+            f"{_when(hit.published_at)}  {_printable(hit.source_title or str(hit.source_id), 40)}  "
+            f"{_printable(hit.title or hit.url or '')}  ({hit.article_id})"
+        )
+    if results.more:
+        typer.echo(f"more: --offset {offset + limit}", err=True)
 
 
 @articles_app.command("related")

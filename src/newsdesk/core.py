@@ -38,6 +38,8 @@ from newsdesk.model import (
     Health,
     Progress,
     Related,
+    SearchQuery,
+    SearchResults,
     Source,
     Stats,
     Story,
@@ -371,6 +373,30 @@ class Newsdesk:
 
         article = self.storage.get_article(article_id)
         return related_articles(self.storage, self.adapters.vectors, self.settings, article, self.clock(), limit)
+
+    def search(
+        self,
+        text: str,
+        *,
+        source_id: int | None = None,
+        language: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        """Full-text search over titles and text, best first, with marked snippets (``queries/search.py``).
+
+        ``text`` takes words, ``"quoted phrases"``, ``-excluded`` words and ``OR``; ``tag`` a hashtag as
+        a reader types it; ``until`` is exclusive. Articles written since the last full update pass are
+        found once it has indexed them.
+        """
+        from newsdesk.queries.search import search
+
+        query = SearchQuery(text, source_id, language, category, tag, since, until, limit, offset)
+        return search(self.storage, query)
 
     # -- stories ---------------------------------------------------------------------
 

@@ -582,3 +582,76 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): as_plain(v) for k, v in value.items()}
     return value
+
+
+# -- full-text search (store/search.py, queries/search.py) ------------------------------------------
+
+MAX_QUERY_CHARS = 500
+"""The longest search a reader may type: the words of a few sentences. Longer text is refused at the edge
+(422, a usage error); the storage also reads at most :data:`MAX_QUERY_TERMS` terms of what it is given."""
+MAX_QUERY_TERMS = 32
+"""How many words and phrases of a search are used: more only makes the index do more work per query."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a reader searches for: words as typed (``"quoted phrases"``, ``-excluded``, ``OR``) and filters.
+
+    ``tag`` is a stored hashtag key (the facade resolves ``#LeeJaeMyung`` to it); ``since``/``until``
+    bound ``coalesce(published_at, fetched_at)``, ``until`` exclusive.
+    """
+
+    text: str
+    source_id: int | None = None
+    language: str | None = None
+    category: str | None = None
+    tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """One article the index matched, as the storage returns it (its text cut to what a snippet may need)."""
+
+    article_id: str
+    title: str | None
+    url: str | None
+    text: str
+    source_id: int
+    source_title: str | None
+    published_at: datetime | None
+    language: str | None
+    category: str | None
+    story_id: str | None
+    rank: float  # higher is better: bm25 (SQLite, sign turned) or ts_rank (PostgreSQL); not comparable across them
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A search result. ``title_html`` and ``snippet_html`` are escaped text whose only markup is
+    ``<mark>…</mark>`` around the words that matched: safe to put in a page as they are."""
+
+    article_id: str
+    title: str | None
+    title_html: str
+    snippet_html: str
+    url: str | None
+    source_id: int
+    source_title: str | None
+    published_at: datetime | None
+    language: str | None
+    category: str | None
+    story_id: str | None
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A page of search results, best first, and whether a next page exists."""
+
+    query: SearchQuery
+    hits: tuple[SearchHit, ...]
+    more: bool

@@ -24,6 +24,8 @@ from newsdesk.model import (
     PageResult,
     PendingPage,
     PrimarySwap,
+    SearchQuery,
+    SearchRow,
     Source,
     Stats,
     Story,
@@ -253,4 +255,18 @@ class Storage(Protocol):
 
     def vector_search(self, model: str, vector: bytes, k: int) -> list[Neighbor] | None:
         """Nearest vectors searched in the database (pgvector), or None where it cannot."""
+        ...
+
+    # full-text search (store/search.py)
+    def index_search(self, limit: int = 500) -> int:
+        """(Re)index up to ``limit`` of the articles whose text changed, in one transaction; how many it took."""
+        ...
+
+    def search_backlog(self) -> int:
+        """Articles waiting to be (re)indexed for search."""
+        ...
+
+    def search(self, query: SearchQuery) -> list[SearchRow]:
+        """Primary articles matching ``query``, best first (ties: newest first); a reader's text is never
+        database syntax, so no query fails for what it holds."""
         ...

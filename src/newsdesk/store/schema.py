@@ -199,6 +199,16 @@ leases = Table(
 )
 
 
+# Articles whose searchable text changed since they were last indexed (store/search.py): the ingest
+# transaction adds a row, the search index step (tasks/search_index.py) takes rows off in batches. The
+# index itself is dialect-specific (an FTS5 table, a tsvector column) and made by migration 0010.
+search_queue = Table(
+    "search_queue",
+    metadata,
+    Column("article_id", String(40), primary_key=True),
+)
+
+
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
 

@@ -60,11 +60,12 @@ from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, in
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource
 from newsdesk.store.schema import articles, categories, sources
+from newsdesk.store.search import SearchStorage, enqueue, forget_source
 from newsdesk.store.stories import StoryStorage
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -181,7 +182,7 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage, LeaseStorage):
+class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is
@@ -384,6 +385,7 @@ class SqlStorage(StoryStorage, LeaseStorage):
 
     def remove_source(self, source_id: int) -> None:
         with self.engine.begin() as conn:
+            forget_source(conn, source_id)
             conn.execute(articles.delete().where(articles.c.source_id == source_id))
             result = conn.execute(sources.delete().where(sources.c.id == source_id))
             if result.rowcount == 0:
@@ -456,6 +458,8 @@ class SqlStorage(StoryStorage, LeaseStorage):
             changes = [_article_change(a) for a in articles_ if a.action is DraftAction.UPDATE]
             if changes:
                 conn.execute(_UPDATE_FROM_FEED, changes)
+            # to be indexed for search by a later step (store/search.py: not in this transaction)
+            enqueue(conn, [a.draft.id for a in articles_ if a.action is not DraftAction.SKIP])
 
     def _apply_feed_states(self, conn: Connection, feeds: Sequence[FeedUpdate]) -> None:
         """Write every feed's new fetch state: two executemany statements, not one UPDATE per feed."""
@@ -537,6 +541,7 @@ class SqlStorage(StoryStorage, LeaseStorage):
                 elif res.language:
                     values["language"] = res.language
                 conn.execute(update(articles).where(articles.c.id == res.article_id).values(**values))
+            enqueue(conn, [r.article_id for r in results if r.status is ExtractionStatus.EXTRACTED])
 
     def copy_groups(self) -> list[list[CopyOf]]:
         """The groups of exact copies whose primary is not enriched yet (a pass's new articles, or a killed pass's).

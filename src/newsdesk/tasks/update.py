@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,7 @@ from newsdesk.store import Storage
 from newsdesk.tasks.extract_pool import ExtractorPool
 from newsdesk.tasks.ingest import FeedJob, FeedOutcome, write_page_batch
 from newsdesk.tasks.ingest_workers import Ingester, ingester_for
+from newsdesk.tasks.search_index import index_for_search
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ async def run_update(
     """
     tally = _Tally()
     writer = _WriterThread()
+    stop_indexing = threading.Event()
     try:
         sources = _claim_sources(storage, settings, sources, holder, clock)
         async with new_fetcher() as fetcher:
@@ -105,7 +108,11 @@ async def run_update(
                 await _PagePhase(run, writer).fetch(page_source_id)
                 if tally.counts["pages_fetched"]:  # 9b. the same, for copies the pages revealed
                     await writer.call(_elect_primaries, storage)
+                # 9c. the search index, for the articles whose text changed (their writes queued them);
+                # not with feeds_only, which leaves the later steps (pages, stories) to a full pass
+                await writer.call(index_for_search, storage, stop_indexing)
     finally:
+        stop_indexing.set()  # a stopped pass ends after the batch being indexed
         writer.close()
         _release(storage, holder)
     report = tally.report()

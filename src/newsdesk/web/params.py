@@ -12,12 +12,13 @@ runs, with a 422 and the one error envelope (or the HTML error page) of :mod:`ne
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
-from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_SOURCE_ID
+from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_QUERY_CHARS, MAX_SOURCE_ID
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -40,3 +41,32 @@ Key = Annotated[str, Path(min_length=1, max_length=MAX_KEY_CHARS), AfterValidato
 
 Filter = Annotated[str | None, Query(max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
 """A category, region or tag a listing is narrowed to."""
+
+
+def _blank_is_none(value: Any) -> Any:
+    """A form's empty field (``?source_id=&since=``) means no filter, not a value to refuse."""
+    return None if value == "" else value
+
+
+SearchText = Annotated[str, Query(max_length=MAX_QUERY_CHARS), AfterValidator(_no_nul)]
+"""What a reader searches for (``?q=``): any text, bounded; never database syntax."""
+
+
+def _source_id(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_SOURCE_ID:
+        raise ValueError(f"must be between 1 and {MAX_SOURCE_ID}")
+    return value
+
+
+FormSourceFilter = Annotated[int | None, BeforeValidator(_blank_is_none), AfterValidator(_source_id), Query()]
+"""A source filter from a form, where "any source" is sent as an empty value."""
+
+DayFilter = Annotated[date | None, BeforeValidator(_blank_is_none), Query()]
+"""A day (``YYYY-MM-DD``) a listing starts or ends at; empty is none."""
+
+
+def day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    """The UTC midnight that starts ``day`` (``after``: the one that ends it, so a last day is included)."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1 if after else 0), time(), tzinfo=UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.api import articles, categories, health, sources, stats, stories, topics
+from newsdesk.web.api import articles, categories, health, search, sources, stats, stories, topics
 
 PREFIX = "/api/v1"
 
@@ -22,4 +22,5 @@ ROUTERS: list[APIRouter] = [
     topics.router,  # /topics/{tag}
     categories.router,  # /categories/{name}
     stats.router,  # /stats
+    search.router,  # /search
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import about, articles, categories, front, sources, stories, topics
+from newsdesk.web.pages import about, articles, categories, front, search, sources, stories, topics
 
 ROUTERS: list[APIRouter] = [
     front.router,  # /  (?tab=latest, ?category=, ?region=) and its fragment /fragments/stories
@@ -17,5 +17,6 @@ ROUTERS: list[APIRouter] = [
     articles.router,  # /articles/{article_id}
     topics.router,  # /topics/{tag}
     sources.router,  # /sources, /sources/{source_id} and its fragment
+    search.router,  # /search and its fragment /fragments/search
     about.router,  # /about
 ]

@@ -1,0 +1,117 @@
+"""The search page (``/search?q=``) and the fragment that continues its results.
+
+A plain GET form: the results of a search are a page one can bookmark, share and reload. The "more
+results" link at the foot is a link to the next page; with JavaScript, htmx fetches the next page's
+results as a fragment and puts them in place of the link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from newsdesk.core import Newsdesk
+from newsdesk.web.deps import Desk
+from newsdesk.web.pages.render import Render
+from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText, day_start
+
+PAGE_SIZE = 20
+MAX_SOURCE_CHOICES = 300  # more sources than this are asked for by id: a longer list helps no reader
+
+router = APIRouter()
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """The search as the form sent it (and as the page shows it back)."""
+
+    q: str
+    source_id: int | None
+    language: str | None
+    category: str | None
+    tag: str | None
+    since: date | None
+    until: date | None
+
+    def query_string(self, offset: int) -> str:
+        return urlencode(self._fields() | ({"offset": offset} if offset else {}))
+
+    def _fields(self) -> dict[str, Any]:
+        values = {
+            "q": self.q,
+            "source_id": self.source_id,
+            "language": self.language,
+            "category": self.category,
+            "tag": self.tag,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def filtered(self) -> bool:
+        return len(self._fields()) > 1
+
+
+async def _results(desk: Newsdesk, form: _Form, offset: int) -> dict[str, Any]:
+    """One page of results and the query string of the next page (``None`` on the last one)."""
+    if not form.q.strip():
+        return {"hits": (), "more": None}
+    results = await run_in_threadpool(
+        lambda: desk.search(
+            form.q,
+            source_id=form.source_id,
+            language=form.language or None,
+            category=form.category or None,
+            tag=form.tag or None,
+            since=day_start(form.since),
+            until=day_start(form.until, after=True),
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+    )
+    return {"hits": results.hits, "more": form.query_string(offset + PAGE_SIZE) if results.more else None}
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(
+    desk: Desk,
+    render: Render,
+    q: SearchText = "",
+    source_id: FormSourceFilter = None,
+    language: Filter = None,
+    category: Filter = None,
+    tag: Filter = None,
+    since: DayFilter = None,
+    until: DayFilter = None,
+    offset: Offset = 0,
+) -> HTMLResponse:
+    form = _Form(q, source_id, language, category, tag, since, until)
+    listing = await _results(desk, form, offset)
+    sources = await run_in_threadpool(desk.sources)
+    choices = [(s.id, s.title or s.url) for s in sources] if len(sources) <= MAX_SOURCE_CHOICES else None
+    return render("search/search.html", form=form, sources=choices, offset=offset, **listing)
+
+
+@router.get("/fragments/search", response_class=HTMLResponse)
+async def more_results(
+    desk: Desk,
+    render: Render,
+    q: SearchText = "",
+    source_id: FormSourceFilter = None,
+    language: Filter = None,
+    category: Filter = None,
+    tag: Filter = None,
+    since: DayFilter = None,
+    until: DayFilter = None,
+    offset: Offset = 0,
+) -> HTMLResponse:
+    """The results of one page of /search and the link to the next, for htmx to put in place of the link."""
+    form = _Form(q, source_id, language, category, tag, since, until)
+    return render("partials/search_results.html", **await _results(desk, form, offset))
