@@ -122,14 +122,16 @@ def test_host_names_and_the_allowed_set() -> None:
     assert host_name("[::1]:8000") == "::1" and host_name("[::1]") == "::1"
     assert host_name("[::1]x") is None and host_name("a:b") is None and host_name("") is None
     site = Settings(site_url="https://news.example.org", allowed_hosts="alt.example.org, Other.example")
-    assert allowed_hosts(site) == {
-        "news.example.org",
-        "alt.example.org",
-        "other.example",
-        "localhost",
-        "127.0.0.1",
-        "::1",
-    }
+    assert allowed_hosts(site) == frozenset(
+        {
+            "news.example.org",
+            "alt.example.org",
+            "other.example",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+        }
+    )
     assert allowed_hosts(Settings(allowed_hosts="*")) is None
     assert Settings(host="::1", port=9000).public_url == "http://[::1]:9000"
 

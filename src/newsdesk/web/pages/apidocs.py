@@ -116,7 +116,7 @@ def _endpoint(path: str, method: str, op: dict[str, Any]) -> Endpoint:
     for status, reply in op.get("responses", {}).items():
         content = reply.get("content", {}).get("application/json", {})
         replies.append(Reply(status, reply.get("description", ""), type_name(content.get("schema", {}))))
-    anchor = f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", "").strip("-")
+    anchor = anchor_of(method, path)
     tags = op.get("tags") or ["other"]
     return Endpoint(
         method.upper(),
@@ -129,6 +129,11 @@ def _endpoint(path: str, method: str, op: dict[str, Any]) -> Endpoint:
         body_type,
         replies,
     )
+
+
+def anchor_of(method: str, path: str) -> str:
+    """The id of an endpoint's section: ``get-api-v1-sources-source_id`` for ``GET /api/v1/sources/{source_id}``."""
+    return method + path.replace("/", "-").replace("{", "").replace("}", "")
 
 
 def _schema(name: str, schema: dict[str, Any]) -> Schema:
