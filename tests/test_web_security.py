@@ -6,6 +6,7 @@ import http.client
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from newsdesk.config import Settings, load_settings
 from newsdesk.core import make_newsdesk
 from newsdesk.errors import ConfigError
-from newsdesk.web.security import CONTENT_SECURITY_POLICY, allowed_hosts, host_name
+from newsdesk.web.security import CONTENT_SECURITY_POLICY, HTMX_INDICATOR_STYLE, allowed_hosts, host_name
 from newsdesk.web.server import build_app
 from tests.loopback import serving
 from tests.test_web import NOW, seed
@@ -40,6 +41,7 @@ def base_url(settings: Settings, db_url: str) -> Iterator[str]:
     desk.close()
 
 
+STATIC = Path(__file__).resolve().parents[1] / "src" / "newsdesk" / "web" / "static"
 PATHS = ["/", "/articles/a1", "/sources", "/api/v1/health", "/api/v1/articles", "/api/docs", "/static/newsdesk.css"]
 
 
@@ -59,6 +61,20 @@ def check_headers(base_url: str, path: str) -> None:
     assert response.getheader("Cross-Origin-Opener-Policy") == "same-origin"
     assert "camera=()" in (response.getheader("Permissions-Policy") or "")
     assert response.getheader("Strict-Transport-Security") is None  # the site is http://127.0.0.1:8000
+
+
+def test_the_one_allowed_inline_style_is_htmx_s() -> None:
+    """The CSP allows htmx's indicator rule by hash: it must be what the vendored htmx inserts."""
+    htmx = (STATIC / "htmx.min.js").read_text()
+    first, second = HTMX_INDICATOR_STYLE.split("} ", 1)
+    assert "`.${t}" + first.removeprefix(".htmx-indicator") + "} `" in htmx
+    assert (
+        "`.${n} .${t}, .${n}.${t}"
+        + second.removeprefix(".htmx-request .htmx-indicator, .htmx-request.htmx-indicator")
+        + "`"
+        in htmx
+    )
+    assert "'sha256-faU7yAF8NxuMTNEwVmBz+VcYeIoBQ2EMHW3WaVxCvnk='" in CONTENT_SECURITY_POLICY  # what Chromium computes
 
 
 def test_pages_have_no_inline_script_or_style(base_url: str) -> None:

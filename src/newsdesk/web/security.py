@@ -17,6 +17,8 @@ Two small ASGI middlewares, installed by :func:`newsdesk.web.app.create_app`:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -25,11 +27,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdesk.config import Settings
 
+# The one inline style any page has: the rule htmx adds to <head> for its request indicators
+# (``includeIndicatorStyles``), allowed by its hash: a fixed text, nothing a feed can write.
+# tests/test_web_security.py checks it against the vendored htmx, so an upgrade that changes it fails.
+HTMX_INDICATOR_STYLE = (
+    ".htmx-indicator{opacity:0;visibility: hidden} "
+    ".htmx-request .htmx-indicator, .htmx-request.htmx-indicator{opacity:1;visibility: visible;"
+    "transition: opacity 200ms ease-in}"
+)
+
+
+def _style_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",  # htmx and our scripts are files under /static; no inline script, no eval
-        "style-src 'self'",
+        f"style-src 'self' {_style_hash(HTMX_INDICATOR_STYLE)}",
         "img-src 'self' data:",  # publishers' images come through /media, never from their hosts
         "object-src 'none'",
         "base-uri 'none'",
