@@ -110,6 +110,26 @@ class Settings:
     enrich_batch: int = _setting(256, "Articles enriched per batch (one transaction).")
     host: str = _setting("127.0.0.1", "Address `newsdesk serve` listens on.")
     port: int = _setting(8000, "Port `newsdesk serve` listens on.")
+    site_url: str = _setting(
+        "",
+        "The site's public address, scheme and host (e.g. https://news.example.org). Requests naming another"
+        " host are refused (DNS rebinding), and absolute links use it. Empty: http://HOST:PORT.",
+    )
+    allowed_hosts: str = _setting(
+        "",
+        "More host names the site answers to, comma-separated (besides SITE_URL's and the loopback names);"
+        " '*' turns the Host check off.",
+    )
+    secret_key: str = _setting(
+        "",
+        "Key that signs the image proxy's addresses. Empty: a random key kept in DATA_DIR/secret_key.",
+        secret=True,
+    )
+    media_max_bytes: int = _setting(5_000_000, "Largest publisher image the image proxy serves.")
+    media_timeout_s: float = _setting(10.0, "Seconds the image proxy waits for a publisher's image.")
+    media_cache_max_bytes: int = _setting(
+        500_000_000, "Disk the image proxy's cache (DATA_DIR/media) may use; the least recently used go first."
+    )
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
     lease_ttl_s: float = _setting(
         900.0,
@@ -128,6 +148,14 @@ class Settings:
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{Path(self.resolved_data_dir) / 'newsdesk.db'}"
+
+    @property
+    def public_url(self) -> str:
+        """The site's address without a trailing slash: ``site_url``, or where ``newsdesk serve`` listens."""
+        if self.site_url:
+            return self.site_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def resolved_data_dir(self) -> str:
@@ -274,6 +302,9 @@ def _validate(s: Settings) -> None:
         "related_window_h",
         "enrich_batch",
         "lease_ttl_s",
+        "media_max_bytes",
+        "media_timeout_s",
+        "media_cache_max_bytes",
     )
     for name in positive:
         if getattr(s, name) <= 0:
@@ -282,8 +313,26 @@ def _validate(s: Settings) -> None:
         raise ConfigError("min_check_interval_s must not exceed max_check_interval_s")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting log_format must be text or json, got {s.log_format!r}")
+    _validate_site_url(s.site_url)
     if s.db and not s.db.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")):
         raise ConfigError("setting db must be a sqlite:// or postgresql:// URL")
+
+
+def _validate_site_url(url: str) -> None:
+    """A site address is an origin: http(s), a host, maybe a port, no path (the app is served at the root)."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"setting site_url: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"setting site_url must be an http:// or https:// address, got {url!r}")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"setting site_url must be the site's origin only (no path), got {url!r}")
 
 
 def effective_settings(settings: Settings) -> list[tuple[SettingInfo, Any]]:

@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsdesk.ai.embed import EmbedderSlot
@@ -35,6 +38,7 @@ from newsdesk.model import (
     Clock,
     Digest,
     EnrichReport,
+    FetchedDocument,
     Health,
     Progress,
     Related,
@@ -105,6 +109,7 @@ class Newsdesk:
         self.clock = clock
         self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
         self.holder = new_holder()  # this facade's name in the leases (store/leases.py)
+        self._media_key: bytes | None = None
 
     @property
     def storage(self) -> Storage:
@@ -483,6 +488,34 @@ class Newsdesk:
 
         return topic_page(self.storage, tag, limit=limit)
 
+    # -- the image proxy --------------------------------------------------------------------
+
+    def media_key(self) -> bytes:
+        """The key that signs the image proxy's addresses: ``secret_key``, or one made once and kept
+        in ``DATA_DIR/secret_key`` (owner-only), so signed addresses survive a restart."""
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        if self._media_key is None:
+            self._media_key = _stored_key(Path(self.settings.resolved_data_dir) / "secret_key")
+        return self._media_key
+
+    async def fetch_image(self, url: str) -> FetchedDocument:
+        """A publisher's image for the image proxy, through the fetcher and its SSRF guard, bounded by
+        ``media_max_bytes`` and ``media_timeout_s`` (which also cap its connect and read timeouts).
+
+        Raises :class:`~newsdesk.errors.FetchError` (a refused address, a timeout, a body past the cap).
+        The caller judges the bytes: the fetcher does not know what an image is.
+        """
+        s = self.settings
+        limit = s.media_timeout_s
+        bounded = s.replace(
+            total_timeout_s=min(s.total_timeout_s, limit),
+            read_timeout_s=min(s.read_timeout_s, limit),
+            connect_timeout_s=min(s.connect_timeout_s, limit),
+        )
+        async with fetcher_factory(bounded)() as fetcher:
+            return await fetcher.fetch_image(url)
+
     # -- the service ----------------------------------------------------------------------
 
     def stats(self) -> Stats:
@@ -542,6 +575,23 @@ def catalog_attribution() -> str:
     from newsdesk.sources import catalog
 
     return catalog.ATTRIBUTION
+
+
+def _stored_key(path: Path) -> bytes:
+    """The random key kept at ``path``, made on first use (readable by the owner only)."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
 
 
 # -- wiring ---------------------------------------------------------------------------------

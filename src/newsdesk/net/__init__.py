@@ -27,6 +27,7 @@ from newsdesk.net.fetcher import (
     ACCEPT_ENCODING,
     DEFERRED_ACCEPT_ENCODING,
     FEED_ACCEPT,
+    IMAGE_ACCEPT,
     PAGE_ACCEPT,
     Fetcher,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ACCEPT_ENCODING",
     "DEFERRED_ACCEPT_ENCODING",
     "FEED_ACCEPT",
+    "IMAGE_ACCEPT",
     "PAGE_ACCEPT",
     "Fetcher",
     "GuardedResolver",

@@ -53,6 +53,8 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# The raster types the image proxy serves; never SVG (a document that can carry script).
+IMAGE_ACCEPT = "image/avif, image/webp, image/png, image/jpeg, image/gif;q=0.9"
 # aiohttp inflates transparently; advertise brotli only when its decoder is installed.
 ACCEPT_ENCODING = "gzip, deflate, br" if HAS_BROTLI else "gzip, deflate"
 # What a deferred fetch (fetch_feed(decode=False)) accepts: the codings
@@ -90,6 +92,7 @@ class Fetcher:
         self._feed = _Kind("feed", FEED_ACCEPT, settings.feed_max_bytes)
         self._page = _Kind("page", PAGE_ACCEPT, settings.page_max_bytes)
         self._robots_txt = _Kind("robots.txt", ROBOTS_ACCEPT, ROBOTS_MAX_BYTES)
+        self._image = _Kind("image", IMAGE_ACCEPT, settings.media_max_bytes)
         self._robots = RobotsCache(self._fetch_robots_txt, settings.user_agent)
         # Per-host slots, taken before the total timeout starts: a feed queued behind other
         # feeds of the same (slow) publisher must not time out while it merely waits its turn.
@@ -138,6 +141,14 @@ class Fetcher:
                 log.debug(event("fetch.robots_disallowed", url=url))
                 raise RobotsDisallowedError(url)
         return await self._fetch(url, self._page, {"Accept": self._page.accept})
+
+    async def fetch_image(self, url: str) -> FetchedDocument:
+        """GET a publisher's image for the image proxy, capped at ``media_max_bytes``.
+
+        robots.txt is not asked: an image a feed or page embeds is fetched as a browser showing
+        that page would fetch it (miniflux's media proxy does the same). The caller checks the type.
+        """
+        return await self._fetch(url, self._image, {"Accept": self._image.accept})
 
     async def _fetch_robots_txt(self, url: str) -> FetchedDocument:
         """GET a robots.txt for the cache, through the same pool, slots, timeouts and guard."""

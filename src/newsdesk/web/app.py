@@ -1,11 +1,13 @@
-"""The FastAPI application: error handling, static files and the route table, in that order.
+"""The FastAPI application: security middleware, error handling, static files and the route table.
 
 Routes are not written here: each resource and page family has its module,
 and this file registers them from the two visible lists, :data:`newsdesk.web.api.ROUTERS`
 and :data:`newsdesk.web.pages.ROUTERS`. Errors are handled here once: a
 :class:`~newsdesk.errors.NewsdeskError` or an invalid request becomes a status
 code and, under ``/api/``, the one JSON envelope (an address no route answers too)
-``{"error": {"type": …, "message": …}}``; elsewhere the HTML error page.
+``{"error": {"type": …, "message": …}}``; elsewhere the HTML error page. Every response
+carries the security headers of :mod:`newsdesk.web.security`, and a request for a host the
+site does not answer to is refused there before any route runs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import Lifespan
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from newsdesk.config import VERSION
 from newsdesk.core import Newsdesk
@@ -30,11 +32,20 @@ from newsdesk.errors import (
     SourceExistsError,
     StorageError,
 )
-from newsdesk.web import api, pages
+from newsdesk.web import api, media, pages
 from newsdesk.web.deps import get_viewer
+from newsdesk.web.pages import apidocs, pwa
 from newsdesk.web.pages.render import Templates, get_renderer
+from newsdesk.web.security import REFUSED_HOST_MESSAGE, HostCheck, SecurityHeaders, allowed_hosts, security_headers
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+# The site's own routes beside the pages: the image proxy, the installable app, the API's docs.
+SITE_ROUTERS = [
+    media.router,  # /media/{signature}/{encoded_url}
+    pwa.router,  # /manifest.webmanifest, /sw.js
+    apidocs.router,  # /api (→ /api/docs), /api/docs
+]
 
 # The first matching class wins; any other NewsdeskError is the client's mistake (400).
 _STATUS: list[tuple[type[NewsdeskError], int]] = [
@@ -58,7 +69,17 @@ def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, dem
         openapi_url=f"{api.PREFIX}/openapi.json",
     )
     app.state.desk = desk
-    app.state.templates = Templates(clock=desk.clock, demo_notice=demo_notice)
+    app.state.media = media.MediaProxy.of(desk)
+    app.state.templates = Templates(
+        clock=desk.clock,
+        demo_notice=demo_notice,
+        site_url=desk.settings.public_url,
+        proxied=app.state.media.signer.proxied,  # {{ url|proxied }}: /media/…
+    )
+
+    # Outermost last: every response, the Host check's 400 included, carries the security headers.
+    app.add_middleware(HostCheck, allowed=allowed_hosts(desk.settings), refuse=refuse_host)
+    app.add_middleware(SecurityHeaders, headers=security_headers(desk.settings))
 
     app.add_exception_handler(NewsdeskError, error_response)
     app.add_exception_handler(RequestValidationError, error_response)
@@ -66,7 +87,7 @@ def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, dem
 
     for router in api.ROUTERS:
         app.include_router(router, prefix=api.PREFIX)
-    for router in pages.ROUTERS:
+    for router in [*pages.ROUTERS, *SITE_ROUTERS]:
         app.include_router(router, include_in_schema=False)  # the OpenAPI document describes the JSON API only
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
@@ -86,6 +107,13 @@ def _describe(exc: Exception, path: str) -> tuple[int, str, str]:
         status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
         return status, type(exc).__name__, exc.reason
     raise exc  # registered for the three classes above only
+
+
+async def refuse_host(scope: Scope, receive: Receive, send: Send) -> None:
+    """The Host check's answer: 400 as the error page or the JSON envelope, the host not repeated."""
+    request = Request(scope, receive)
+    response = await error_response(request, HTTPException(400, REFUSED_HOST_MESSAGE))
+    await response(scope, receive, send)
 
 
 async def error_response(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ once per language and no per-request state lives in a shared environment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,15 +50,6 @@ def safe_url(url: str | None) -> str:
     return ""
 
 
-def proxied(url: str | None) -> str:
-    """``{{ url|proxied }}``: the address pages show a publisher's image at.
-
-    Temporary: '' (no image shown), so no page makes the reader's browser contact a publisher.
-    The media proxy replaces this filter at merge with an address under this site.
-    """
-    return ""
-
-
 def original_link(url: str | None, canonical_url: str | None) -> str:
     """Where "Read at the source" leads: the publisher's canonical address when it is http(s) and on
     another host than the page the feed linked to (a syndicated or mirrored copy), else the feed's link."""
@@ -66,14 +57,6 @@ def original_link(url: str | None, canonical_url: str | None) -> str:
     if canonical and urlsplit(canonical).hostname != urlsplit(page).hostname:
         return canonical
     return page or canonical
-
-
-def absolute_url(request: Request, path: str) -> str:
-    """``path`` on this site as a full address (canonical links, Open Graph, share buttons).
-
-    From the request's base URL for now; a configured site address takes its place when one is set.
-    """
-    return str(request.base_url).rstrip("/") + "/" + path.lstrip("/")
 
 
 @pass_context
@@ -103,11 +86,6 @@ def _lang_attrs(context: Context, language: str | None) -> Markup:
     return Markup(' lang="{}" dir="auto"').format(escape(language))
 
 
-@pass_context
-def _absolute(context: Context, path: str) -> str:
-    return absolute_url(context["request"], path)
-
-
 def _reading_minutes(seconds: int | None) -> int:
     return max(1, round((seconds or 0) / 60))
 
@@ -115,9 +93,16 @@ def _reading_minutes(seconds: int | None) -> int:
 class Templates:
     """The template environments (one per UI language) and what every page shows whoever reads it."""
 
-    def __init__(self, *, clock: Clock, demo_notice: str | None) -> None:
+    def __init__(
+        self, *, clock: Clock, demo_notice: str | None, site_url: str, proxied: Callable[[str | None], str]
+    ) -> None:
+        """``site_url``: the site's public address (canonical links, Open Graph, share buttons), never the
+        request's Host; ``proxied``: ``{{ url|proxied }}``, a publisher image's address under this site
+        (the media proxy's), so no page makes a reader's browser contact a publisher."""
         self.clock = clock  # the facade's, so relative times agree with the data (and tests can fix it)
         self.demo_notice = demo_notice
+        self.site_url = site_url.rstrip("/")
+        self.proxied = proxied
         self.envs = {locale: self._environment(locale) for locale in LOCALES}
 
     def _environment(self, locale: str) -> Environment:
@@ -130,7 +115,7 @@ class Templates:
         env.install_gettext_translations(load_translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(
             safe_url=safe_url,
-            proxied=proxied,
+            proxied=self.proxied,
             ago=_ago,
             when=_when,
             lang_attrs=_lang_attrs,
@@ -141,7 +126,7 @@ class Templates:
         )
         env.globals.update(
             version=VERSION,  # busts browser caches of /static files on upgrade
-            absolute_url=_absolute,
+            absolute_url=lambda path: self.site_url + "/" + path.lstrip("/"),
             locales=LOCALES,
             locale_names={code: language_name(code, code) for code in LOCALES},
             text_direction="rtl" if is_rtl(locale) else "ltr",
