@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install bytecode run test check lint typecheck layers pytest pytest-fast golden bench docs clean
+.PHONY: install bytecode run test check lint typecheck layers pytest pytest-fast golden bench docs screenshots clean
 
 # Creates .venv and installs newsdesk with its dev extras, pinned by constraints.txt.
 # Idempotent: reinstalls only when pyproject.toml or constraints.txt changed.
@@ -57,6 +57,10 @@ golden: install
 
 bench: bytecode
 	$(BIN)/python bench/run_all.py
+
+# The README's screenshots: the reader's walk in Chromium on the demo, saved under docs/screenshots.
+screenshots: install
+	NEWSDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reader_e2e.py
 
 docs: install
 	$(BIN)/python -m newsdesk.cli config --markdown > docs/configuration.md

@@ -42,11 +42,15 @@
   /* keyboard navigation */
   var items = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-nav]")); };
   var currentItem = null;
+  /* an item's headline link (a list selector would give the first link in the document: the category's) */
+  var headline = function (item) {
+    return item.querySelector("h2 a[href], h3 a[href]") || item.querySelector("a[href]");
+  };
   var select = function (item) {
     if (currentItem) currentItem.classList.remove("is-current");
     currentItem = item;
     item.classList.add("is-current");
-    var link = item.querySelector("a[href]");
+    var link = headline(item);
     if (link) link.focus({ preventScroll: true });
     item.scrollIntoView({ block: "nearest", behavior: "smooth" });
   };
@@ -63,7 +67,7 @@
       select(list[next]);
       event.preventDefault();
     } else if (event.key === "o" && currentItem) {
-      var link = currentItem.querySelector("h2 a, h3 a, a[href]");
+      var link = headline(currentItem);
       if (link) link.click();
     } else if (event.key === "/") {
       var search = document.getElementById("search-q");
