@@ -102,7 +102,7 @@ def kept_edition(language: str) -> bool:
     """Is this Wikipedia edition in the demo (see ``LEMMATIZED_EDITIONS``)?"""
     from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
 
-    return language in LEMMATIZED_EDITIONS or language.split("-")[0] not in SUPPORTED_LANGUAGES
+    return language in LEMMATIZED_EDITIONS or language.split("-", maxsplit=1)[0] not in SUPPORTED_LANGUAGES
 
 
 def load_itn(path: Path) -> list[dict[str, Any]]:
