@@ -685,7 +685,13 @@ def demo(
         typer.Option(help="Port of the newsdesk server (default: the port setting, 8000).", min=1, max=65535),
     ] = None,
 ) -> None:
-    """Start newsdesk on a bundled offline demo (Wikinews), at http://127.0.0.1:PORT."""
+    """Start newsdesk on a bundled offline demo, at http://127.0.0.1:PORT.
+
+    Real news, no network: Wikipedia "In the news" blurbs in some thirty languages and English Wikinews
+    articles, served by a local demo site and read through the whole pipeline. The demo's database is kept
+    in DATA_DIR/demo (default ~/.local/share/newsdesk/demo), started afresh each run and kept after Ctrl-C;
+    point the CLI at it with NEWSDESK_DATA_DIR=DATA_DIR/demo (the exact line is printed at start).
+    """
     from newsdesk.demo.run import run_demo
 
     state = _state(ctx)

@@ -56,6 +56,13 @@ class Settings:
         "Allow fetching loopback, private, link-local and reserved addresses (SSRF guard off). "
         "Only for tests, benchmarks, the demo, or feeds on your own network.",
     )
+    trusted_canonical_hosts: str = _setting(
+        "",
+        "Hosts (comma-separated) whose article pages may name the article's canonical address on another site "
+        "(a mirror or syndication partner you trust): that address becomes the article's canonical URL, used to "
+        "link the original and to fold copies. Empty: only a canonical on the page's own site counts. "
+        "The offline demo sets its loopback site here: its pages copy Wikinews and Wikipedia.",
+    )
     max_connections: int = _setting(64, "Concurrent HTTP connections in total.")
     max_connections_per_host: int = _setting(8, "Concurrent HTTP connections to one host (politeness).")
     connect_timeout_s: float = _setting(10.0, "Seconds to establish a connection.")

@@ -1,66 +1,77 @@
-"""The bundled Wikinews corpus and the two things the demo derives from it: dates and summaries.
+"""The bundled demo corpus and the two things the demo derives from it: dates and teasers.
 
-``demo/data/articles.jsonl.gz`` (built by ``scripts/build_demo_data.py``) holds
-93 English (2004–05) and 100 French (2012) Wikinews articles with their original
-URL, licence and attribution. The demo must look like *today's* news, so
-:func:`publication_times` moves each corpus into the last three days, keeping the
-original order and compressing the spacing; and since feeds should carry only a
-teaser (so newsdesk has to fetch and extract the page), :func:`short_summary`
-cuts the lead down to its first sentence or about forty words. All of it is pure
-and deterministic given ``now``.
+``demo/data/articles.jsonl.gz`` (built by ``scripts/build_demo_data.py``) holds two
+licence-clean sets, each article with its original address, date, licence and
+attribution:
+
+* ``itn``: one-sentence Wikipedia "In the news" blurbs from some thirty language
+  editions, grouped by the event they report (``event``, a Wikidata id), so one event
+  is covered by many sources in many languages (CC BY-SA 3.0);
+* ``wikinews``: full-text English Wikinews articles of 2019–2020, follow-ups tied into
+  threads (``event``, e.g. ``covid-19``) (CC BY 2.5).
+
+The demo must look like *today's* news, so :func:`publication_times` moves each set
+into the last few days, event by event, keeping the order and spacing inside an event
+(so a story still grows over days); and since feeds should carry only a teaser,
+:func:`short_summary` cuts a Wikinews lead to its first sentence. All of it is pure and
+deterministic given ``now``.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal
 
 ARTICLES_FILE = "articles.jsonl.gz"
 
 BlockKind = Literal["p", "h2", "li"]
+Collection = Literal["itn", "wikinews"]
+COLLECTIONS: tuple[Collection, ...] = ("itn", "wikinews")
 
-# The newest article of each corpus is this old, the oldest WINDOW older still: all within 3 days.
+# Each set's latest event ends this long before ``now``; its earliest event ends SPREAD earlier.
 NEWEST_AGE = timedelta(minutes=12)
-WINDOW = timedelta(hours=70)
+SPREAD = timedelta(hours=36)
+# An event keeps its own spacing up to this span (the build keeps ITN events within 60 h); a longer
+# Wikinews thread is compressed to it, in order, so it stays inside newsdesk's 72 h story window.
+MAX_EVENT_SPAN = timedelta(hours=60)
 
 SUMMARY_WORDS = 40
 _MIN_SENTENCE_WORDS = 8  # shorter "sentences" are usually abbreviations (Corp., Mr.) cut too early
-_SENTENCE_END = re.compile(r"(?<=[.!?»\"”])\s+(?=[«\"“A-ZÀ-ÖØ-Þ0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?\"”])\s+(?=[\"“A-Z0-9])")
 _ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "col", "lt", "sgt", "capt", "sen", "rep", "gov", "pres",
-    "corp", "inc", "co", "ltd", "no", "vs", "asst", "dept", "m", "mme", "mlle", "jan", "feb", "aug", "sept",
-    "oct", "nov", "dec",
+    "corp", "inc", "co", "ltd", "no", "vs", "asst", "dept", "jan", "feb", "aug", "sept", "oct", "nov", "dec",
+    "u.s", "u.k",
 })  # fmt: skip
-_FR_DATELINE = re.compile(r"^\d{1,2}(?:er)? \w+ \d{4}(?:, [^.]{1,40})?\. ?[-–] ")
 
 
 @dataclass(frozen=True, slots=True)
 class DemoArticle:
-    """One Wikinews article as bundled: original date and URL, licence, and body blocks.
+    """One bundled article: its set, event, original date and address, licence, and body blocks.
 
-    ``published`` is the original Wikinews date (``None`` when the dump lost it);
-    ``blocks`` are ``(kind, text)`` pairs with kind ``p`` (paragraph), ``h2``
-    (sub-heading) or ``li`` (list item), in page order.
+    ``published`` is the original UTC time (Wikinews gives days only: noon). ``kicker``
+    is, for a blurb, the title of the Wikipedia article it links (its subject).
+    ``blocks`` are ``(kind, text)`` pairs with kind ``p``, ``h2`` or ``li``, in page order.
     """
 
     id: str
+    collection: Collection
+    event: str | None
     title: str
+    kicker: str | None
     language: str
-    section: str | None
-    published: date | None
+    published: datetime
     url: str
     license: str
     attribution: str
-    categories: tuple[str, ...]
     blocks: tuple[tuple[BlockKind, str], ...]
 
     @property
@@ -73,18 +84,26 @@ class DemoArticle:
         """The plain text of the body, one paragraph per blank-line-separated block."""
         return "\n\n".join(self.paragraphs)
 
+    @property
+    def publisher(self) -> str:
+        """Who first published the text, as the pages name it."""
+        if self.collection == "itn":
+            return f"Wikipedia ({self.language}.wikipedia.org), In the news"
+        return "Wikinews (en.wikinews.org)"
+
 
 def _article(row: dict[str, Any]) -> DemoArticle:
     return DemoArticle(
         id=row["id"],
+        collection=row["collection"],
+        event=row["event"],
         title=row["title"],
+        kicker=row["kicker"],
         language=row["language"],
-        section=row["section"],
-        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        published=datetime.fromisoformat(row["published"]).astimezone(UTC),
         url=row["url"],
         license=row["license"],
         attribution=row["attribution"],
-        categories=tuple(row["categories"]),
         blocks=tuple((kind, text) for kind, text in row["blocks"]),
     )
 
@@ -97,67 +116,54 @@ def _load() -> tuple[DemoArticle, ...]:
 
 
 def load_demo_articles() -> list[DemoArticle]:
-    """All bundled articles (English first, then French), read once per process."""
+    """All bundled articles (the blurbs first, then Wikinews), read once per process."""
     return list(_load())
 
 
-def _fraction(key: str) -> float:
-    """A stable pseudo-random number in [0, 1) for ``key`` (same on every run and machine)."""
-    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
+def _events(articles: Iterable[DemoArticle]) -> list[list[DemoArticle]]:
+    """The articles grouped by event (an article of no event is one on its own), each in time order."""
+    groups: defaultdict[str, list[DemoArticle]] = defaultdict(list)
+    for a in articles:
+        groups[a.event or "\x00" + a.id].append(a)
+    return [sorted(g, key=lambda a: (a.published, a.id)) for g in groups.values()]
 
 
-def _original_instants(articles: Sequence[DemoArticle]) -> list[float]:
-    """Original publication moments in days since the epoch, spread within each day.
-
-    Wikinews gives days only, so the n articles of one day are placed at
-    1/(n+1), 2/(n+1), … of it, in corpus order. Undated articles get a stable
-    pseudo-random moment inside the corpus' date range: plausible, not true.
-    """
-    per_day: defaultdict[date, list[int]] = defaultdict(list)
-    for i, a in enumerate(articles):
-        if a.published is not None:
-            per_day[a.published].append(i)
-    instants: list[float | None] = [None] * len(articles)
-    for day, indexes in per_day.items():
-        for rank, i in enumerate(indexes):
-            instants[i] = day.toordinal() + (rank + 1) / (len(indexes) + 1)
-    known = [x for x in instants if x is not None]
-    lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
-    return [x if x is not None else lo + _fraction(a.id) * (hi - lo) for x, a in zip(instants, articles, strict=True)]
-
-
-def _compress(instants: Sequence[float], now: datetime) -> list[datetime]:
-    """Map original moments linearly onto ``[now - NEWEST_AGE - WINDOW, now - NEWEST_AGE]``."""
-    lo, hi = min(instants), max(instants)
-    span = (hi - lo) or 1.0
+def _place(articles: Sequence[DemoArticle], now: datetime) -> dict[str, datetime]:
+    """Shift one set: events end evenly over ``SPREAD`` in their original order, each keeping its spacing."""
+    events = sorted(_events(articles), key=lambda g: (g[-1].published, g[-1].id))
     newest = now - NEWEST_AGE
-    return [(newest - WINDOW * ((hi - x) / span)).replace(second=0, microsecond=0) for x in instants]
+    times: dict[str, datetime] = {}
+    for rank, group in enumerate(events):
+        end = newest - SPREAD * (1 - rank / max(len(events) - 1, 1))
+        span = group[-1].published - group[0].published
+        scale = min(1.0, MAX_EVENT_SPAN / span) if span else 1.0
+        for a in group:
+            times[a.id] = (end - (group[-1].published - a.published) * scale).replace(second=0, microsecond=0)
+    return times
 
 
 def publication_times(articles: Iterable[DemoArticle], now: datetime) -> dict[str, datetime]:
     """Shifted publication time (UTC) of every article, by id, as the demo site shows it.
 
-    Each language is one corpus from a different year, so each is compressed on
-    its own and both fill the same three days; order and relative spacing within
-    a corpus are kept, so same-story articles still follow each other.
+    The two sets are years apart, so each is shifted on its own into the same last
+    few days; inside an event (or a Wikinews thread) the order and spacing are kept,
+    so the same-story articles follow each other over hours and days.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
-    corpora: defaultdict[str, list[DemoArticle]] = defaultdict(list)
+    by_set: defaultdict[str, list[DemoArticle]] = defaultdict(list)
     for a in articles:
-        corpora[a.language].append(a)
+        by_set[a.collection].append(a)
     times: dict[str, datetime] = {}
-    for corpus in corpora.values():
-        moments = _compress(_original_instants(corpus), now)
-        times.update((a.id, t) for a, t in zip(corpus, moments, strict=True))
+    for corpus in by_set.values():
+        times.update(_place(corpus, now))
     return times
 
 
 def lead_text(article: DemoArticle) -> str:
-    """The first paragraph without a French Wikinews dateline (``22 mai 2012. - ``)."""
-    first = next((text for kind, text in article.blocks if kind == "p"), article.title)
-    return _FR_DATELINE.sub("", first, count=1) if article.language == "fr" else first
+    """The first paragraph (for a blurb, the blurb)."""
+    return next((text for kind, text in article.blocks if kind == "p"), article.title)
 
 
 def _sentences(text: str) -> list[str]:
@@ -173,11 +179,13 @@ def _sentences(text: str) -> list[str]:
 
 
 def short_summary(article: DemoArticle, max_words: int = SUMMARY_WORDS) -> str:
-    """A teaser for the feed: the lead's first sentence, or its first ``max_words`` words and "…".
+    """A teaser for the feed: a blurb whole; a Wikinews lead's first sentence, or ``max_words`` words and "…".
 
-    Deliberately far below newsdesk's ``min_feed_words``, so the reader has to
-    fetch the article page and extract the full text, as with most real feeds.
+    Far below newsdesk's ``min_feed_words``, so the reader fetches the article page and
+    extracts it, as with most real feeds (a blurb's page holds just the blurb).
     """
+    if article.collection == "itn":
+        return lead_text(article)
     words: list[str] = []
     for sentence in _sentences(lead_text(article)):
         words += sentence.split()

@@ -1,11 +1,10 @@
 """The demo site's edition: which source (feed) carries which article, at which path and time.
 
-The corpus has one ``section`` per article (English: the Wikinews topic
-category; French: "France" or "Monde", from the title prefix). A real reader
-subscribes to several feeds of one publisher, so the articles are grouped into
-seven sources — five English, two French, half RSS 2.0 and half Atom, so both
-parsers are exercised. :func:`make_edition` is pure: the same articles and
-``now`` always give the same edition.
+Every Wikipedia language edition is a source of its own, "In the news — ru.wikipedia.org",
+with its language; English Wikinews is one more. So one event reported by fifteen editions
+reaches newsdesk from fifteen publishers in as many languages, as a story should. Feed
+formats alternate between RSS 2.0 and Atom, so both parsers are exercised.
+:func:`make_edition` is pure: the same articles and ``now`` always give the same edition.
 """
 
 from __future__ import annotations
@@ -17,26 +16,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from newsdesk.demo.articles import DemoArticle, publication_times, short_summary
+from newsdesk.demo.articles import Collection, DemoArticle, publication_times, short_summary
 
 FeedFormat = Literal["rss", "atom"]
+
+# The category each set's sources are filed under in newsdesk.
+CATEGORIES: dict[Collection, str] = {"itn": "Wikipedia: In the news", "wikinews": "Wikinews"}
 
 
 @dataclass(frozen=True, slots=True)
 class DemoSource:
-    """One section of the demo site and its feed.
-
-    ``sections`` are the corpus sections it carries; a source with
-    ``catch_all`` also takes its language's articles no other source claims.
-    """
+    """One section of the demo site and its feed: a Wikipedia language edition, or Wikinews."""
 
     slug: str
     title: str
     section: str
     language: str
     format: FeedFormat
-    sections: frozenset[str]
-    catch_all: bool = False
+    collection: Collection
 
     @property
     def feed_path(self) -> str:
@@ -46,32 +43,29 @@ class DemoSource:
     def page_path(self) -> str:
         return f"/{self.slug}/"
 
+    @property
+    def category(self) -> str:
+        return CATEGORIES[self.collection]
 
-SOURCES: tuple[DemoSource, ...] = (
-    DemoSource("politics", "Wikinews — Politics", "Politics", "en", "rss", frozenset({"Politics and conflicts"})),
-    DemoSource(
-        "science",
-        "Wikinews — Science & Technology",
-        "Science & Technology",
-        "en",
-        "atom",
-        frozenset({"Science and technology", "Health", "Environment"}),
-    ),
-    DemoSource("crime-law", "Wikinews — Crime & Law", "Crime & Law", "en", "rss", frozenset({"Crime and law"})),
-    DemoSource(
-        "business-culture",
-        "Wikinews — Business, Culture & Sports",
-        "Business & Culture",
-        "en",
-        "atom",
-        frozenset({"Economy and business", "Culture and entertainment", "Sports"}),
-    ),
-    DemoSource(
-        "world", "Wikinews — World", "World", "en", "rss", frozenset({"Disasters and accidents"}), catch_all=True
-    ),
-    DemoSource("france", "Wikinews en français — France", "France", "fr", "atom", frozenset({"France"})),
-    DemoSource("monde", "Wikinews en français — Monde", "Monde", "fr", "rss", frozenset({"Monde"}), catch_all=True),
-)
+
+WIKINEWS = DemoSource("wikinews", "Wikinews — English", "Wikinews", "en", "rss", "wikinews")
+
+
+def make_sources(articles: Sequence[DemoArticle]) -> tuple[DemoSource, ...]:
+    """Wikinews first, then one source per Wikipedia edition (by language code), formats alternating."""
+    languages = sorted({a.language for a in articles if a.collection == "itn"})
+    editions = tuple(
+        DemoSource(
+            f"in-the-news-{language}",
+            f"In the news — {language}.wikipedia.org",
+            f"In the news ({language})",
+            language,
+            "atom" if i % 2 == 0 else "rss",
+            "itn",
+        )
+        for i, language in enumerate(languages)
+    )
+    return ((WIKINEWS,) if any(a.collection == "wikinews" for a in articles) else ()) + editions
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,20 +96,16 @@ class Edition:
         return sorted(others, key=lambda s: abs((s.published - story.published).total_seconds()))[:n]
 
 
-def source_for(article: DemoArticle, sources: Sequence[DemoSource] = SOURCES) -> DemoSource:
-    """The source that carries ``article``: by section, else its language's catch-all source."""
-    same_language = [s for s in sources if s.language == article.language]
-    for source in same_language:
-        if article.section in source.sections:
+def source_for(article: DemoArticle, sources: Sequence[DemoSource]) -> DemoSource:
+    """The source that carries ``article``: Wikinews, or its Wikipedia edition."""
+    for source in sources:
+        if source.collection == article.collection and source.language == article.language:
             return source
-    for source in same_language:
-        if source.catch_all:
-            return source
-    raise ValueError(f"no demo source for language {article.language!r}")
+    raise ValueError(f"no demo source for {article.collection} in {article.language!r}")
 
 
 def slug(text: str, max_length: int = 60) -> str:
-    """An ASCII URL slug of a headline, cut at a word boundary."""
+    """An ASCII URL slug of a headline, cut at a word boundary ("article" when nothing is left)."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     words = re.sub(r"[^a-z0-9]+", " ", folded).split()
     out: list[str] = []
@@ -129,16 +119,17 @@ def slug(text: str, max_length: int = 60) -> str:
 def story_path(article: DemoArticle, source: DemoSource) -> str:
     """``/<source>/<headline-slug>-<id>``: stable across runs, so re-running the demo finds the same URLs."""
     short_id = article.id.split("-", 1)[-1][:8]
-    return f"{source.page_path}{slug(article.title)}-{short_id}"
+    return f"{source.page_path}{slug(article.kicker or article.title)}-{short_id}"
 
 
 def make_edition(articles: Sequence[DemoArticle], now: datetime) -> Edition:
     """Place every article in its source with its shifted time and teaser."""
     times = publication_times(articles, now)
+    sources = make_sources(articles)
     now = now.astimezone(UTC)
     stories = []
     for article in articles:
-        source = source_for(article)
+        source = source_for(article, sources)
         stories.append(
             Story(
                 article=article,
@@ -149,4 +140,4 @@ def make_edition(articles: Sequence[DemoArticle], now: datetime) -> Edition:
             )
         )
     stories.sort(key=lambda s: (s.published, s.article.id), reverse=True)
-    return Edition(now=now, sources=SOURCES, stories=tuple(stories))
+    return Edition(now=now, sources=sources, stories=tuple(stories))

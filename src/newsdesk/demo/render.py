@@ -6,8 +6,11 @@ JSON-LD and a canonical link, and around it is the clutter real sites have —
 cookie banner, navigation, share bar, newsletter box, "Read more" links,
 comments and footer — which newsdesk's extractor has to strip. Feeds carry
 only a teaser, so newsdesk has to fetch these pages. Every page and feed says
-that the content is from Wikinews, with its original date, and that the demo
-shifted the dates.
+where the content is from (Wikinews, or a Wikipedia edition's "In the news"),
+with its original date and licence, and that the demo shifted the dates. A
+page's ``<link rel="canonical">`` and ``og:url`` name the original's real
+address (the demo page is a copy of it), so newsdesk records that address as
+the article's canonical URL and can link it once the demo site is gone.
 
 Everything here is pure: an :class:`~newsdesk.demo.edition.Edition` and the
 site's base URL in, a path → :class:`Resource` mapping out.
@@ -26,10 +29,12 @@ from urllib.parse import quote
 from newsdesk.demo.articles import DemoArticle
 from newsdesk.demo.edition import DemoSource, Edition, Story
 
-SITE_NAME = "Wikinews Demo"
-AUTHOR = "Wikinews contributors"
+SITE_NAME = "The Free News Demo"
+AUTHORS = {"itn": "Wikipedia contributors", "wikinews": "Wikinews contributors"}
+RIGHTS = {"itn": "Wikipedia contributors; CC BY-SA 3.0", "wikinews": "Wikinews contributors; CC BY 2.5"}
 LICENCE_LINE = (
-    "Source: Wikinews (en.wikinews.org / fr.wikinews.org), contributors of each article; CC BY 2.5 / public domain."
+    'Sources: Wikipedia\'s "In the news" in many languages, Wikipedia contributors, CC BY-SA 3.0; '
+    "English Wikinews, Wikinews contributors, CC BY 2.5."
 )
 FEED_CACHE_SECONDS = 600
 
@@ -77,7 +82,6 @@ class _Strings:
     at: str
     months: tuple[str, ...]
     demo_note: str
-    demo_note_undated: str
     source_line: str
     about: str
     contact: str
@@ -113,15 +117,14 @@ EN = _Strings(
     by="By",
     at=",",
     months=EN_MONTHS,
-    demo_note="Originally published on Wikinews on {date}. Demo: dates shifted.",
-    demo_note_undated="Original Wikinews publication date unknown (around {year}). Demo: dates shifted.",
+    demo_note="Originally published by {publisher} on {date}. Demo: dates shifted.",
     source_line="Source: {attribution}. Licence: {license}. Original article:",
     about="About",
     contact="Contact",
     all_feeds="All feeds (OPML)",
     latest="Latest",
-    footer="Demo content: Wikinews articles served offline by newsdesk, with their dates shifted into the past "
-    "three days.",
+    footer='Demo content: Wikinews articles and Wikipedia "In the news" blurbs served offline by newsdesk, '
+    "with their dates shifted into the past few days.",
 )
 
 FR = _Strings(
@@ -146,15 +149,14 @@ FR = _Strings(
     by="Par",
     at=" à",
     months=FR_MONTHS,
-    demo_note="Publié à l'origine sur Wikinews le {date}. Démo : dates décalées.",
-    demo_note_undated="Date de publication d'origine sur Wikinews inconnue (vers {year}). Démo : dates décalées.",
+    demo_note="Publié à l'origine par {publisher} le {date}. Démo : dates décalées.",
     source_line="Source : {attribution}. Licence : {license}. Article d'origine :",
     about="À propos",
     contact="Contact",
     all_feeds="Tous les flux (OPML)",
     latest="À la une",
-    footer="Contenu de démonstration : articles de Wikinews servis hors ligne par newsdesk, dates décalées sur les "
-    "trois derniers jours.",
+    footer="Contenu de démonstration : articles de Wikinews et brèves « In the news » de Wikipédia servis hors "
+    "ligne par newsdesk, dates décalées sur les derniers jours.",
 )
 
 
@@ -167,11 +169,19 @@ def _human_time(when: datetime, s: _Strings) -> str:
 
 
 def demo_note(article: DemoArticle) -> str:
-    """The "originally published on … Demo: dates shifted." line every page carries."""
-    s = strings(article.language)
-    if article.published:
-        return s.demo_note.format(date=article.published.isoformat())
-    return s.demo_note_undated.format(year="2004" if article.language == "en" else "2012")
+    """The "originally published by … on …. Demo: dates shifted." line every page carries."""
+    return strings(article.language).demo_note.format(
+        publisher=article.publisher, date=article.published.date().isoformat()
+    )
+
+
+def headline(article: DemoArticle) -> str:
+    """The page's headline: a blurb's subject (its kicker), else the title.
+
+    A blurb's page must not repeat the blurb as its headline: an extractor rightly drops a
+    paragraph that only repeats the headline, and the blurb is all the page has.
+    """
+    return article.kicker or article.title
 
 
 def _iso(when: datetime) -> str:
@@ -195,12 +205,18 @@ _CSS = (
 )
 
 
-def _layout(*, lang: str, title: str, head: str, main: str, edition: Edition, base_url: str) -> str:
-    """The chrome every page shares: cookie banner, masthead with navigation, footer."""
+def _layout(
+    *, lang: str, title: str, head: str, main: str, edition: Edition, base_url: str, here: DemoSource | None = None
+) -> str:
+    """The chrome every page shares: cookie banner, masthead with navigation, footer.
+
+    The navigation names Wikinews and the page's own section, not all thirty-odd editions.
+    """
     s = strings(lang)
-    nav = "".join(f'<li><a href="{src.page_path}">{escape(src.section)}</a></li>' for src in edition.sources)
+    menu = [src for src in edition.sources if src.collection == "wikinews" or src == here]
+    nav = "".join(f'<li><a href="{src.page_path}">{escape(src.section)}</a></li>' for src in menu)
     return f"""<!DOCTYPE html>
-<html lang="{lang}">
+<html lang="{escape(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -251,41 +267,40 @@ def _body_html(article: DemoArticle) -> str:
     return "\n".join(out)
 
 
-def _json_ld(story: Story, url: str) -> str:
+def _json_ld(story: Story) -> str:
+    a = story.article
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": story.article.title,
+        "headline": headline(a),
         "description": story.summary,
         "datePublished": _iso(story.published),
-        "inLanguage": story.article.language,
-        "author": {"@type": "Organization", "name": AUTHOR},
+        "inLanguage": a.language,
+        "author": {"@type": "Organization", "name": AUTHORS[a.collection]},
         "publisher": {"@type": "Organization", "name": SITE_NAME},
-        "mainEntityOfPage": url,
-        "isBasedOn": story.article.url,
-        "license": story.article.license,
+        "url": a.url,
+        "mainEntityOfPage": a.url,
+        "isBasedOn": a.url,
+        "license": a.license,
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
 
 
-def _article_head(story: Story, url: str, base_url: str) -> str:
-    a, summary = story.article, escape(story.summary)
-    locale = "fr_FR" if a.language == "fr" else "en_US"
-    tags = "\n".join(f'<meta property="article:tag" content="{escape(c)}">' for c in a.categories)
+def _article_head(story: Story, base_url: str) -> str:
+    """Meta tags; the canonical link and ``og:url`` name the original's real address (this page copies it)."""
+    a, summary, original = story.article, escape(story.summary), escape(story.article.url)
     return f"""<meta name="description" content="{summary}">
-<meta name="author" content="{AUTHOR}">
-<link rel="canonical" href="{url}">
+<meta name="author" content="{AUTHORS[a.collection]}">
+<link rel="canonical" href="{original}">
 <meta property="og:type" content="article">
-<meta property="og:title" content="{escape(a.title)}">
+<meta property="og:title" content="{escape(headline(a))}">
 <meta property="og:description" content="{summary}">
-<meta property="og:url" content="{url}">
+<meta property="og:url" content="{original}">
 <meta property="og:site_name" content="{SITE_NAME}">
-<meta property="og:locale" content="{locale}">
 <meta property="article:published_time" content="{_iso(story.published)}">
 <meta property="article:section" content="{escape(story.source.section)}">
-{tags}
 {_feed_links([story.source], base_url)}
-<script type="application/ld+json">{_json_ld(story, url)}</script>"""
+<script type="application/ld+json">{_json_ld(story)}</script>"""
 
 
 def _share_bar(story: Story, url: str, s: _Strings) -> str:
@@ -331,15 +346,17 @@ def _comments(s: _Strings) -> str:
 
 
 def render_article(edition: Edition, story: Story, base_url: str) -> Resource:
-    """One article page: the ``<article>`` in the middle of realistic boilerplate."""
+    """One article page: a Wikinews article in realistic boilerplate, or a blurb's brief page."""
+    if story.article.collection == "itn":
+        return render_brief(story, base_url)
     a, s = story.article, strings(story.article.language)
     url = base_url + story.path
     main = f"""<p class="demo-notice" role="note">{escape(demo_note(a))}</p>
-<article class="story">
+<article class="story" lang="{escape(a.language)}">
 <header>
 <p class="kicker"><a href="{story.source.page_path}">{escape(story.source.section)}</a></p>
-<h1>{escape(a.title)}</h1>
-<p class="byline">{escape(s.by)} <span class="author">{AUTHOR}</span> ·
+<h1>{escape(headline(a))}</h1>
+<p class="byline">{escape(s.by)} <span class="author">{AUTHORS[a.collection]}</span> ·
 <time datetime="{_iso(story.published)}">{_human_time(story.published, s)}</time></p>
 </header>
 {_share_bar(story, url, s)}
@@ -347,20 +364,59 @@ def render_article(edition: Edition, story: Story, base_url: str) -> Resource:
 {_body_html(a)}
 </div>
 </article>
-<aside class="attribution"><p>{escape(s.source_line.format(attribution=a.attribution, license=a.license))}
-<a href="{escape(a.url)}">{escape(a.url)}</a></p></aside>
+{_attribution(a, s)}
 {_newsletter(s)}
 {_related(edition, story, s)}
 {_comments(s)}"""
-    head = _article_head(story, url, base_url)
     page = _layout(
         lang=a.language,
-        title=f"{a.title} | {story.source.title}",
-        head=head,
+        title=f"{headline(a)} | {story.source.title}",
+        head=_article_head(story, base_url),
         main=main,
         edition=edition,
         base_url=base_url,
+        here=story.source,
     )
+    return resource(page, "text/html; charset=utf-8", story.published)
+
+
+def _attribution(a: DemoArticle, s: _Strings) -> str:
+    line = escape(s.source_line.format(attribution=a.attribution, license=a.license))
+    return f'<aside class="attribution"><p>{line}\n<a href="{escape(a.url)}">{escape(a.url)}</a></p></aside>'
+
+
+def render_brief(story: Story, base_url: str) -> Resource:
+    """A blurb's page: its subject, the one sentence, the credits, and nothing else.
+
+    An "In the news" blurb is one sentence, and around one sentence an extractor cannot
+    tell the story from the furniture (measured: with the cookie banner, share bar and
+    "Read more" list of an article page, nearly every blurb came out with some of them).
+    Real brief pages are this plain; the Wikinews pages keep the clutter to strip.
+    """
+    a, s = story.article, strings(story.article.language)
+    page = f"""<!DOCTYPE html>
+<html lang="{escape(a.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(headline(a))} | {escape(story.source.title)}</title>
+{_article_head(story, base_url)}
+<style>{_CSS}</style>
+</head>
+<body>
+<main id="content">
+<article class="story brief">
+{_body_html(a)}
+</article>
+</main>
+<footer class="site-footer">
+<p class="demo-notice" role="note">{escape(demo_note(a))}</p>
+{_attribution(a, s)}
+<p><a href="{story.source.page_path}">{escape(story.source.title)}</a> · <a href="/">{SITE_NAME}</a></p>
+</footer>
+</body>
+</html>
+"""
     return resource(page, "text/html; charset=utf-8", story.published)
 
 
@@ -382,7 +438,9 @@ def render_section(edition: Edition, source: DemoSource, base_url: str) -> Resou
 <p><a href="{source.feed_path}">{source.format.upper()}</a></p>
 {_teaser_list(stories, s)}"""
     head = _feed_links([source], base_url)
-    page = _layout(lang=source.language, title=source.title, head=head, main=main, edition=edition, base_url=base_url)
+    page = _layout(
+        lang=source.language, title=source.title, head=head, main=main, edition=edition, base_url=base_url, here=source
+    )
     return resource(page, "text/html; charset=utf-8", stories[0].published if stories else None)
 
 
@@ -392,7 +450,7 @@ def render_index(edition: Edition, base_url: str) -> Resource:
     for source in edition.sources:
         s = strings(source.language)
         sections.append(
-            f'<section class="front-section" lang="{source.language}"><h2><a href="{source.page_path}">'
+            f'<section class="front-section" lang="{escape(source.language)}"><h2><a href="{source.page_path}">'
             f"{escape(source.title)}</a></h2>{_teaser_list(edition.stories_of(source)[:5], s)}</section>"
         )
     main = f"""<h1>{SITE_NAME}</h1>
@@ -411,17 +469,19 @@ def render_index(edition: Edition, base_url: str) -> Resource:
 
 
 def _feed_description(source: DemoSource) -> str:
-    corpus = "English Wikinews, 2004–2005" if source.language == "en" else "Wikinews en français, 2012"
-    return (
-        f"Demo content: {source.section} articles from {corpus}, served offline by newsdesk with their dates "
-        f"shifted into the past three days. {LICENCE_LINE}"
-    )
+    if source.collection == "wikinews":
+        corpus = "English Wikinews articles of 2019–2020 (Wikinews contributors, CC BY 2.5)"
+    else:
+        corpus = (
+            f'"In the news" blurbs of {source.language}.wikipedia.org, 2022–2023 (Wikipedia contributors, CC BY-SA 3.0)'
+        )
+    return f"Demo content: {corpus}, served offline by newsdesk with their dates shifted into the past few days."
 
 
 def _entry_summary(story: Story) -> str:
     """The teaser plus a marked note naming the real origin and date of the demo item."""
-    original = story.article.published.isoformat() if story.article.published else "date unknown"
-    return f"{story.summary} [Demo: Wikinews, {original}; date shifted]"
+    a = story.article
+    return f"{story.summary} [Demo: {a.publisher}, {a.published.date().isoformat()}; date shifted]"
 
 
 def render_rss(edition: Edition, source: DemoSource, base_url: str) -> Resource:
@@ -429,14 +489,13 @@ def render_rss(edition: Edition, source: DemoSource, base_url: str) -> Resource:
     stories = edition.stories_of(source)
     items = []
     for st in stories:
-        cats = "".join(f"<category>{escape(c)}</category>" for c in st.article.categories)
         items.append(
             f"""<item>
 <title>{escape(st.article.title)}</title>
 <link>{base_url}{st.path}</link>
 <guid isPermaLink="false">urn:newsdesk-demo:{st.article.id}</guid>
 <pubDate>{format_datetime(st.published, usegmt=True)}</pubDate>
-<dc:creator>{AUTHOR}</dc:creator>{cats}
+<dc:creator>{AUTHORS[source.collection]}</dc:creator>
 <description>{escape(_entry_summary(st))}</description>
 </item>"""
         )
@@ -447,8 +506,8 @@ def render_rss(edition: Edition, source: DemoSource, base_url: str) -> Resource:
 <title>{escape(source.title)}</title>
 <link>{base_url}{source.page_path}</link>
 <description>{escape(_feed_description(source))}</description>
-<language>{source.language}</language>
-<copyright>{AUTHOR}; CC BY 2.5 / public domain</copyright>
+<language>{escape(source.language)}</language>
+<copyright>{RIGHTS[source.collection]}</copyright>
 <lastBuildDate>{format_datetime(updated, usegmt=True)}</lastBuildDate>
 <generator>newsdesk demo</generator>
 <ttl>60</ttl>
@@ -465,7 +524,6 @@ def render_atom(edition: Edition, source: DemoSource, base_url: str) -> Resource
     stories = edition.stories_of(source)
     entries = []
     for st in stories:
-        cats = "".join(f'<category term="{escape(c)}"/>' for c in st.article.categories)
         entries.append(
             f"""<entry>
 <id>urn:newsdesk-demo:{st.article.id}</id>
@@ -473,21 +531,21 @@ def render_atom(edition: Edition, source: DemoSource, base_url: str) -> Resource
 <link rel="alternate" type="text/html" href="{base_url}{st.path}"/>
 <published>{_iso(st.published)}</published>
 <updated>{_iso(st.published)}</updated>
-<author><name>{AUTHOR}</name></author>{cats}
+<author><name>{AUTHORS[source.collection]}</name></author>
 <summary type="text">{escape(_entry_summary(st))}</summary>
 </entry>"""
         )
     updated = stories[0].published if stories else edition.now
     xml = f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{source.language}">
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{escape(source.language)}">
 <title>{escape(source.title)}</title>
 <subtitle>{escape(_feed_description(source))}</subtitle>
 <id>urn:newsdesk-demo:feed:{source.slug}</id>
 <updated>{_iso(updated)}</updated>
 <link rel="self" type="application/atom+xml" href="{base_url}{source.feed_path}"/>
 <link rel="alternate" type="text/html" href="{base_url}{source.page_path}"/>
-<author><name>{AUTHOR}</name></author>
-<rights>{AUTHOR}; CC BY 2.5 / public domain</rights>
+<author><name>{AUTHORS[source.collection]}</name></author>
+<rights>{RIGHTS[source.collection]}</rights>
 <generator>newsdesk demo</generator>
 {chr(10).join(entries)}
 </feed>
@@ -496,15 +554,14 @@ def render_atom(edition: Edition, source: DemoSource, base_url: str) -> Resource
 
 
 def render_opml(edition: Edition, base_url: str) -> Resource:
-    """All feeds, one folder per language, for ``newsdesk import``."""
-    folders = {"en": "Wikinews (English)", "fr": "Wikinews en français"}
+    """All feeds, one folder per set (Wikinews; Wikipedia's "In the news"), for ``newsdesk import``."""
     groups = []
-    for language, folder in folders.items():
+    for folder in dict.fromkeys(s.category for s in edition.sources):
         outlines = "\n".join(
             f'  <outline type="rss" text="{escape(s.title)}" title="{escape(s.title)}" '
-            f'xmlUrl="{base_url}{s.feed_path}" htmlUrl="{base_url}{s.page_path}" language="{s.language}"/>'
+            f'xmlUrl="{base_url}{s.feed_path}" htmlUrl="{base_url}{s.page_path}" language="{escape(s.language)}"/>'
             for s in edition.sources
-            if s.language == language
+            if s.category == folder
         )
         groups.append(f'<outline text="{escape(folder)}" title="{escape(folder)}">\n{outlines}\n</outline>')
     xml = f"""<?xml version="1.0" encoding="utf-8"?>

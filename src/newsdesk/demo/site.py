@@ -88,7 +88,7 @@ class DemoSite:
         """Every feed of the site, in menu order."""
         base = self.base_url
         return [
-            DemoFeed(s.title, base + s.feed_path, s.section, s.language, s.format, base + s.page_path)
+            DemoFeed(s.title, base + s.feed_path, s.category, s.language, s.format, base + s.page_path)
             for s in self.edition.sources
         ]
 

@@ -58,7 +58,7 @@ from newsdesk.pipeline.feed.schedule import Schedule, schedule_failure, schedule
 from newsdesk.pipeline.keys import content_hash, count_words
 from newsdesk.pipeline.page.dedup import decide_page_results
 from newsdesk.pipeline.page.metadata import detect_language, reading_time_s
-from newsdesk.pipeline.urls import page_canonical_url, same_site
+from newsdesk.pipeline.urls import page_canonical_url, same_site, trusted
 
 __all__ = [
     "decide_feed_articles",
@@ -204,11 +204,12 @@ def decide_feed_articles(
     )
 
 
-def page_result(page: PendingPage, extracted: Extracted, page_url: str) -> PageResult:
+def page_result(page: PendingPage, extracted: Extracted, page_url: str, trusted_hosts: str = "") -> PageResult:
     """8. metadata of an extracted page: word count, reading time, language, content hash, canonical URL.
 
     ``page_url`` is where the page was fetched from (after redirects): a canonical URL on that
-    site may speak for the article; any other may only make it a duplicate (9, ``decide_page_results``).
+    site may speak for the article; any other may only make it a duplicate (9, ``decide_page_results``),
+    unless the page's host is one of ``trusted_hosts`` (the setting: a mirror you trust, the demo site).
     """
     words = count_words(extracted.text)
     language = extracted.language or detect_language(extracted.text)
@@ -223,7 +224,7 @@ def page_result(page: PendingPage, extracted: Extracted, page_url: str) -> PageR
         reading_time_s=reading_time_s(words),
         content_hash=content_hash(extracted.text),
         canonical_url=canonical,
-        canonical_is_own=canonical is not None and same_site(canonical, page_url),
+        canonical_is_own=canonical is not None and (same_site(canonical, page_url) or trusted(page_url, trusted_hosts)),
     )
 
 

@@ -107,6 +107,18 @@ def page_canonical_url(url: str | None) -> str | None:
     return canonical
 
 
+def trusted(url: str, hosts: str) -> bool:
+    """Is ``url`` on one of ``hosts`` (comma- or space-separated names, the setting
+    ``trusted_canonical_hosts``)? Pages there may name a canonical address on another site."""
+    if not hosts.strip():
+        return False
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    return bool(host) and host in {h.strip().lower().rstrip(".") for h in re.split(r"[,\s]+", hosts) if h.strip()}
+
+
 # Leading host labels that name the same site in another dress (www.example.com, m.example.com).
 _SITE_ALIASES = ("www.", "m.", "mobile.", "amp.")
 

@@ -329,7 +329,7 @@ class _PagePhase:
         async def one(page: PendingPage) -> None:
             async with sem:
                 with bind(article=page.article_id):
-                    result = await _page(page, self.run.fetcher, pool)
+                    result = await _page(page, self.run.fetcher, pool, self.run.settings.trusted_canonical_hosts)
             results.append(result)
             self._count(page, result)
             if len(results) >= PAGE_WRITE_BATCH:
@@ -353,7 +353,7 @@ class _PagePhase:
             self.run.progress("pages", self.done, max(self.total, self.done))
 
 
-async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool) -> PageResult:
+async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool, trusted_hosts: str) -> PageResult:
     """6. fetch → 7. extract → 8. metadata, for one page; a failure keeps the feed's summary, with its reason."""
     try:
         # 6. fetch the page (robots.txt, size cap, SSRF guard inside the fetcher)
@@ -363,7 +363,7 @@ async def _page(page: PendingPage, fetcher: Fetcher, pool: ExtractorPool) -> Pag
     except NewsdeskError as exc:  # FetchError, ExtractError, or any other typed failure: per item
         return pipeline.failed_page(page, exc)
     # 8. metadata: word count, reading time, language, content hash, the page's canonical URL
-    return pipeline.page_result(page, extracted, doc.url)
+    return pipeline.page_result(page, extracted, doc.url, trusted_hosts)
 
 
 # --- the pass's bookkeeping ----------------------------------------------------------------------
