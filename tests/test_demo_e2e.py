@@ -146,9 +146,9 @@ def _isolated_env(root: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    root = tmp_path_factory.mktemp("demo")
+@contextlib.contextmanager
+def running_demo(root: Path) -> Iterator[Demo]:
+    """``newsdesk demo`` as a user starts it, isolated under ``root``, ready to answer; stopped by SIGINT after."""
     port = free_port()
     stderr_path = root / "stderr.log"
     env = _isolated_env(root)
@@ -169,6 +169,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with running_demo(tmp_path_factory.mktemp("demo")) as running:
+        yield running
 
 
 def _wait_until_ready(demo: Demo, started: float) -> None:

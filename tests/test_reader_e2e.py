@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_demo_e2e import Demo
-from tests.test_demo_e2e import demo as demo  # the module-scoped running demo (re-exported as this module's fixture)
+from tests.test_demo_e2e import Demo, running_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -73,6 +72,12 @@ class Watch:
         assert self.console_errors == [], self.console_errors
         assert self.page_errors == [], self.page_errors
         assert self.foreign_requests == [], self.foreign_requests
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with running_demo(tmp_path_factory.mktemp("demo")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
