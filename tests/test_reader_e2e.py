@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -188,7 +189,7 @@ def test_copy_link_puts_the_canonical_address_on_the_clipboard(demo: Demo, brows
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("link[rel=canonical]").get_attribute("href")
     assert copied.endswith(f"/stories/{story['id']}")
-    page.wait_for_function("document.getElementById('announce').textContent.length > 0")
+    sync_api.expect(page.locator("#announce")).to_have_text(re.compile(r"\S"))  # "Link copied", read out
     watch.assert_clean()
     context.close()
 
