@@ -97,6 +97,10 @@ ACCEPTED = {
     ("config", "data_dir", "read-only location"): "config prints the settings and opens no database",
     ("sources catalog", "data_dir", "read-only location"): "the catalog is bundled: no database",
     ("sources catalog", "config", "binary file"): "the catalog is bundled: no settings are read",
+    ("categories", "data_dir", "read-only location"): "the taxonomy is fixed: no database",
+    ("categories", "config", "binary file"): "the taxonomy is fixed: no settings are read",
+    ("regions", "data_dir", "read-only location"): "the taxonomy is fixed: no database",
+    ("regions", "config", "binary file"): "the taxonomy is fixed: no settings are read",
     ("cluster", "data_dir", "read-only location"): "cluster needs no database",
     ("demo", "data_dir", "read-only location"): "the demo runs on a temporary database of its own",
 }
