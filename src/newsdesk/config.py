@@ -349,12 +349,15 @@ def _validate_site_url(url: str) -> None:
 def effective_settings(settings: Settings) -> list[tuple[SettingInfo, Any]]:
     """Each declared setting with its effective value, secrets masked: an empty data directory or database
     is shown as what it stands for (the platform's data directory, the SQLite file in it)."""
-    resolved = {"data_dir": settings.resolved_data_dir, "db": settings.db or settings.database_url}
+    # What a blank stands for: derived, never a secret (a path may hold an "@" that masking would mangle).
+    derived = {"data_dir": settings.resolved_data_dir, "db": settings.database_url}
     out = []
     for info in declared_settings():
-        value = resolved.get(info.name, getattr(settings, info.name))
+        value = getattr(settings, info.name)
         if info.secret and value:
             value = _mask(str(value))
+        elif not value and info.name in derived:
+            value = derived[info.name]
         out.append((info, value))
     return out
 
