@@ -650,7 +650,7 @@ def search(
             category=category,
             tag=tag,
             since=since.replace(tzinfo=UTC) if since else None,
-            until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+            until=_day_after(until) if until else None,
             limit=limit,
             offset=offset,
         )
@@ -665,6 +665,15 @@ def search(
         )
     if results.more:
         typer.echo(f"more: --offset {offset + limit}", err=True)
+
+
+def _day_after(day: datetime) -> datetime:
+    """The start of the day after ``day`` (UTC): where a search ``--until`` that day ends; 9999-12-31 ends at
+    the calendar's last instant, which has no day after it."""
+    try:
+        return day.replace(tzinfo=UTC) + timedelta(days=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 @articles_app.command("related")
