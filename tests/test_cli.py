@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,152 @@ def test_help_names_the_environment_variables(tmp_path: Path) -> None:
         assert variable in shown.stdout, variable
     demo = run(tmp_path, "demo", "--help", env={"COLUMNS": "160"})
     assert demo.returncode == 0 and "the port setting" in demo.stdout
+
+
+# -- issue 13: what a new user met --------------------------------------------------------------------
+
+
+def test_a_first_command_prints_no_log_line_and_config_shows_the_data_dir(tmp_path: Path) -> None:
+    """A new user: no NEWSDESK_* variables, no --data-dir, a fresh home directory."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "XDG_"))} | {"HOME": str(home)}
+
+    def newsdesk(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "newsdesk.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    data_dir = home / ".local" / "share" / "newsdesk"  # the platform's user data directory (XDG on Linux)
+    first = newsdesk("stats")  # creates and migrates the database: an internal event, not the user's business
+    assert first.returncode == 0 and first.stderr == "" and "articles" in first.stdout
+    assert (data_dir / "newsdesk.db").exists()
+    added = newsdesk("sources", "add", "https://news.example/feed.xml", "--no-discover")
+    assert added.returncode == 0 and added.stderr == ""  # the command's own line says it, once
+    assert added.stdout == "added source 1: https://news.example/feed.xml\n"
+    shown = json.loads(newsdesk("config", "--json").stdout)
+    assert shown["data_dir"] == str(data_dir) and shown["db"] == f"sqlite:///{data_dir / 'newsdesk.db'}"
+    assert shown["log_level"] == "auto"
+    text = newsdesk("config").stdout.splitlines()
+    assert text[0].split()[:2] == ["data_dir", str(data_dir)]
+
+
+@pytest.fixture
+def feeds() -> Iterator[str]:
+    """A loopback feed server: /good.xml has one entry, /gone.xml is a 404, /broken.xml a 500."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Good</title><item><title>Budget passed</title>'
+        b"<link>http://127.0.0.1/budget</link><guid>budget</guid><description>The council passed the budget."
+        b"</description></item></channel></rss>"
+    )
+
+    class Feeds(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status = {"/good.xml": 200, "/gone.xml": 404}.get(self.path, 500)
+            body = rss if status == 200 else b"no feed here"
+            self.send_response(status)
+            self.send_header("Content-Type", "application/rss+xml" if status == 200 else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feeds)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.slow  # eight real command processes, on each database
+def test_update_prints_each_failure_once_and_fails_when_nothing_succeeded(
+    tmp_path: Path, db_url: str, feeds: str
+) -> None:
+    env = {"NEWSDESK_DB": db_url, "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDESK_LOG_LEVEL": "auto"}
+    gone, broken = f"{feeds}/gone.xml", f"{feeds}/broken.xml"
+    ids = {}
+    for url in (gone, broken):
+        added = run(tmp_path, "sources", "add", url, "--no-discover", "--json", env=env)
+        ids[url] = json.loads(added.stdout)["id"]
+    failed = run(tmp_path, "update", "--all", "--feeds-only", env=env)
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stdout.startswith("checked 2 sources (0 unchanged, 2 failed): 0 new articles,")
+    lines = failed.stderr.splitlines()
+    assert sorted(lines[:2]) == [
+        f"  failed: source {ids[gone]} {gone}: HTTP 404 Not Found",
+        f"  failed: source {ids[broken]} {broken}: HTTP 500 Internal Server Error",
+    ]
+    assert lines[2:] == ["error: every source checked failed (2)"]  # and no log line repeats a failure
+
+    good = json.loads(run(tmp_path, "sources", "add", f"{feeds}/good.xml", "--no-discover", "--json", env=env).stdout)
+    partly = run(tmp_path, "update", "--all", "--feeds-only", env=env)
+    assert partly.returncode == 0, partly.stderr  # something succeeded
+    assert partly.stdout.startswith("checked 3 sources (0 unchanged, 2 failed): 1 new article, 0 updated,")
+    assert sorted(partly.stderr.splitlines()) == sorted(lines[:2])
+    as_json = run(tmp_path, "update", "--all", "--feeds-only", "--json", env=env)
+    assert as_json.returncode == 0 and as_json.stderr == ""  # the report's errors list the failures
+    assert sorted(url for url, _ in json.loads(as_json.stdout)["errors"]) == sorted([broken, gone])
+    listed = run(tmp_path, "articles", "list", "--source", str(good["id"]), env=env).stdout.splitlines()
+    assert (
+        len(listed) == 1
+        and listed[0].split()[0] == json_lines(run(tmp_path, "articles", "list", "--json", env=env).stdout)[0]["id"]
+    )
+
+
+@pytest.mark.slow  # a dozen real command processes, on each database
+def test_names_ids_labels_and_counts(tmp_path: Path, db_url: str) -> None:
+    """`--category science` works, an unknown name is one line listing the names (exit 1); listings lead with
+    the ids the next command takes; tags are labels; one article, one story."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from newsdesk.core import make_newsdesk
+    from tests.conftest import test_settings
+    from tests.test_names import CATEGORY_NAMES, seed_stories
+
+    settings = replace(test_settings(tmp_path), db=db_url)
+    with make_newsdesk(settings) as desk:
+        seeded = seed_stories(desk, datetime.now(UTC))
+    data, env = Path(settings.data_dir), {"NEWSDESK_DB": db_url}
+
+    def ok(*args: str) -> str:
+        out = run(data, *args, env=env)
+        assert out.returncode == 0 and out.stderr == "", (args, out.stderr)
+        return out.stdout
+
+    assert [c["name"] for c in json_lines(ok("categories", "--json"))] == CATEGORY_NAMES
+    assert ["Climate/Environment", "climate-environment"] in [line.split() for line in ok("categories").splitlines()]
+    assert len(json_lines(ok("regions", "--json"))) == 7
+    for name in ("science", "SCIENCE", "Science"):
+        assert [line.split()[0] for line in ok("stories", "list", "--category", name).splitlines()] == [seeded.science]
+    for name in ("climate-environment", "Climate/Environment"):
+        rows = ok("stories", "list", "--latest", "--category", name).splitlines()
+        assert len(rows) == 1 and rows[0].startswith(seeded.climate) and "2 articles, 2 sources" in rows[0]
+    assert "1 article, 1 source" in ok("stories", "list", "--region", "latin-america")
+    unknown = run(data, "stories", "list", "--category", "asia", env=env)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    assert unknown.stderr == (
+        "error: there is no category 'asia'; the category names are: " + ", ".join(CATEGORY_NAMES) + "\n"
+    )
+    ranked = [s["id"] for s in json_lines(ok("stories", "list", "--json"))]
+    assert (
+        len(ranked) == 3
+        and [s["id"] for s in json_lines(ok("stories", "list", "--offset", "1", "--json"))] == (ranked[1:])
+    )
+
+    shown = ok("stories", "show", seeded.climate)
+    assert "#BarackObama" in shown and "#barackobama" not in shown and "2 articles from 2 sources" in shown
+    timeline = [line.split()[0] for line in shown.splitlines() if line.startswith("  ")]
+    assert len(timeline) == 2
+    article = ok("articles", "show", timeline[0])  # an id the listing printed is one the next command takes
+    assert f"article {timeline[0]} · story {seeded.climate} · Climate/Environment · tags: #BarackObama" in article
+    listed = [line.split()[0] for line in ok("articles", "list").splitlines()]
+    assert sorted(listed) == sorted([*timeline, seeded.science, seeded.world])
+    topic = ok("topic", "#BarackObama").splitlines()
+    assert topic[0] == "#BarackObama: 2 articles, 1 story"
+    assert f"  {seeded.climate}" in "\n".join(topic) and not any("##" in line for line in topic)

@@ -84,6 +84,9 @@ def hostile_values(param: Parameter, files: Files) -> dict[str, str]:
         values |= {"directory": str(files.directory)}
     elif kind in ("int", "int range"):
         values = {"2**64": str(2**64), "2**63": str(2**63), "-1": "-1", "-2**64": str(-(2**64))}
+    elif kind == "datetime":  # a day: the calendar's ends, a day that is not one, a year past 9999
+        values |= {"first day": "0001-01-01", "last day": "9999-12-31", "Feb 30": "2026-02-30"}
+        values |= {"year 10000": "10000-01-01"}
     elif kind not in ("str", "choice"):
         raise AssertionError(f"{param.name}: no hostile values for a {kind} parameter yet")
     if param.name == "data_dir":
@@ -97,7 +100,15 @@ ACCEPTED = {
     ("config", "data_dir", "read-only location"): "config prints the settings and opens no database",
     ("sources catalog", "data_dir", "read-only location"): "the catalog is bundled: no database",
     ("sources catalog", "config", "binary file"): "the catalog is bundled: no settings are read",
+    ("categories", "data_dir", "read-only location"): "the taxonomy is fixed: no database",
+    ("categories", "config", "binary file"): "the taxonomy is fixed: no settings are read",
+    ("regions", "data_dir", "read-only location"): "the taxonomy is fixed: no database",
+    ("regions", "config", "binary file"): "the taxonomy is fixed: no settings are read",
     ("cluster", "data_dir", "read-only location"): "cluster needs no database",
+    ("search", "since", "first day"): "a day of the calendar: nothing is older",
+    ("search", "since", "last day"): "a day of the calendar: nothing is newer",
+    ("search", "until", "first day"): "a day of the calendar: nothing is older",
+    ("search", "until", "last day"): "a day of the calendar: the search ends at its last instant",
     ("demo", "data_dir", "read-only location"): "the demo runs on a temporary database of its own",
 }
 

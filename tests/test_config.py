@@ -64,3 +64,15 @@ def test_the_fixed_limits_in_the_docs_are_the_codes() -> None:
         assert f"| {value} characters |" in page
     assert f"| {FEED_CPU_BUDGET_S:g} s |" in page
     assert f"{sanitize._DEEP} open elements (then {sanitize._FLAT} kept)" in page
+
+
+def test_blank_data_dir_and_db_are_shown_as_what_they_stand_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `newsdesk config` showed a blank data directory; a path with an "@" is not a password."""
+    home = tmp_path / "me@example"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))  # where the platform keeps user data, on Linux
+    s = load_settings(env={})
+    shown = dict((info.name, value) for info, value in effective_settings(s))
+    assert shown["data_dir"] == str(home / "data" / "newsdesk") == s.resolved_data_dir
+    assert shown["db"] == f"sqlite:///{home / 'data' / 'newsdesk' / 'newsdesk.db'}"

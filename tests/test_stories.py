@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from newsdesk.errors import NotFoundError
-from newsdesk.model import ArticleEnrichment, ExtractionStatus, StoryMerge, Tag
+from newsdesk.model import ArticleEnrichment, ExtractionStatus, StoryMerge, StoryTag, Tag
 from newsdesk.store import EnrichmentCounts, SqlStorage, StoredVector
 from tests.test_store import draft, insert, ok_update
 
@@ -70,7 +70,7 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
     assert (
         story.category == "Politics"
         and story.regions == ("Europe",)
-        and story.tags == (Tag("emmanuelmacron", "#EmmanuelMacron"),)
+        and story.tags == (StoryTag("emmanuelmacron", "#EmmanuelMacron"),)
     )
     assert [a.copy_of for a in detail.articles][:2] == [None, batch[0].id]
     assert {s.id for s in storage.list_stories()} == {"story-a", "story-b"}

@@ -231,3 +231,37 @@ def test_out_of_bounds_input_is_refused_with_422(settings: Settings, db_url: str
     assert err["error"]["message"] == "region: String should have at most 200 characters"
     _, page = answers["/?offset=9223372036854775808"]
     assert "<html" in page and "offset: Input should be less than or equal to 9223372036854775807" in page
+
+
+def test_every_api_address_and_method_answers_json_never_a_bare_detail(base_url: str) -> None:
+    """Issue 13: each route of the OpenAPI document, with its trailing-slash variant and with every method it
+    does not answer, and addresses no route answers: JSON, and a failure is the ``{"error": …}`` envelope."""
+
+    def call(method: str, path: str) -> tuple[int, Any, str]:
+        request = urllib.request.Request(base_url + path, method=method, data=b"{}" if method != "GET" else None)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as r:  # follows a GET's redirect (…/ to …)
+                status, body, headers = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as err:
+            status, body, headers = err.code, err.read(), err.headers
+        assert headers.get("content-type") == "application/json", (method, path, body[:200])
+        answer = json.loads(body)
+        assert "detail" not in answer, (method, path, answer)
+        if status >= 400:
+            assert set(answer) == {"error"} and set(answer["error"]) == {"type", "message"}, (method, path, answer)
+        return status, answer, headers.get("allow", "")
+
+    _, spec, _ = call("GET", "/api/v1/openapi.json")
+    values = {"source_id": "1", "article_id": "a1", "story_id": "a1", "tag": "x", "name": "science"}
+    for template in spec["paths"]:
+        path = template.format(**values).removesuffix(":path")
+        for variant in (path, path + "/"):
+            status, _, _ = call("GET", variant)
+            assert status in (200, 404, 422), (variant, status)  # found, "no story with id a1", or "q: required"
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            status, answer, allow = call(method, path)
+            assert status == 405 and allow == "GET", (method, path)
+            assert answer["error"] == {"type": "MethodNotAllowedError", "message": f"{path} answers GET only"}
+    for nowhere in ("/api/v1", "/api/v1/", "/api/v2/stories", "/api/v1/nothing/", "/api/docs/nothing"):
+        status, answer, _ = call("GET", nowhere)
+        assert status == 404 and answer["error"]["type"] == "NotFoundError", nowhere

@@ -17,7 +17,7 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from newsdesk.core import (
     cluster_stream,
     extract_inputs,
     make_newsdesk,
+    taxonomy,
 )
 from newsdesk.errors import ConfigError, FileError, NewsdeskError
 from newsdesk.lifetime import leave, stop_signal
@@ -42,8 +43,12 @@ from newsdesk.model import (
     MAX_OFFSET,
     MAX_QUERY_CHARS,
     MAX_SOURCE_ID,
+    Article,
     Progress,
     Source,
+    Story,
+    StoryTag,
+    Tag,
     UpdateReport,
     as_plain,
 )
@@ -67,7 +72,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: on
 # -- what the arguments may be: the bounds of model.py, which the web routes check too (web/params.py) ------
 
 MAX_PATH = 4096  # file names, URLs, database URLs: Linux's PATH_MAX
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "AUTO")
 
 
 def _at_most(limit: int) -> Callable[[Any], Any]:
@@ -84,8 +89,11 @@ def _at_most(limit: int) -> Callable[[Any], Any]:
 
 def _log_level(value: str | None) -> str | None:
     if value is not None and value.upper() not in LOG_LEVELS:
-        raise typer.BadParameter(f"{value[:20]!r} is not one of {', '.join(LOG_LEVELS)}")
+        raise typer.BadParameter(f"{value[:20]!r} is not one of {_LEVEL_NAMES}")
     return value
+
+
+_LEVEL_NAMES = "DEBUG, INFO, WARNING, ERROR or auto"
 
 
 def _host(value: str | None) -> str | None:
@@ -117,7 +125,9 @@ def _state(ctx: typer.Context) -> _State:
     return state
 
 
-def _settings(ctx: typer.Context) -> Settings:
+def _settings(ctx: typer.Context, *, log_auto: str = "WARNING") -> Settings:
+    """The settings, loaded (and logging configured) once per process. ``log_auto``: the level of the
+    ``auto`` log level, WARNING for a command whose output reports what it did, INFO for a server."""
     state = _state(ctx)
     if state.settings is None:
         try:
@@ -125,9 +135,9 @@ def _settings(ctx: typer.Context) -> Settings:
         except UnicodeDecodeError as exc:  # a TOML file that is not UTF-8 text
             raise ConfigError(f"cannot read the configuration file: not UTF-8 text ({exc.reason})") from exc
         try:
-            configure_logging(settings.log_level, settings.log_format)
+            configure_logging(settings.log_level, settings.log_format, auto=log_auto)
         except ValueError as exc:  # NEWSDESK_LOG_LEVEL or newsdesk.toml; the flag is checked by _log_level
-            raise ConfigError(f"setting log_level must be one of {', '.join(LOG_LEVELS)}") from exc
+            raise ConfigError(f"setting log_level must be one of {_LEVEL_NAMES}") from exc
         state.settings = settings
     return state.settings
 
@@ -149,6 +159,23 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def _count(n: int, noun: str) -> str:
+    """A number and its noun in agreement: ``1 article``, ``2 articles``, ``1 new story``, ``3 new stories``.
+
+    Every count the CLI prints goes through here; the nouns are its own (English, regular but for -y).
+    """
+    if n == 1:
+        return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{n} {noun[:-1]}ies"
+    return f"{n} {noun}s"
+
+
+def _tags(tags: Iterable[StoryTag | Tag]) -> str:
+    """Hashtags as readers write them (``#BarackObama``), never their keys."""
+    return " ".join(t.label for t in tags) or "-"
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -163,7 +190,10 @@ def main_options(
         Path | None,
         typer.Option(help="Path of newsdesk.toml (env NEWSDESK_CONFIG).", exists=True, dir_okay=False, readable=True),
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.", callback=_log_level)] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="DEBUG, INFO, WARNING, ERROR or auto (INFO for serve and demo).", callback=_log_level),
+    ] = None,
 ) -> None:
     """Global options apply to every command."""
     config_file = None if config is None else str(config)
@@ -218,14 +248,14 @@ def sources_add(
             if as_json:
                 _print_json(report)
             else:
-                typer.echo(f"added {len(report.added)} sources, {len(report.existing)} already subscribed")
+                typer.echo(f"added {_count(len(report.added), 'source')}, {len(report.existing)} already subscribed")
             return
         assert url is not None
         source = desk.add_source(url, title=title, category=category, fetch_pages=fetch_pages, discover=discover)
         if as_json:
             _print_json(source)
         else:
-            typer.echo(f"added source {source.id}: {source.title or ''} {source.url}")
+            typer.echo(f"added source {source.id}: {source.title + ' ' if source.title else ''}{source.url}")
 
 
 @sources_app.command("list")
@@ -291,7 +321,7 @@ def sources_import(
         _print_json(report)
     else:
         typer.echo(
-            f"imported {len(report.added)} sources, {len(report.existing)} already subscribed, "
+            f"imported {_count(len(report.added), 'source')}, {len(report.existing)} already subscribed, "
             f"{len(report.failed)} skipped"
         )
         for refused in report.failed:
@@ -339,7 +369,7 @@ def sources_catalog(
             _print_json(category)
         return
     for c in cats:
-        typer.echo(f"{c.slug:<32} {c.kind:<7} {c.language:<3} {c.feed_count:>4} feeds  {c.name}")
+        typer.echo(f"{c.slug:<32} {c.kind:<7} {c.language:<3} {_count(c.feed_count, 'feed'):>10}  {c.name}")
     typer.echo(f"\n{catalog_attribution()}", err=True)
 
 
@@ -387,24 +417,42 @@ def update(
             report = desk.update(all_sources=all_sources, source_id=source, feeds_only=feeds_only, progress=progress)
         finally:
             stop()
+        failed = _failed_sources(desk, report) if report.errors and not as_json else {}
     if as_json:
-        _print_json(report)
+        _print_json(report)  # its errors list the failures
     else:
         _print_update_report(report)
+        for url, reason in report.errors:  # one line each, on stderr: the log does not repeat them (INFO)
+            typer.echo(f"  failed: {_failure(url, reason, failed.get(url))}", err=True)
     if report.sources_checked and report.sources_failed == report.sources_checked:
         typer.echo(f"error: every source checked failed ({report.sources_failed})", err=True)
         raise typer.Exit(1)
 
 
+def _failed_sources(desk: Newsdesk, report: UpdateReport) -> dict[str, Source]:
+    """The sources the report's failures are of, by URL: their ids and pause state, for the next command."""
+    urls = {url for url, _ in report.errors}
+    return {s.url: s for s in desk.sources() if s.url in urls}
+
+
+def _failure(url: str, reason: str, source: Source | None) -> str:
+    """``source 3 http://…: HTTP 404 Not Found`` (and, when this failure paused it, how to resume it)."""
+    line = f"{_printable(url)}: {_printable(reason)}"
+    if source is None:  # its URL changed or it was removed while the pass ran
+        return line
+    if source.paused:
+        line += f" (paused; `newsdesk sources resume {source.id}` checks it again)"
+    return f"source {source.id} {line}"
+
+
 def _print_update_report(report: UpdateReport) -> None:
     typer.echo(
-        f"checked {report.sources_checked} sources ({report.sources_not_modified} unchanged, "
-        f"{report.sources_failed} failed): {report.articles_new} new articles, {report.articles_updated} updated, "
-        f"{report.duplicates} duplicates; {report.pages_fetched} pages extracted, {report.pages_failed} failed; "
-        f"{report.articles_enriched} articles enriched, {report.stories_new} new stories"
+        f"checked {_count(report.sources_checked, 'source')} ({report.sources_not_modified} unchanged, "
+        f"{report.sources_failed} failed): {_count(report.articles_new, 'new article')}, "
+        f"{report.articles_updated} updated, {_count(report.duplicates, 'duplicate')}; "
+        f"{_count(report.pages_fetched, 'page')} extracted, {report.pages_failed} failed; "
+        f"{_count(report.articles_enriched, 'article')} enriched, {_count(report.stories_new, 'new story')}"
     )
-    for url, reason in report.errors[:20]:
-        typer.echo(f"  {url}: {reason}", err=True)
 
 
 @app.command()
@@ -420,8 +468,9 @@ def enrich(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         _print_json(report)
         return
     typer.echo(
-        f"enriched {report.articles} articles in {report.seconds:.1f} s: {report.stories_new} new stories, "
-        f"{report.stories_merged} merged, {report.near_duplicates} near-duplicates folded"
+        f"enriched {_count(report.articles, 'article')} in {report.seconds:.1f} s: "
+        f"{_count(report.stories_new, 'new story')}, {report.stories_merged} merged, "
+        f"{_count(report.near_duplicates, 'near-duplicate')} folded"
     )
 
 
@@ -473,23 +522,36 @@ def stories_list(
     ] = None,
     latest: Annotated[bool, typer.Option(help="Most recently active first, instead of the front-page rank.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    offset: Annotated[int, typer.Option(help="Skip this many stories (the next page).", min=0, max=MAX_OFFSET)] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """The front page: top stories now (or the latest, with --latest)."""
+    """The front page: top stories now (or the latest, with --latest).
+
+    Category and region names as you type them: science, climate-environment, 'latin america'
+    (see `newsdesk categories` and `newsdesk regions`); an unknown one is an error listing the names.
+    """
     with _desk(ctx) as desk:
         if latest:
-            items = desk.stories(category=category, region=region, limit=limit)
+            items = desk.stories(category=category, region=region, limit=limit, offset=offset)
         else:
-            items = desk.front_page(category=category, region=region, limit=limit)
+            items = desk.front_page(category=category, region=region, limit=limit, offset=offset)
     if as_json:
         for story in items:
             _print_json(story)
         return
     for story in items:
-        typer.echo(
-            f"{_when(story.last_seen_at)}  {story.article_count:>3} articles {story.source_count:>3} sources  "
-            f"[{story.category or '-'}] {story.headline or story.id}  ({story.id})"
-        )
+        typer.echo(_story_row(story))
+
+
+def _story_row(story: Story) -> str:
+    """One story of a listing, its id first (for `stories show`)."""
+    counts = f"{_count(story.article_count, 'article')}, {_count(story.source_count, 'source')}"
+    return f"{story.id}  {_when(story.last_seen_at)}  {counts:<25}  [{story.category or '-'}]  {story.headline or '-'}"
+
+
+def _article_row(a: Article) -> str:
+    """One article of a listing, its id first (for `articles show` and `articles related`)."""
+    return f"{a.id}  {_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}"
 
 
 @stories_app.command("show")
@@ -501,13 +563,35 @@ def stories_show(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) 
         _print_json(detail)
         return
     story = detail.story
+    languages = ", ".join(f"{k}: {v}" for k, v in story.languages.items()) or "-"
     typer.echo(
-        f"{story.headline}\n{story.article_count} articles from {story.source_count} sources, "
-        f"{', '.join(f'{k}: {v}' for k, v in story.languages.items())}; tags: {' '.join(t.label for t in story.tags)}"
+        f"{story.headline}\nstory {story.id} · {story.category or '-'} · {', '.join(story.regions) or '-'}\n"
+        f"{_count(story.article_count, 'article')} from {_count(story.source_count, 'source')}; "
+        f"languages {languages}; tags: {_tags(story.tags)}"
     )
     for a in detail.articles:
-        copy = "  (copy)" if a.copy_of else ""
-        typer.echo(f"  {_when(a.published_at)}  {a.source_title or a.source_id}  {a.title or a.url}{copy}")
+        copy = f"  (copy of {a.copy_of})" if a.copy_of else ""
+        typer.echo(f"  {a.id}  {_when(a.published_at)}  {a.source_title or a.source_id}  {a.title or a.url}{copy}")
+
+
+@app.command()
+def categories(as_json: JsonFlag = False) -> None:
+    """The categories stories are filed under, and the slug each may be named by (`stories list --category`)."""
+    _print_taxonomy("category", as_json)
+
+
+@app.command()
+def regions(as_json: JsonFlag = False) -> None:
+    """The world regions stories are placed in, and the slug each may be named by (`stories list --region`)."""
+    _print_taxonomy("region", as_json)
+
+
+def _print_taxonomy(kind: Literal["category", "region"], as_json: bool) -> None:
+    for entry in taxonomy(kind):
+        if as_json:
+            _print_json(entry)
+        else:
+            typer.echo(f"{entry.name:<22}  {entry.slug}")
 
 
 @app.command()
@@ -523,9 +607,14 @@ def topic(
     if as_json:
         _print_json(page)
         return
-    typer.echo(f"{page.label or '#' + page.tag}: {len(page.articles)} articles, {len(page.stories)} stories")
-    for a in page.articles:
-        typer.echo(f"  {_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
+    counts = f"{_count(len(page.articles), 'article')}, {_count(len(page.stories), 'story')}"
+    typer.echo(f"{page.label or '#' + page.tag}: {counts}")
+    for heading, rows in (("stories", map(_story_row, page.stories)), ("articles", map(_article_row, page.articles))):
+        lines = list(rows)
+        if lines:
+            typer.echo(f"{heading}:")
+            for line in lines:
+                typer.echo(f"  {line}")
 
 
 @app.command()
@@ -561,7 +650,7 @@ def search(
             category=category,
             tag=tag,
             since=since.replace(tzinfo=UTC) if since else None,
-            until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+            until=_day_after(until) if until else None,
             limit=limit,
             offset=offset,
         )
@@ -576,6 +665,15 @@ def search(
         )
     if results.more:
         typer.echo(f"more: --offset {offset + limit}", err=True)
+
+
+def _day_after(day: datetime) -> datetime:
+    """The start of the day after ``day`` (UTC): where a search ``--until`` that day ends; 9999-12-31 ends at
+    the calendar's last instant, which has no day after it."""
+    try:
+        return day.replace(tzinfo=UTC) + timedelta(days=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 @articles_app.command("related")
@@ -594,7 +692,7 @@ def articles_related(
     for label, items in (("related", related.other_stories), ("same story", related.same_story)):
         typer.echo(f"{label}:")
         for r in items:
-            typer.echo(f"  {r.similarity:.2f}  {r.source_title or '-'}  {r.title or r.id}")
+            typer.echo(f"  {r.similarity:.2f}  {r.id}  {r.source_title or '-'}  {r.title or '-'}")
 
 
 @articles_app.command("list")
@@ -614,7 +712,7 @@ def articles_list(
             _print_json(a)
         return
     for a in items:
-        typer.echo(f"{_when(a.published_at or a.fetched_at)}  {a.source_title or a.source_id}  {a.title or a.url}")
+        typer.echo(_article_row(a))
 
 
 @articles_app.command("show")
@@ -625,7 +723,8 @@ def articles_show(ctx: typer.Context, article_id: Text, as_json: JsonFlag = Fals
     if as_json:
         _print_json(a)
         return
-    typer.echo(f"{a.title}\n{a.source_title} · {_when(a.published_at)} · {a.url}\n")
+    typer.echo(f"{a.title}\n{a.source_title or a.source_id} · {_when(a.published_at)} · {a.url or '-'}")
+    typer.echo(f"article {a.id} · story {a.story_id or '-'} · {a.category or '-'} · tags: {_tags(a.tags)}\n")
     typer.echo(a.text or a.extraction_reason or "")
 
 
@@ -703,7 +802,7 @@ def demo(
 def _listening_settings(ctx: typer.Context) -> Settings:
     """The settings of a command that listens, with the address checked as the flags are checked (it
     may come from NEWSDESK_HOST, NEWSDESK_PORT or newsdesk.toml)."""
-    settings = _settings(ctx)
+    settings = _settings(ctx, log_auto="INFO")  # a server's log is what it reports
     if not 1 <= settings.port <= 65535:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
     try:

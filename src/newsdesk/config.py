@@ -143,7 +143,11 @@ class Settings:
         "How long a process's claim on a source, a page or the enrichment lasts, when processes share a"
         " database; a crashed process's claims run out after this.",
     )
-    log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_level: str = _setting(
+        "auto",
+        "Logging level: DEBUG, INFO, WARNING, ERROR, or auto: INFO for serve and demo, WARNING for the other "
+        "commands, whose own output reports what they did.",
+    )
     log_format: str = _setting("text", "Log format on stderr: text or json.")
 
     @property
@@ -343,12 +347,17 @@ def _validate_site_url(url: str) -> None:
 
 
 def effective_settings(settings: Settings) -> list[tuple[SettingInfo, Any]]:
-    """Each declared setting with its effective value, secrets masked."""
+    """Each declared setting with its effective value, secrets masked: an empty data directory or database
+    is shown as what it stands for (the platform's data directory, the SQLite file in it)."""
+    # What a blank stands for: derived, never a secret (a path may hold an "@" that masking would mangle).
+    derived = {"data_dir": settings.resolved_data_dir, "db": settings.database_url}
     out = []
     for info in declared_settings():
         value = getattr(settings, info.name)
         if info.secret and value:
             value = _mask(str(value))
+        elif not value and info.name in derived:
+            value = derived[info.name]
         out.append((info, value))
     return out
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.vector_search import VectorSearch
@@ -49,6 +49,7 @@ from newsdesk.model import (
     Story,
     StoryCard,
     StoryDetail,
+    TaxonomyName,
     TopicPage,
     UpdateReport,
 )
@@ -363,14 +364,17 @@ class Newsdesk:
     ) -> list[Article]:
         if source_id is not None:
             self.storage.get_source(source_id)  # raises NotFoundError for a wrong id
-        return self.storage.list_articles(
+        from newsdesk.queries.tagged import with_tags
+
+        listed = self.storage.list_articles(
             source_id=source_id, limit=limit, offset=offset, include_duplicates=include_duplicates
         )
+        return with_tags(self.storage, listed)
 
     def article(self, article_id: str) -> Article:
-        article = self.storage.get_article(article_id)
-        tags = self.storage.article_tags_of([article_id]).get(article_id, [])
-        return dataclasses.replace(article, tags=tuple(tags))
+        from newsdesk.queries.tagged import with_tags
+
+        return with_tags(self.storage, [self.storage.get_article(article_id)])[0]
 
     def related(self, article_id: str, *, limit: int = 6) -> Related:
         """Closest recent articles from other stories (none below the similarity floor) and more of its story."""
@@ -563,6 +567,21 @@ def name_slug(name: str) -> str:
     return slug(name)
 
 
+def taxonomy(kind: Literal["category", "region"]) -> list[TaxonomyName]:
+    """Every category (or region) stories are filed under, with the slug of its address (a fixed list)."""
+    from newsdesk.queries.taxonomy import entries
+
+    return entries(kind)
+
+
+def taxonomy_name(kind: Literal["category", "region"], name: str) -> TaxonomyName:
+    """The category (or region) ``name`` names as a reader types it (``science``, ``climate-environment``);
+    an unknown one is a NotFoundError that lists the valid names."""
+    from newsdesk.queries.taxonomy import resolve
+
+    return resolve(kind, name)
+
+
 def catalog_categories() -> list[CatalogCategory]:
     """The bundled feed catalog's categories (topics, regions, cities)."""
     from newsdesk.sources import catalog
@@ -632,5 +651,7 @@ __all__ = [
     "extract_inputs",
     "make_newsdesk",
     "name_slug",
+    "taxonomy",
+    "taxonomy_name",
     "utcnow",
 ]

@@ -79,8 +79,14 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Send logs to stderr (never stdout, which carries data)."""
+def configure_logging(level: str = "auto", fmt: str = "text", *, auto: str = "INFO") -> None:
+    """Send logs to stderr (never stdout, which carries data); a ``level`` of ``auto`` is ``auto``.
+
+    A command that reports what it did passes ``auto="WARNING"``: its own output says it, and an
+    INFO line (a migration, a source added) would only repeat it in the vocabulary of the code.
+    """
+    if level.lower() == "auto":
+        level = auto
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter() if fmt == "json" else _TextFormatter())
     handler.addFilter(_ContextFilter())

@@ -340,6 +340,27 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryTag:
+    """A hashtag of a story: ``label`` as its articles most often write it (``#BarackObama``), ``key`` links.
+
+    Not a :class:`Tag`: a story's tags are its articles' tags counted, so the tagger's kind and score of
+    one article mean nothing for them (the order, most used first, is what a story keeps).
+    """
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomyName:
+    """A category or region of the fixed taxonomy: its name (``Climate/Environment``) and the slug of its
+    address (``climate-environment``)."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichInput:
     """What the enrichment step reads of an article (its final text, after extraction)."""
 
@@ -425,7 +446,7 @@ class Story:
     languages: dict[str, int] = field(default_factory=dict)
     category: str | None = None
     regions: tuple[str, ...] = ()
-    tags: tuple[Tag, ...] = ()  # the most used first; ``label`` as articles write it (``#BarackObama``)
+    tags: tuple[StoryTag, ...] = ()  # the most used first
     score: float | None = None  # front-page score, when listed by rank
 
 

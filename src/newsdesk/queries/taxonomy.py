@@ -10,9 +10,13 @@ CLI can all say what would have worked.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from newsdesk.errors import NotFoundError
+from newsdesk.model import TaxonomyName
 from newsdesk.pipeline.stories.categorize import CATEGORIES, REGIONS
+
+Kind = Literal["category", "region"]
 
 _NOT_LETTERS = re.compile(r"[^0-9a-z]+")
 
@@ -30,6 +34,17 @@ def region_names() -> tuple[str, ...]:
     return REGIONS
 
 
+def entries(kind: Kind) -> list[TaxonomyName]:
+    """Every category or region, in the taxonomy's order, with the slug of its address."""
+    return [TaxonomyName(name, slug(name)) for name in _NAMES[kind]]
+
+
+def resolve(kind: Kind, name: str) -> TaxonomyName:
+    """The category or region ``name`` names, with its slug; a NotFoundError listing the names otherwise."""
+    found = _resolve(name, _NAMES[kind], kind)
+    return TaxonomyName(found, slug(found))
+
+
 def resolve_category(name: str) -> str:
     """The category ``name`` names, in its canonical spelling."""
     return _resolve(name, CATEGORIES, "category")
@@ -38,6 +53,9 @@ def resolve_category(name: str) -> str:
 def resolve_region(name: str) -> str:
     """The region ``name`` names, in its canonical spelling."""
     return _resolve(name, REGIONS, "region")
+
+
+_NAMES: dict[Kind, tuple[str, ...]] = {"category": CATEGORIES, "region": REGIONS}
 
 
 def _resolve(name: str, names: tuple[str, ...], kind: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from newsdesk.model import TopicPage
 from newsdesk.pipeline.stories.language import fold
 from newsdesk.pipeline.stories.topics import topic_key
+from newsdesk.queries.tagged import with_tags
 from newsdesk.store import Storage
 
 
@@ -21,7 +22,7 @@ def topic_page(storage: Storage, tag: str, *, limit: int) -> TopicPage:
     return TopicPage(
         tag=key,
         label=label,
-        articles=tuple(storage.get_article(i) for i in storage.tagged_article_ids(key, limit)),
+        articles=tuple(with_tags(storage, [storage.get_article(i) for i in storage.tagged_article_ids(key, limit)])),
         stories=tuple(storage.list_stories(tag=key, limit=limit)),
     )
 

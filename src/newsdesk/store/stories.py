@@ -29,6 +29,7 @@ from newsdesk.model import (
     StoryArticle,
     StoryDetail,
     StoryMerge,
+    StoryTag,
     Tag,
     WindowArticle,
     WindowVector,
@@ -606,11 +607,11 @@ def _story(row: Any) -> Story:
     )
 
 
-def _story_tag(stored: str | list[str]) -> Tag:
+def _story_tag(stored: str | list[str]) -> StoryTag:
     """A story row's tag: ``[key, label]``, or a bare key as rows written before labels were kept hold."""
     if isinstance(stored, str):
-        return Tag(key=stored, label="#" + stored)
-    return Tag(key=stored[0], label=stored[1])
+        return StoryTag(key=stored, label="#" + stored)
+    return StoryTag(key=stored[0], label=stored[1])
 
 
 def _mark_merged(conn: Connection, merge: StoryMerge, now: datetime) -> None:

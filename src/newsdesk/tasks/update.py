@@ -389,7 +389,9 @@ class _Tally:
         else:
             c["sources_failed"] += 1
             self.errors.append((outcome.url, outcome.error or "unknown error"))
-            log.warning(
+            # INFO, as page.failed: a feed's failure is a value of the report (which the CLI prints once) and
+            # of the source's state; serve logs it at its INFO level, a command prints it from the report.
+            log.info(
                 event(
                     "feed.failed",
                     url=outcome.url,

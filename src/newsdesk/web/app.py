@@ -99,6 +99,8 @@ def _describe(exc: Exception, path: str) -> tuple[int, str, str]:
     if isinstance(exc, HTTPException):
         if exc.status_code == 404:
             return 404, "NotFoundError", f"there is nothing at {path}"
+        if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+            return 405, "MethodNotAllowedError", f"{path} answers {exc.headers['Allow']} only"
         return exc.status_code, "HTTPError", str(exc.detail)
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
@@ -120,7 +122,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
     """The one error handler: the JSON envelope under ``/api/``, the HTML error page elsewhere."""
     status, kind, message = _describe(exc, request.url.path)
     headers = exc.headers if isinstance(exc, HTTPException) else None  # 405's Allow
-    if request.url.path.startswith("/api/"):
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
         return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
     render = get_renderer(request, get_viewer(request))
     response = render("errors/error.html", status_code=status, status=status, message=message)

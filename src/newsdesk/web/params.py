@@ -39,6 +39,10 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Key = Annotated[str, Path(min_length=1, max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
 """An article's or story's id, a tag or a category name, in the path."""
 
+TaxonomyPath = Annotated[str, Path(max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
+"""A category or region name in the path, slashes and all (``Climate/Environment``): routes declare it
+``{name:path}``; empty, it names the listing of them all."""
+
 Filter = Annotated[str | None, Query(max_length=MAX_KEY_CHARS), AfterValidator(_no_nul)]
 """A category, region or tag a listing is narrowed to."""
 

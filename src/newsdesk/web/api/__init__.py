@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.api import articles, categories, health, search, sources, stats, stories, topics
+from newsdesk.web.api import articles, categories, health, regions, search, sources, stats, stories, topics
 
 PREFIX = "/api/v1"
 
@@ -20,7 +20,8 @@ ROUTERS: list[APIRouter] = [
     articles.router,  # /articles, /articles/{article_id}, /articles/{article_id}/related
     stories.router,  # /frontpage, /stories, /stories/{story_id}
     topics.router,  # /topics/{tag}
-    categories.router,  # /categories/{name}
+    categories.router,  # /categories, /categories/{name} (Climate/Environment: slashes and all)
+    regions.router,  # /regions, /regions/{name}
     stats.router,  # /stats
     search.router,  # /search
 ]

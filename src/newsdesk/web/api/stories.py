@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from newsdesk.core import taxonomy_name
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import Desk
 from newsdesk.web.params import Filter, Key, Offset
@@ -20,10 +21,19 @@ async def front_page(
     category: Filter = None,
     region: Filter = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 30,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
-    items = await run_in_threadpool(lambda: desk.front_page(category=category, region=region, limit=limit))
-    return {"stories": plain(items), "category": category, "region": region}
+    """Top stories now, by velocity, publisher diversity and recency, balanced across categories.
+
+    ``category`` and ``region`` are names as readers type them (``science``, ``latin-america``); the answer
+    echoes their canonical names, and an unknown one is a 404 that lists the names.
+    """
+    category = None if category is None else taxonomy_name("category", category).name
+    region = None if region is None else taxonomy_name("region", region).name
+    items = await run_in_threadpool(
+        lambda: desk.front_page(category=category, region=region, limit=limit, offset=offset)
+    )
+    return {"stories": plain(items), "category": category, "region": region, "limit": limit, "offset": offset}
 
 
 @router.get("/stories")
