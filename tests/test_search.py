@@ -291,6 +291,8 @@ def test_api(desk: Newsdesk) -> None:
         assert status == 200 and len(body["hits"]) == 20
         status, body = get(base + "/api/v1/search?q=election&until=2026-11-01")
         assert status == 200 and body["hits"] == []
+        status, body = get(base + "/api/v1/search?q=election&since=0001-01-01&until=9999-12-31")  # the calendar's ends
+        assert status == 200 and len(body["hits"]) == 20
         for q in ['"', "NEAR(", "a" * 500, "x OR", "*"]:
             status, _ = get(base + "/api/v1/search?" + urllib.parse.urlencode({"q": q}))
             assert status == 200, q

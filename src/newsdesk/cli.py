@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -51,6 +51,7 @@ from newsdesk.model import (
     Tag,
     UpdateReport,
     as_plain,
+    day_start,
 )
 
 app = typer.Typer(
@@ -649,8 +650,8 @@ def search(
             language=language,
             category=category,
             tag=tag,
-            since=since.replace(tzinfo=UTC) if since else None,
-            until=_day_after(until) if until else None,
+            since=day_start(since.date() if since else None),
+            until=day_start(until.date() if until else None, after=True),
             limit=limit,
             offset=offset,
         )
@@ -665,15 +666,6 @@ def search(
         )
     if results.more:
         typer.echo(f"more: --offset {offset + limit}", err=True)
-
-
-def _day_after(day: datetime) -> datetime:
-    """The start of the day after ``day`` (UTC): where a search ``--until`` that day ends; 9999-12-31 ends at
-    the calendar's last instant, which has no day after it."""
-    try:
-        return day.replace(tzinfo=UTC) + timedelta(days=1)
-    except OverflowError:
-        return datetime.max.replace(tzinfo=UTC)
 
 
 @articles_app.command("related")

@@ -18,7 +18,7 @@ import enum
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar, dataclass_transform
 
 _T = TypeVar("_T")
@@ -676,3 +676,11 @@ class SearchResults:
     query: SearchQuery
     hits: tuple[SearchHit, ...]
     more: bool
+
+
+def day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    """The UTC midnight that starts ``day`` (``after``: the one that ends it, so a last day is included);
+    None for no bound: no day, or the end of the last day a date can name (9999-12-31 has no day after it)."""
+    if day is None or (after and day == date.max):
+        return None
+    return datetime.combine(day + timedelta(days=1 if after else 0), time(), tzinfo=UTC)

@@ -12,7 +12,7 @@ runs, with a 422 and the one error envelope (or the HTML error page) of :mod:`ne
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -67,10 +67,3 @@ FormSourceFilter = Annotated[int | None, BeforeValidator(_blank_is_none), AfterV
 
 DayFilter = Annotated[date | None, BeforeValidator(_blank_is_none), Query()]
 """A day (``YYYY-MM-DD``) a listing starts or ends at; empty is none."""
-
-
-def day_start(day: date | None, *, after: bool = False) -> datetime | None:
-    """The UTC midnight that starts ``day`` (``after``: the one that ends it, so a last day is included)."""
-    if day is None:
-        return None
-    return datetime.combine(day + timedelta(days=1 if after else 0), time(), tzinfo=UTC)

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
+from newsdesk.model import day_start
 from newsdesk.web.deps import Desk
-from newsdesk.web.params import DayFilter, Filter, Offset, SearchText, SourceFilter, day_start
+from newsdesk.web.params import DayFilter, Filter, Offset, SearchText, SourceFilter
 
 router = APIRouter(tags=["search"])
 

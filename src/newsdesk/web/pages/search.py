@@ -17,9 +17,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
+from newsdesk.model import day_start
 from newsdesk.web.deps import Desk
 from newsdesk.web.pages.render import Render
-from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText, day_start
+from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText
 
 PAGE_SIZE = 20
 MAX_SOURCE_CHOICES = 300  # more sources than this are asked for by id: a longer list helps no reader
