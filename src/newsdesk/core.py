@@ -44,6 +44,7 @@ from newsdesk.model import (
     TopicPage,
     UpdateReport,
 )
+from newsdesk.queries.cache import FreshCache
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
 from newsdesk.store.port import NewSource
@@ -101,6 +102,8 @@ class Newsdesk:
         self.clock = clock
         self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
         self.holder = new_holder()  # this facade's name in the leases (store/leases.py)
+        # Ranked front pages, kept while no write changed the stories and for at most a minute (queries/cache.py).
+        self._front_pages: FreshCache[list[Story]] = FreshCache(self.storage.data_version, clock)
 
     @property
     def storage(self) -> Storage:
@@ -376,13 +379,18 @@ class Newsdesk:
         """Top stories now, by velocity, publisher diversity and recency, balanced across categories."""
         from newsdesk.queries.frontpage import front_page
 
-        return front_page(
-            self.storage,
-            self.clock(),
-            window_h=self.settings.front_page_window_h,
-            limit=limit,
-            category=category,
-            region=region,
+        return list(
+            self._front_pages.get(
+                (category, region, limit),
+                lambda: front_page(
+                    self.storage,
+                    self.clock(),
+                    window_h=self.settings.front_page_window_h,
+                    limit=limit,
+                    category=category,
+                    region=region,
+                ),
+            )
         )
 
     def category(self, name: str, *, limit: int = 30) -> list[Story]:

@@ -199,6 +199,17 @@ leases = Table(
 )
 
 
+# One counter per kind of derived data, bumped in the transaction that changes it, so a reader in any
+# process tells with one row read whether what it computed from that data is still current
+# (the front page's cache, queries/cache.py). "stories": story rows and the articles they hold.
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+)
+
+
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
 

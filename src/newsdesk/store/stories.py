@@ -36,8 +36,17 @@ from newsdesk.model import (
 )
 from newsdesk.store.pgvector import PgVector
 from newsdesk.store.port import EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
-from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
+from newsdesk.store.schema import (
+    article_tags,
+    article_vectors,
+    articles,
+    categories,
+    data_versions,
+    sources,
+    stories,
+)
 
+STORIES_VERSION = "stories"  # the data_versions row bumped by every write to stories or their articles
 STORY_TAGS = 8  # hashtags kept on a story row
 MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
 
@@ -301,6 +310,7 @@ class StoryStorage:
             _refresh_stories(conn, touched, now)
             for m in merges:  # after the refresh: the merged story's row stays, pointing at its successor
                 _mark_merged(conn, m, now)
+            bump_version(conn, STORIES_VERSION)
         models = {r.vector_model for r in results if r.vector is not None}
         for model in models:
             self._to_pgvector(
@@ -313,6 +323,13 @@ class StoryStorage:
             )
 
     # -- story queries --------------------------------------------------------------------
+
+    def data_version(self, name: str = STORIES_VERSION) -> int:
+        """How many writes have changed ``name`` (``stories``: story rows and their articles) so far:
+        equal numbers, unchanged data, whichever process wrote it."""
+        with self.engine.connect() as conn:
+            version = conn.execute(select(data_versions.c.version).where(data_versions.c.name == name)).scalar()
+        return int(version or 0)
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
@@ -392,8 +409,13 @@ class StoryStorage:
 
     def story_activity(self, since: datetime) -> list[StoryActivity]:
         """Live stories active since ``since``, each with its articles' times and its publisher count
-        (the front page's input)."""
-        live = self.list_stories(limit=100_000, since=since)
+        (the front page's input).
+
+        Two range scans joined here, not one query with the live stories' ids in a list: a window
+        holds tens of thousands of stories at 100k articles, more than SQLite takes as parameters,
+        and a list that long costs PostgreSQL more to plan than the scan of the window's articles.
+        """
+        live = self.list_stories(limit=1_000_000, since=since)
         if not live:
             return []
         times: dict[str, list[datetime]] = defaultdict(list)
@@ -401,13 +423,13 @@ class StoryStorage:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(articles.c.story_id, when).where(
-                    articles.c.story_id.in_([s.id for s in live]),
-                    articles.c.duplicate_of == None,  # noqa: E711
                     when >= since,
+                    articles.c.story_id != None,  # noqa: E711
+                    articles.c.duplicate_of == None,  # noqa: E711
                 )
             )
-            for r in rows:
-                times[r.story_id].append(r.when)
+            for story_id, at in rows:
+                times[story_id].append(at)
         return [StoryActivity(s, tuple(times.get(s.id, ())), s.source_count) for s in live]
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]:
@@ -533,6 +555,15 @@ class StoryStorage:
         return EnrichmentCounts(enriched=int(done), waiting=int(waiting))
 
 
+def bump_version(conn: Connection, name: str) -> None:
+    """Count one more write to ``name`` in the caller's transaction (the row is made on its first write)."""
+    done = conn.execute(
+        update(data_versions).where(data_versions.c.name == name).values(version=data_versions.c.version + 1)
+    )
+    if done.rowcount == 0:
+        conn.execute(insert(data_versions).values(name=name, version=1))
+
+
 def _unique_tags(tags: Sequence[Tag]) -> list[Tag]:
     seen: set[str] = set()
     out = []
@@ -654,4 +685,4 @@ def _aggregate(
     }
 
 
-__all__ = ["StoryStorage"]
+__all__ = ["STORIES_VERSION", "StoryStorage", "bump_version"]
