@@ -175,7 +175,11 @@ def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route]) -> l
     finally:
         for proc in (server, reference):
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # requests still queued behind slow ones: no need to finish them
+                proc.kill()
+                proc.wait()
         shutil.rmtree(data, ignore_errors=True)
     return figures
 
@@ -184,7 +188,8 @@ def _load(wrk: str, args: argparse.Namespace, script: Path, port: int, route: Ro
     base = f"http://127.0.0.1:{port}"
     for path in route.paths[:5]:  # warm: first requests load templates and open connections
         _status(base + path)
-    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "-s", str(script), base]
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s"]
+    command += ["-s", str(script), base]
     out = subprocess.run([*command, "--", *route.paths], capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     r = json.loads(line.removeprefix("RESULT "))
@@ -195,9 +200,10 @@ def _load(wrk: str, args: argparse.Namespace, script: Path, port: int, route: Ro
         r["p95_us"] / 1000,
         r["socket_errors"] + r["status_errors"],
     )
-    print(
-        f"  {figure.name}: {figure.pages_s:.0f}/s, p50 {figure.p50_ms:.1f} ms, p95 {figure.p95_ms:.1f} ms", flush=True
-    )
+    errors = f", {figure.errors} errors or timeouts (10 s)" if figure.errors else ""
+    if not r["requests"]:
+        errors = ", no answer within the run"
+    print(f"  {figure.name}: {figure.pages_s:.0f}/s, p50 {figure.p50_ms:.1f} ms, p95 {figure.p95_ms:.1f} ms{errors}")
     return figure
 
 

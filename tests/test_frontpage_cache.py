@@ -42,6 +42,31 @@ def test_data_version_counts_the_writes_to_stories(storage: SqlStorage) -> None:
     assert storage.data_version("another kind") == 0
 
 
+def test_active_stories_are_story_activity_in_fewer_columns(storage: SqlStorage) -> None:
+    seed(storage)
+    batch = storage.pending_enrichment(100)
+    storage.apply_enrichment(
+        [
+            ArticleEnrichment(
+                a.id, "story-a" if i < 4 else "story-b", category="Politics", regions=("Europe",) * (i < 4)
+            )
+            for i, a in enumerate(batch)
+        ],
+        [],
+        NOW,
+    )
+    since = NOW - timedelta(hours=8)  # the oldest articles are out of the window
+    full = {
+        a.story.id: (a.article_times, a.publishers, a.story.category, a.story.regions)
+        for a in storage.story_activity(since)
+    }
+    light = {a.story_id: (a.article_times, a.publishers, a.category, a.regions) for a in storage.active_stories(since)}
+    assert light == full
+    assert light["story-a"][3] == ("Europe",) and light["story-b"][3] == ()
+    assert 0 < len(light["story-a"][0]) < 4  # times in the window only
+    assert storage.active_stories(NOW + timedelta(days=1)) == []
+
+
 def test_front_page_is_kept_while_no_story_changes_and_for_at_most_max_age(storage: SqlStorage, tmp_path: Path) -> None:
     clock = [NOW]
     desk = make_newsdesk(test_settings(tmp_path, db=storage.url), lambda: clock[0], storage=storage)

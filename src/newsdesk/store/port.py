@@ -45,6 +45,17 @@ class StoryActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class ActiveStory:
+    """What ranking reads of a live story: no headline, languages or tags, which only the stories shown need."""
+
+    story_id: str
+    article_times: tuple[datetime, ...]
+    publishers: int
+    category: str | None
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichmentCounts:
     """How many primary articles story intelligence has done, and how many wait for it."""
 
@@ -219,6 +230,10 @@ class Storage(Protocol):
     ) -> list[Story]: ...
 
     def story_activity(self, since: datetime) -> list[StoryActivity]: ...
+
+    def active_stories(self, since: datetime) -> list[ActiveStory]:
+        """Live stories active since ``since`` with what ranking needs, cheaper than :meth:`story_activity`."""
+        ...
 
     def data_version(self, name: str = "stories") -> int:
         """A counter of the writes to ``name`` (``stories``: story rows and the articles they hold), bumped in
