@@ -53,6 +53,7 @@ from newsdesk.model import (
     TopicPage,
     UpdateReport,
 )
+from newsdesk.queries.cache import FreshCache
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
 from newsdesk.store.port import NewSource
@@ -111,6 +112,8 @@ class Newsdesk:
         self._enricher: Enricher | None = None  # built on first use: the story stages are heavy to import
         self.holder = new_holder()  # this facade's name in the leases (store/leases.py)
         self._media_key: bytes | None = None
+        # Ranked front pages, kept while no write changed the stories and for at most a minute (queries/cache.py).
+        self._front_pages: FreshCache[list[Story]] = FreshCache(self.storage.data_version, clock)
 
     @property
     def storage(self) -> Storage:
@@ -415,20 +418,26 @@ class Newsdesk:
         """Top stories now, by velocity, publisher diversity and recency, balanced across categories.
 
         ``category`` and ``region`` are names as a reader types them (``science``, ``climate-environment``);
-        an unknown one is a NotFoundError that lists the valid names.
+        an unknown one is a NotFoundError that lists the valid names. The ranking is kept while no write
+        changed the stories and for at most a minute (``queries/cache.py``).
         """
         from newsdesk.queries.frontpage import front_page
         from newsdesk.queries.taxonomy import resolve_category, resolve_region
 
-        ranked = front_page(
-            self.storage,
-            self.clock(),
-            window_h=self.settings.front_page_window_h,
-            limit=offset + limit,
-            category=None if category is None else resolve_category(category),
-            region=None if region is None else resolve_region(region),
+        name = None if category is None else resolve_category(category)
+        place = None if region is None else resolve_region(region)
+        ranked = self._front_pages.get(
+            (name, place, offset + limit),
+            lambda: front_page(
+                self.storage,
+                self.clock(),
+                window_h=self.settings.front_page_window_h,
+                limit=offset + limit,
+                category=name,
+                region=place,
+            ),
         )
-        return ranked[offset:]
+        return list(ranked[offset:])
 
     def category(self, name: str, *, limit: int = 30, offset: int = 0) -> list[Story]:
         """The front page of one category (see ``docs/taxonomy.md``)."""

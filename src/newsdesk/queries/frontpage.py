@@ -1,8 +1,9 @@
 """The front page: the live stories of the last hours, ranked (:mod:`newsdesk.queries.ranking`).
 
-Reads the stories active in ``front_page_window_h`` with the times of their articles, and ranks
-them by velocity, publisher diversity and recency, balanced across categories; a category's or
-region's page is the same ranking among its stories only.
+Reads the stories active in ``front_page_window_h`` with the times of their articles (only the
+columns ranking needs: ``Storage.active_stories``), and ranks them by velocity, publisher diversity
+and recency, balanced across categories; a category's or region's page is the same ranking among
+its stories only. The stories shown are then read in full.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ def front_page(
     region: str | None = None,
 ) -> list[Story]:
     """The ``limit`` top stories now, each with its front-page ``score``."""
-    activity = storage.story_activity(now - timedelta(hours=window_h))
-    by_id = {a.story.id: a.story for a in activity}
+    activity = storage.active_stories(now - timedelta(hours=window_h))
     ranked = rank_stories(
-        (RankInput(a.story.id, a.article_times, a.publishers, a.story.category, a.story.regions) for a in activity),
+        (RankInput(a.story_id, a.article_times, a.publishers, a.category, a.regions) for a in activity),
         now,
         limit=limit,
         category=category,
         region=region,
     )
-    return [dataclasses.replace(by_id[r.story_id], score=round(r.score, 4)) for r in ranked]
+    # only the stories shown are read in full (ranking read a few columns of every story of the window)
+    shown = {s.id: s for s in storage.list_stories(ids=[r.story_id for r in ranked], limit=max(1, len(ranked)))}
+    return [dataclasses.replace(shown[r.story_id], score=round(r.score, 4)) for r in ranked if r.story_id in shown]

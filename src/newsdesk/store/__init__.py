@@ -7,6 +7,7 @@ few dialect-specific statements (upserts) live in :mod:`newsdesk.store.dialect`.
 from __future__ import annotations
 
 from newsdesk.store.port import (
+    ActiveStory,
     EnrichmentCounts,
     IndexedArticle,
     KnownKeys,
@@ -17,6 +18,7 @@ from newsdesk.store.port import (
 from newsdesk.store.sql import SqlStorage, open_storage
 
 __all__ = [
+    "ActiveStory",
     "EnrichmentCounts",
     "IndexedArticle",
     "KnownKeys",

@@ -60,6 +60,17 @@ class CardFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ActiveStory:
+    """What ranking reads of a live story: no headline, languages or tags, which only the stories shown need."""
+
+    story_id: str
+    article_times: tuple[datetime, ...]
+    publishers: int
+    category: str | None
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichmentCounts:
     """How many primary articles story intelligence has done, and how many wait for it."""
 
@@ -237,6 +248,15 @@ class Storage(Protocol):
 
     def card_facts(self, stories: Sequence[Story]) -> dict[str, CardFacts]:
         """For each story, what its card shows (two queries, whatever the number of stories)."""
+        ...
+
+    def active_stories(self, since: datetime) -> list[ActiveStory]:
+        """Live stories active since ``since`` with what ranking needs, cheaper than :meth:`story_activity`."""
+        ...
+
+    def data_version(self, name: str = "stories") -> int:
+        """A counter of the writes to ``name`` (``stories``: story rows and the articles they hold), bumped in
+        the writing transaction: while it is unchanged, whatever was computed from that data still holds."""
         ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...

@@ -209,6 +209,17 @@ search_queue = Table(
 )
 
 
+# One counter per kind of derived data, bumped in the transaction that changes it, so a reader in any
+# process tells with one row read whether what it computed from that data is still current
+# (the front page's cache, queries/cache.py). "stories": story rows and the articles they hold.
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+)
+
+
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
 
@@ -216,7 +227,8 @@ def complete_metadata() -> MetaData:
     make SQLAlchemy import the PostgreSQL dialect (≈35 ms) in every SQLite command, and no
     query needs the metadata to know an index: the database plans with its own. Partial: a
     new article (no story yet) adds no entry to the first; the second holds only the articles
-    still to enrich, so it stays small however large the table grows; the third only duplicates.
+    still to enrich, so it stays small however large the table grows; the third only duplicates;
+    the fourth, (time, story) of the primaries in a story, is what the front page ranks by.
     """
     names = {ix.name for ix in articles.indexes}
     for name, column, where in (
@@ -226,4 +238,15 @@ def complete_metadata() -> MetaData:
     ):
         if name not in names:
             Index(name, articles.c[column], sqlite_where=text(where), postgresql_where=text(where))
+    if "ix_articles_story_times" not in names:
+        # The front page's ranking reads (time, story) of every primary of its window (Storage.active_stories):
+        # with both in one partial index SQLite answers from the index alone, without reading ~20k rows.
+        where = "story_id IS NOT NULL AND duplicate_of IS NULL"
+        Index(
+            "ix_articles_story_times",
+            func.coalesce(articles.c.published_at, articles.c.fetched_at),
+            articles.c.story_id,
+            sqlite_where=text(where),
+            postgresql_where=text(where),
+        )
     return metadata

@@ -61,11 +61,11 @@ from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.search import SearchStorage, enqueue, forget_source
-from newsdesk.store.stories import StoryStorage
+from newsdesk.store.stories import STORIES_VERSION, StoryStorage, bump_version
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -390,6 +390,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
             result = conn.execute(sources.delete().where(sources.c.id == source_id))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            bump_version(conn, STORIES_VERSION)  # its articles left their stories
 
     def set_paused(self, source_id: int, paused: bool, reason: str | None, now: datetime) -> Source:
         values: dict[str, Any] = {"paused": paused, "pause_reason": reason if paused else None}

@@ -36,9 +36,18 @@ from newsdesk.model import (
     vector_key,
 )
 from newsdesk.store.pgvector import PgVector
-from newsdesk.store.port import CardFacts, EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
-from newsdesk.store.schema import article_tags, article_vectors, articles, categories, sources, stories
+from newsdesk.store.port import ActiveStory, CardFacts, EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
+from newsdesk.store.schema import (
+    article_tags,
+    article_vectors,
+    articles,
+    categories,
+    data_versions,
+    sources,
+    stories,
+)
 
+STORIES_VERSION = "stories"  # the data_versions row bumped by every write to stories or their articles
 STORY_TAGS = 8  # hashtags kept on a story row
 OPENING_CHARS = 600  # of a representative article's text, for its card's lead
 MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
@@ -303,6 +312,7 @@ class StoryStorage:
             _refresh_stories(conn, touched, now)
             for m in merges:  # after the refresh: the merged story's row stays, pointing at its successor
                 _mark_merged(conn, m, now)
+            bump_version(conn, STORIES_VERSION)
         models = {r.vector_model for r in results if r.vector is not None}
         for model in models:
             self._to_pgvector(
@@ -357,6 +367,13 @@ class StoryStorage:
                 publishers=tuple(publishers.get(story.id, ())),
             )
         return facts
+
+    def data_version(self, name: str = STORIES_VERSION) -> int:
+        """How many writes have changed ``name`` (``stories``: story rows and their articles) so far:
+        equal numbers, unchanged data, whichever process wrote it."""
+        with self.engine.connect() as conn:
+            version = conn.execute(select(data_versions.c.version).where(data_versions.c.name == name)).scalar()
+        return int(version or 0)
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
@@ -435,24 +452,58 @@ class StoryStorage:
             return [_story(r) for r in conn.execute(query)]
 
     def story_activity(self, since: datetime) -> list[StoryActivity]:
-        """Live stories active since ``since``, each with its articles' times and its publisher count
-        (the front page's input)."""
-        live = self.list_stories(limit=100_000, since=since)
-        if not live:
-            return []
+        """Live stories active since ``since``, each with its articles' times and its publisher count."""
+        live = self.list_stories(limit=1_000_000, since=since)
+        times = self._window_times(since)
+        return [StoryActivity(s, times.get(s.id, ()), s.source_count) for s in live]
+
+    def active_stories(self, since: datetime) -> list[ActiveStory]:
+        """Live stories active since ``since``, with what the front page ranks them by.
+
+        The front page ranks every story of its window (≈20k at 100k articles) to show 30: building
+        each one's :class:`Story` (its languages and tags decoded) took most of the ranking's time,
+        so only the columns ranking reads are loaded here, and the caller reads the stories it shows.
+        """
+        c = stories.c
+        query = select(c.id, c.source_count, c.category, c.regions).where(
+            c.merged_into == None,  # noqa: E711
+            c.article_count > 0,
+            c.last_seen_at >= since,
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        times = self._window_times(since)
+        return [
+            ActiveStory(
+                r.id,
+                times.get(r.id, ()),
+                r.source_count,
+                r.category,
+                tuple(json.loads(r.regions)) if r.regions and r.regions != "[]" else (),
+            )
+            for r in rows
+        ]
+
+    def _window_times(self, since: datetime) -> dict[str, tuple[datetime, ...]]:
+        """Story id -> times of its primary articles since ``since``.
+
+        One range scan of the time index, not a query listing the window's story ids: a window
+        holds tens of thousands of stories at 100k articles, more than SQLite takes as parameters,
+        and a list that long costs PostgreSQL more to plan than the scan itself.
+        """
         times: dict[str, list[datetime]] = defaultdict(list)
         when = _when().label("when")
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(articles.c.story_id, when).where(
-                    articles.c.story_id.in_([s.id for s in live]),
-                    articles.c.duplicate_of == None,  # noqa: E711
                     when >= since,
+                    articles.c.story_id != None,  # noqa: E711
+                    articles.c.duplicate_of == None,  # noqa: E711
                 )
             )
-            for r in rows:
-                times[r.story_id].append(r.when)
-        return [StoryActivity(s, tuple(times.get(s.id, ())), s.source_count) for s in live]
+            for story_id, at in rows:
+                times[story_id].append(at)
+        return {k: tuple(v) for k, v in times.items()}
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]:
         wanted = list(article_ids)
@@ -577,6 +628,15 @@ class StoryStorage:
         return EnrichmentCounts(enriched=int(done), waiting=int(waiting))
 
 
+def bump_version(conn: Connection, name: str) -> None:
+    """Count one more write to ``name`` in the caller's transaction (the row is made on its first write)."""
+    done = conn.execute(
+        update(data_versions).where(data_versions.c.name == name).values(version=data_versions.c.version + 1)
+    )
+    if done.rowcount == 0:
+        conn.execute(insert(data_versions).values(name=name, version=1))
+
+
 def _unique_tags(tags: Sequence[Tag]) -> list[Tag]:
     seen: set[str] = set()
     out = []
@@ -698,4 +758,4 @@ def _aggregate(
     }
 
 
-__all__ = ["StoryStorage"]
+__all__ = ["STORIES_VERSION", "StoryStorage", "bump_version"]

@@ -1,0 +1,134 @@
+"""The front page's cache: the data version every story write bumps (SQLite and PostgreSQL), and the
+freshness rule of ``queries/cache.py`` (a ranking is served again only while no write changed the
+stories and for at most ``MAX_AGE`` by the facade's clock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+
+from newsdesk.core import make_newsdesk
+from newsdesk.model import ArticleEnrichment, ExtractionStatus
+from newsdesk.queries.cache import MAX_AGE, FreshCache
+from newsdesk.store import SqlStorage
+from newsdesk.store.schema import stories
+from tests.conftest import test_settings
+from tests.test_store import draft, insert, ok_update
+from tests.test_stories import NOW, seed
+
+
+def _enrich(storage: SqlStorage, story_of: dict[int, str]) -> list[str]:
+    """Enrich the waiting articles, the i-th into story ``story_of[i]``; their ids."""
+    batch = storage.pending_enrichment(100)
+    results = [ArticleEnrichment(a.id, story_of[i], category="World") for i, a in enumerate(batch)]
+    storage.apply_enrichment(results, [], NOW)
+    return [a.id for a in batch]
+
+
+def test_data_version_counts_the_writes_to_stories(storage: SqlStorage) -> None:
+    start = storage.data_version()
+    ids = seed(storage)
+    assert storage.data_version() == start  # new articles without a story change no story
+    _enrich(storage, dict.fromkeys(range(6), "story-a"))
+    assert storage.data_version() == start + 1
+    storage.apply_enrichment([], [], NOW)  # nothing to write: nothing counted
+    assert storage.data_version() == start + 1
+    storage.remove_source(ids[0])  # its articles leave their story
+    assert storage.data_version() == start + 2
+    assert storage.data_version("another kind") == 0
+
+
+def test_active_stories_are_story_activity_in_fewer_columns(storage: SqlStorage) -> None:
+    seed(storage)
+    batch = storage.pending_enrichment(100)
+    storage.apply_enrichment(
+        [
+            ArticleEnrichment(
+                a.id, "story-a" if i < 4 else "story-b", category="Politics", regions=("Europe",) * (i < 4)
+            )
+            for i, a in enumerate(batch)
+        ],
+        [],
+        NOW,
+    )
+    since = NOW - timedelta(hours=8)  # the oldest articles are out of the window
+    full = {
+        a.story.id: (a.article_times, a.publishers, a.story.category, a.story.regions)
+        for a in storage.story_activity(since)
+    }
+    light = {a.story_id: (a.article_times, a.publishers, a.category, a.regions) for a in storage.active_stories(since)}
+    assert light == full
+    assert light["story-a"][3] == ("Europe",) and light["story-b"][3] == ()
+    assert 0 < len(light["story-a"][0]) < 4  # times in the window only
+    assert storage.active_stories(NOW + timedelta(days=1)) == []
+
+
+def test_front_page_is_kept_while_no_story_changes_and_for_at_most_max_age(storage: SqlStorage, tmp_path: Path) -> None:
+    clock = [NOW]
+    desk = make_newsdesk(test_settings(tmp_path, db=storage.url), lambda: clock[0], storage=storage)
+    seed(storage)
+    _enrich(storage, {0: "story-a", 1: "story-a", 2: "story-a", 3: "story-b", 4: "story-b", 5: "story-b"})
+    first = desk.front_page()
+    assert {s.id for s in first} == {"story-a", "story-b"}
+    # A change that bumps no version (made behind the store's back) is not seen: the page is cached ...
+    with storage.engine.begin() as conn:
+        conn.execute(update(stories).where(stories.c.id == "story-a").values(headline="Renamed"))
+    assert desk.front_page() == first
+    # ... while other arguments are another page, computed on their own.
+    assert [s.headline for s in desk.front_page(limit=1) if s.id == "story-a"] in ([], ["Renamed"])
+    # A minute later by the facade's clock, the page is ranked again and shows the change.
+    clock[0] = NOW + MAX_AGE
+    assert "Renamed" in {s.headline for s in desk.front_page()}
+    # A story write is seen at once: the new story is on the next page served.
+    s = storage.add_source("https://late.example/feed", now=NOW)
+    late = draft(s.id, "late", published_at=NOW, text="late text")
+    storage.apply_feed_updates([ok_update(s.id, late)], [insert(late, ExtractionStatus.FEED)], NOW)
+    assert "story-c" not in {x.id for x in desk.front_page()}  # no story yet: the same page
+    _enrich(storage, {0: "story-c"})
+    assert "story-c" in {x.id for x in desk.front_page()}
+    # The caller gets its own list: changing it changes no other reader's page.
+    page = desk.front_page()
+    page.clear()
+    assert desk.front_page() != []
+
+
+def test_a_clock_set_back_expires_the_cache() -> None:
+    clock = [NOW]
+    calls: list[int] = []
+    cache: FreshCache[int] = FreshCache(lambda: 0, lambda: clock[0])
+    assert cache.get("k", lambda: len(calls.append(1) or calls)) == 1
+    assert cache.get("k", lambda: len(calls.append(1) or calls)) == 1
+    clock[0] = NOW - timedelta(seconds=1)
+    assert cache.get("k", lambda: len(calls.append(1) or calls)) == 2
+
+
+def test_one_computation_per_key_when_many_readers_miss_together() -> None:
+    computed: list[str] = []
+    cache: FreshCache[str] = FreshCache(lambda: 7, lambda: datetime.now(NOW.tzinfo))
+
+    def slow() -> str:
+        computed.append("x")
+        time.sleep(0.2)
+        return "page"
+
+    results: list[str] = []
+    readers = [threading.Thread(target=lambda: results.append(cache.get("front", slow))) for _ in range(8)]
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join()
+    assert results == ["page"] * 8 and computed == ["x"]
+
+
+def test_the_number_of_keys_is_bounded() -> None:
+    cache: FreshCache[int] = FreshCache(lambda: 0, lambda: NOW, max_keys=3)
+    for k in range(5):
+        cache.get(k, lambda k=k: k)  # type: ignore[misc]
+    calls: list[int] = []
+    assert cache.get(4, lambda: calls.append(1) or -1) == 4  # kept: among the 3 most recent
+    assert cache.get(0, lambda: calls.append(1) or -1) == -1  # dropped: computed again
+    assert calls == [1]
