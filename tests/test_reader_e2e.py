@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,16 +26,6 @@ from tests.test_demo_e2e import Demo, running_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = Path(__file__).parent / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -79,16 +68,6 @@ class Watch:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with running_demo(tmp_path_factory.mktemp("demo")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -256,4 +235,23 @@ def test_no_serious_accessibility_violations(demo: Demo, browser: sync_api.Brows
         if serious:
             found[path] = serious
     assert found == {}
+    context.close()
+
+
+def test_pages_already_opened_read_offline_and_others_say_offline(demo: Demo, browser: sync_api.Browser) -> None:
+    context, page, watch = _context(browser, DESKTOP)
+    story = _big_story(demo.base_url)
+    story_url = f"{demo.base_url}/stories/{story['id']}"
+    page.goto(demo.base_url + "/")
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => r.active !== null)")  # installed and active
+    page.goto(story_url)  # now controlled: the worker keeps this page
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    headline = page.locator("h1").inner_text()
+    context.set_offline(True)
+    page.reload()
+    assert page.locator("h1").inner_text() == headline  # read from the worker's copy
+    page.goto(f"{demo.base_url}/articles/{story['representative_id']}x")  # never opened
+    assert "offline" in page.locator("body").inner_text().casefold()
+    context.set_offline(False)
+    assert watch.foreign_requests == [] and watch.page_errors == []  # offline fetches log console errors: expected
     context.close()
