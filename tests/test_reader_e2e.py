@@ -255,3 +255,17 @@ def test_pages_already_opened_read_offline_and_others_say_offline(demo: Demo, br
     context.set_offline(False)
     assert watch.foreign_requests == [] and watch.page_errors == []  # offline fetches log console errors: expected
     context.close()
+
+
+def test_chromium_finds_the_site_installable(demo: Demo, browser: sync_api.Browser) -> None:
+    context, page, watch = _context(browser, PHONE, is_mobile=True, has_touch=True)
+    page.goto(demo.base_url + "/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cdp = context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+    errors = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    assert [e for e in errors if e != "in-incognito"] == []  # (a test browser's context is incognito, not the site)
+    assert page.locator("#install-app").count() == 1  # shown when the browser offers the install
+    watch.assert_clean()
+    context.close()

@@ -39,6 +39,26 @@
     });
   }
 
+  /* "Install the app": the browser offers it (beforeinstallprompt, where it can install the manifest's app) */
+  var install = document.getElementById("install-app");
+  var offer = null;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    offer = event;
+    if (install) install.hidden = false;
+  });
+  window.addEventListener("appinstalled", function () {
+    offer = null;
+    if (install) install.hidden = true;
+  });
+  if (install) {
+    install.addEventListener("click", function () {
+      if (!offer) return;
+      offer.prompt();
+      offer.userChoice.then(function () { offer = null; install.hidden = true; });
+    });
+  }
+
   /* keyboard navigation */
   var items = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-nav]")); };
   var currentItem = null;
