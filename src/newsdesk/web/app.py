@@ -125,6 +125,21 @@ async def error_response(request: Request, exc: Exception) -> Response:
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
         return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
     render = get_renderer(request, get_viewer(request))
-    response = render("errors/error.html", status_code=status, status=status, message=message)
+    # What the page says first, in the reader's language; the message (English, precise) follows it.
+    situation = (
+        "no_page"
+        if isinstance(exc, HTTPException) and status == 404
+        else "invalid"
+        if isinstance(exc, RequestValidationError)
+        else None
+    )
+    response = render(
+        "errors/error.html",
+        status_code=status,
+        status=status,
+        message=message,
+        situation=situation,
+        path=request.url.path,
+    )
     response.headers.update(headers or {})
     return response
