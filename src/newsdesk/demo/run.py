@@ -32,8 +32,14 @@ from newsdesk.web.server import serve
 
 log = logging.getLogger(__name__)
 
-NOTICE = (
-    'This is newsdesk\'s offline demo: Wikipedia "In the news" blurbs from some thirty language editions '
+
+def N_(message: str) -> str:  # gettext's name for "translate later": pybabel extracts it
+    """Marks a message for the UI catalogues; pages translate it when they show it."""
+    return message
+
+
+NOTICE = N_(
+    'This is newsdesk\'s offline demo: Wikipedia "In the news" blurbs from 21 language editions '
     "(2022–2023, CC BY-SA 3.0, each edition its own source) and English Wikinews articles (2019–2020, CC BY 2.5), "
     "served from a local demo site, with dates shifted into the last few days; each article links its original."
 )
