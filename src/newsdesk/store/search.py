@@ -49,6 +49,10 @@ MAX_SNIPPET_SOURCE_CHARS = 100_000
 MAX_PHRASE_WORDS = 16
 INDEX_BATCH = 500
 """Articles (re)indexed per transaction."""
+RANK_CAP = 1000
+"""Of a query that matches more articles than this, the newest this many are ranked (and found): bm25 and
+``ts_rank`` cost a read of every document they score, so a word in nearly every article would otherwise
+score the whole index (0.7–1 s on 95k articles) before the first page could be shown."""
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the body's 1.0 (SQLite)
 INDEX_TABLES = ("article_search", "search_docs")
 """Dialect-specific tables (and FTS5's shadow tables, ``article_search_*``) the migration creates and
@@ -238,8 +242,13 @@ class SearchStorage:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(search_queue)).scalar_one())
 
+    rank_cap: int | None = RANK_CAP
+    """How many of the newest matches are ranked (:data:`RANK_CAP`); ``None`` ranks every match, as the
+    benchmark's baseline does (``bench/search_speed.py``)."""
+
     def search(self, query: SearchQuery) -> list[SearchRow]:
-        """Primary articles matching ``query.text`` and its filters, best first, ties newest first."""
+        """Primary articles matching ``query.text`` and its filters, best first, ties newest first; of a
+        query with more than :attr:`rank_cap` matches, only the newest ``rank_cap`` are ranked and found."""
         parsed = parse_query(query.text)
         if not parsed.groups or query.limit <= 0:
             return []
@@ -248,25 +257,65 @@ class SearchStorage:
             where, params = _filters(query, dialect)
             params |= {"limit": query.limit, "offset": query.offset}
             if dialect == "sqlite":
-                sql = (
-                    f"SELECT d.article_id, bm25(article_search, {TITLE_WEIGHT}, 1.0) AS score FROM article_search"
-                    " JOIN search_docs d ON d.doc = article_search.rowid JOIN articles a ON a.id = d.article_id"
-                    f" WHERE article_search MATCH :match{where}"
-                    " ORDER BY score, coalesce(a.published_at, a.fetched_at) DESC, a.id LIMIT :limit OFFSET :offset"
-                )
-                found = [(r[0], -float(r[1])) for r in conn.execute(text(sql), params | {"match": fts5_match(parsed)})]
+                found = _search_sqlite(conn, fts5_match(parsed), where, params, self.rank_cap)
             else:
-                tsquery, wanted, tsparams = pg_tsquery(parsed)
-                sql = (
-                    "SELECT s.article_id, ts_rank(s.document, q.wanted) AS score"
-                    f" FROM (SELECT {tsquery} AS query, {wanted} AS wanted) q,"
-                    " article_search s JOIN articles a ON a.id = s.article_id"
-                    f" WHERE s.document @@ q.query{where}"
-                    " ORDER BY score DESC, coalesce(a.published_at, a.fetched_at) DESC, a.id"
-                    " LIMIT :limit OFFSET :offset"
-                )
-                found = [(r[0], float(r[1])) for r in conn.execute(text(sql), params | tsparams)]
+                found = _search_postgresql(conn, parsed, where, params, self.rank_cap)
             return _rows(conn, found)
+
+
+_RANKED = " ORDER BY score{sign}, coalesce(a.published_at, a.fetched_at) DESC, a.id LIMIT :limit OFFSET :offset"
+
+
+def _search_sqlite(
+    conn: Connection, match: str, where: str, params: dict[str, Any], cap: int | None
+) -> list[tuple[str, float]]:
+    """FTS5: bm25 of the newest ``cap`` matches (or of all), best first.
+
+    Capped, the inner query walks the index from its highest rowid down (FTS5 reads its doclists in
+    either order), checks the filters on each match by primary key, and stops after ``cap`` matches:
+    bm25 is computed for those only. Rowids are given in the order articles are indexed, oldest first
+    (:func:`_index_sqlite`), so the highest are the newest articles (an article whose text changed is
+    indexed anew, and counts as new).
+    """
+    score = f"bm25(article_search, {TITLE_WEIGHT}, 1.0)"
+    matches = (
+        "FROM article_search JOIN search_docs d ON d.doc = article_search.rowid JOIN articles a ON a.id = d.article_id"
+        f" WHERE article_search MATCH :match{where}"
+    )
+    if cap is None:
+        sql = f"SELECT d.article_id, {score} AS score {matches}" + _RANKED.format(sign="")
+    else:
+        newest = f"SELECT d.article_id, {score} AS score {matches} ORDER BY article_search.rowid DESC LIMIT :cap"
+        sql = f"SELECT c.article_id, c.score FROM ({newest}) c JOIN articles a ON a.id = c.article_id"
+        sql += _RANKED.format(sign="")
+        params = params | {"cap": cap}
+    return [(r[0], -float(r[1])) for r in conn.execute(text(sql), params | {"match": match})]
+
+
+def _search_postgresql(
+    conn: Connection, parsed: ParsedQuery, where: str, params: dict[str, Any], cap: int | None
+) -> list[tuple[str, float]]:
+    """``ts_rank`` of the newest ``cap`` matches (or of all), best first.
+
+    The ``tsquery`` is written into the statement (of bound parameters), not joined from a subquery, so
+    the planner sees it and can estimate how many rows match: a rare word is looked up in the GIN index
+    and its few matches sorted by time; a word in most articles is found by walking the articles' time
+    index (``ix_articles_when``) from the newest down until ``cap`` match, without the GIN index.
+    """
+    tsquery, wanted, tsparams = pg_tsquery(parsed)
+    matches = f"FROM article_search s JOIN articles a ON a.id = s.article_id WHERE s.document @@ {tsquery}{where}"
+    if cap is None:
+        sql = f"SELECT s.article_id, ts_rank(s.document, {wanted}) AS score {matches}" + _RANKED.format(sign=" DESC")
+    else:
+        newest = (
+            f"SELECT s.article_id, s.document {matches} ORDER BY coalesce(a.published_at, a.fetched_at) DESC LIMIT :cap"
+        )
+        sql = (
+            f"SELECT c.article_id, ts_rank(c.document, {wanted}) AS score FROM ({newest}) c"
+            " JOIN articles a ON a.id = c.article_id" + _RANKED.format(sign=" DESC")
+        )
+        params = params | {"cap": cap}
+    return [(r[0], float(r[1])) for r in conn.execute(text(sql), params | tsparams)]
 
 
 def _filters(query: SearchQuery, dialect: str) -> tuple[str, dict[str, Any]]:
@@ -355,7 +404,13 @@ def _documents(conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str
 
 
 def _index_sqlite(conn: Connection, limit: int) -> int:
-    ids = list(conn.execute(select(search_queue.c.article_id).limit(limit)).scalars())
+    # Oldest first, and rowids given in that order: the capped ranking takes FTS5's highest rowids as
+    # the newest matches, so a backlog (a migrated database's whole history) must not be indexed in
+    # the random order of its ids.
+    when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
+    queued = search_queue.outerjoin(articles, articles.c.id == search_queue.c.article_id)
+    oldest = select(search_queue.c.article_id).select_from(queued).order_by(when, search_queue.c.article_id)
+    ids = list(conn.execute(oldest.limit(limit)).scalars())
     if not ids:
         return 0
     keys = array_param("sqlite", ids)
@@ -364,7 +419,8 @@ def _index_sqlite(conn: Connection, limit: int) -> int:
         f"DELETE FROM article_search WHERE rowid IN (SELECT doc FROM search_docs WHERE {in_ids})", (keys,)
     )
     conn.exec_driver_sql(f"DELETE FROM search_docs WHERE {in_ids}", (keys,))
-    docs = _documents(conn, ids)
+    position = {article_id: i for i, article_id in enumerate(ids)}
+    docs = sorted(_documents(conn, ids), key=lambda d: position[d[0]])
     if docs:
         conn.exec_driver_sql("INSERT INTO search_docs (article_id) VALUES (?)", [(d[0],) for d in docs])
         doc_of: dict[str, int] = dict(
