@@ -50,9 +50,11 @@ MAX_PHRASE_WORDS = 16
 INDEX_BATCH = 500
 """Articles (re)indexed per transaction."""
 RANK_CAP = 1000
-"""Of a query that matches more articles than this, the newest this many are ranked (and found): bm25 and
-``ts_rank`` cost a read of every document they score, so a word in nearly every article would otherwise
-score the whole index (0.7–1 s on 95k articles) before the first page could be shown."""
+"""Of a query that matches more articles than this, the newest this many are found, those whose title holds
+the wanted words first, then newest first; a query with fewer matches is ranked by bm25 or ``ts_rank``.
+Scoring costs a read of every document scored (and bm25 counts every document holding each phrase), so a
+word in nearly every article would otherwise score the whole index (0.5–3 s on 100k articles) before the
+first page could be shown; and for such a word relevance says little beside recency."""
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the body's 1.0 (SQLite)
 INDEX_TABLES = ("article_search", "search_docs")
 """Dialect-specific tables (and FTS5's shadow tables, ``article_search_*``) the migration creates and
@@ -257,64 +259,102 @@ class SearchStorage:
             where, params = _filters(query, dialect)
             params |= {"limit": query.limit, "offset": query.offset}
             if dialect == "sqlite":
-                found = _search_sqlite(conn, fts5_match(parsed), where, params, self.rank_cap)
+                # One source's or one hashtag's matches are few beside the index's: ranking them all costs
+                # less than FTS5's walk from the highest rowid down past every other source's matches.
+                narrow = query.source_id is not None or bool(query.tag)
+                wanted = fts5_match(ParsedQuery(parsed.groups, ()))
+                cap = None if narrow else self.rank_cap
+                found = _search_sqlite(conn, fts5_match(parsed), wanted, where, params, cap)
             else:
                 found = _search_postgresql(conn, parsed, where, params, self.rank_cap)
             return _rows(conn, found)
 
 
-_RANKED = " ORDER BY score{sign}, coalesce(a.published_at, a.fetched_at) DESC, a.id LIMIT :limit OFFSET :offset"
+_WHEN = "coalesce(a.published_at, a.fetched_at)"
+_RANKED = " ORDER BY score{sign}, w DESC, article_id LIMIT :limit OFFSET :offset"
+"""Best first, ties newest first (``w``: the article's time, selected beside its id and score)."""
 
 
 def _search_sqlite(
-    conn: Connection, match: str, where: str, params: dict[str, Any], cap: int | None
+    conn: Connection, match: str, wanted: str, where: str, params: dict[str, Any], cap: int | None
 ) -> list[tuple[str, float]]:
-    """FTS5: bm25 of the newest ``cap`` matches (or of all), best first.
+    """FTS5: the newest ``cap`` matches, ranked as :data:`RANK_CAP` says, or every match by bm25 (``cap`` None).
 
-    Capped, the inner query walks the index from its highest rowid down (FTS5 reads its doclists in
-    either order), checks the filters on each match by primary key, and stops after ``cap`` matches:
-    bm25 is computed for those only. Rowids are given in the order articles are indexed, oldest first
-    (:func:`_index_sqlite`), so the highest are the newest articles (an article whose text changed is
-    indexed anew, and counts as new).
+    First the matches are walked from the highest rowid down (FTS5 reads its doclists in either order),
+    with the filters checked on each by primary key, until ``cap + 1``: no score is computed. Rowids
+    are given in the order articles are indexed, oldest first (:func:`_index_sqlite`), so these are the
+    newest (an article whose text changed is indexed anew, and counts as new). If that is all of them,
+    bm25 ranks them, reading the index from the lowest of their rowids only. Otherwise the newest
+    ``cap`` are ordered by whether their title holds the wanted words (a second walk, of the title
+    column from that rowid up), then newest first: bm25 would first count every document holding each
+    phrase, for its idf, which for a phrase of common words (``"of the"``) checks positions through most of
+    the index — and a term in most of the index has an idf of about nothing anyway.
     """
     score = f"bm25(article_search, {TITLE_WEIGHT}, 1.0)"
     matches = (
         "FROM article_search JOIN search_docs d ON d.doc = article_search.rowid JOIN articles a ON a.id = d.article_id"
         f" WHERE article_search MATCH :match{where}"
     )
-    if cap is None:
-        sql = f"SELECT d.article_id, {score} AS score {matches}" + _RANKED.format(sign="")
-    else:
-        newest = f"SELECT d.article_id, {score} AS score {matches} ORDER BY article_search.rowid DESC LIMIT :cap"
-        sql = f"SELECT c.article_id, c.score FROM ({newest}) c JOIN articles a ON a.id = c.article_id"
-        sql += _RANKED.format(sign="")
-        params = params | {"cap": cap}
-    return [(r[0], -float(r[1])) for r in conn.execute(text(sql), params | {"match": match})]
+    params = params | {"match": match}
+    if cap is not None:
+        newest_sql = f"SELECT article_search.rowid, d.article_id, {_WHEN} {matches} ORDER BY article_search.rowid DESC"
+        newest = conn.execute(text(newest_sql + " LIMIT :n"), params | {"n": cap + 1}).all()
+        if not newest:
+            return []
+        if len(newest) > cap:
+            return _newest_by_title(conn, newest[:cap], wanted, params["offset"], params["limit"])
+        matches += " AND article_search.rowid >= :lowest"
+        params |= {"lowest": newest[-1][0]}
+    sql = f"SELECT d.article_id, {score} AS score, {_WHEN} AS w {matches}" + _RANKED.format(sign="")
+    return [(r[0], -float(r[1])) for r in conn.execute(text(sql), params)]
+
+
+def _newest_by_title(
+    conn: Connection, newest: Sequence[Any], wanted: str, offset: int, limit: int
+) -> list[tuple[str, float]]:
+    """One page of ``newest`` (rowid, article id, time; newest first): those whose title holds the wanted
+    words first (rank 1.0, else 0.0), then by time, newest first, as the capped ranking orders them."""
+    titled = set(
+        conn.execute(
+            text("SELECT rowid FROM article_search WHERE article_search MATCH :title AND rowid >= :lowest"),
+            {"title": "{title} : (" + wanted + ")", "lowest": newest[-1][0]},
+        ).scalars()
+    )
+    by_id = sorted(newest, key=lambda r: r[1])  # then stable sorts: newest first, titles first
+    by_time = sorted(by_id, key=lambda r: r[2] or "", reverse=True)
+    ranked = sorted(by_time, key=lambda r: r[0] not in titled)
+    return [(r[1], 1.0 if r[0] in titled else 0.0) for r in ranked[offset : offset + limit]]
 
 
 def _search_postgresql(
     conn: Connection, parsed: ParsedQuery, where: str, params: dict[str, Any], cap: int | None
 ) -> list[tuple[str, float]]:
-    """``ts_rank`` of the newest ``cap`` matches (or of all), best first.
+    """The newest ``cap`` matches, ranked as :data:`RANK_CAP` says, or every match by ``ts_rank`` (``cap`` None).
 
     The ``tsquery`` is written into the statement (of bound parameters), not joined from a subquery, so
     the planner sees it and can estimate how many rows match: a rare word is looked up in the GIN index
     and its few matches sorted by time; a word in most articles is found by walking the articles' time
-    index (``ix_articles_when``) from the newest down until ``cap`` match, without the GIN index.
+    index (``ix_articles_when``) from the newest down until ``cap + 1`` match, without the GIN index.
+    Of more than ``cap``, the newest ``cap`` are ordered by whether their title (weight A) holds the
+    wanted words, then by time, as SQLite orders them (:func:`_search_sqlite`).
     """
     tsquery, wanted, tsparams = pg_tsquery(parsed)
     matches = f"FROM article_search s JOIN articles a ON a.id = s.article_id WHERE s.document @@ {tsquery}{where}"
     if cap is None:
-        sql = f"SELECT s.article_id, ts_rank(s.document, {wanted}) AS score {matches}" + _RANKED.format(sign=" DESC")
+        sql = f"SELECT s.article_id, ts_rank(s.document, {wanted}) AS score, {_WHEN} AS w {matches}"
     else:
-        newest = (
-            f"SELECT s.article_id, s.document {matches} ORDER BY coalesce(a.published_at, a.fetched_at) DESC LIMIT :cap"
+        newest = f"SELECT s.article_id, s.document, {_WHEN} AS w {matches} ORDER BY {_WHEN} DESC LIMIT :n"
+        numbered = (
+            "SELECT m.*, count(*) OVER () AS found, row_number() OVER (ORDER BY w DESC, article_id) AS k"
+            f" FROM ({newest}) m"
         )
-        sql = (
-            f"SELECT c.article_id, ts_rank(c.document, {wanted}) AS score FROM ({newest}) c"
-            " JOIN articles a ON a.id = c.article_id" + _RANKED.format(sign=" DESC")
+        score = (
+            f"CASE WHEN found > :cap THEN CAST(ts_filter(document, '{{a}}') @@ {wanted} AS integer)"
+            f" ELSE ts_rank(document, {wanted}) END"
         )
-        params = params | {"cap": cap}
+        sql = f"SELECT article_id, {score} AS score, w FROM ({numbered}) c WHERE k <= :cap"
+        params = params | {"cap": cap, "n": cap + 1}
+    sql += _RANKED.format(sign=" DESC")
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params | tsparams)]
 
 
@@ -331,9 +371,12 @@ def _filters(query: SearchQuery, dialect: str) -> tuple[str, dict[str, Any]]:
         sql += " AND a.source_id = :source_id"
         params["source_id"] = query.source_id
     if query.language:
-        lang = query.language.strip().lower()
-        sql += " AND (lower(a.language) = :lang OR lower(a.language) LIKE :lang_prefix ESCAPE '\\')"
-        params |= {"lang": lang, "lang_prefix": re.sub(r"([\\%_])", r"\\\1", lang) + "-%"}
+        # A pattern of the column, not lower(column) = …: PostgreSQL's planner estimates it from the column's
+        # statistics, so a common word in one language of ten walks the time index instead of scoring everything.
+        like = "LIKE" if dialect == "sqlite" else "ILIKE"  # SQLite's LIKE ignores ASCII case
+        lang = re.sub(r"([\\%_])", r"\\\1", query.language.strip())
+        sql += f" AND (a.language {like} :lang ESCAPE '\\' OR a.language {like} :lang_prefix ESCAPE '\\')"
+        params |= {"lang": lang, "lang_prefix": lang + "-%"}
     if query.category:
         sql += " AND lower(a.category) = :category"
         params["category"] = query.category.strip().lower()
