@@ -365,7 +365,7 @@ def test_page(desk: Newsdesk) -> None:
     with serving(build_app(desk, schedule=False)) as base:
         status, page = get(base + "/search")
         assert status == 200 and "Type words to search" in page and 'name="q"' in page
-        assert "the newest 1,000 are ranked" in page  # the rule of the capped ranking, stated where one searches
+        assert "the newest 1,000 are shown" in page  # the rule of the capped ranking, stated where one searches
         status, page = get(base + "/search?q=election&source_id=&language=&category=&tag=&since=&until=")
         assert status == 200 and page.count('<li class="item search-hit" data-nav>') == 20
         assert "<mark>Election</mark> night" in page and "<script>alert" not in page

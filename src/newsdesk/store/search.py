@@ -259,11 +259,10 @@ class SearchStorage:
             where, params = _filters(query, dialect)
             params |= {"limit": query.limit, "offset": query.offset}
             if dialect == "sqlite":
-                # One source's or one hashtag's matches are few beside the index's: ranking them all costs
-                # less than FTS5's walk from the highest rowid down past every other source's matches.
-                narrow = query.source_id is not None or bool(query.tag)
                 wanted = fts5_match(ParsedQuery(parsed.groups, ()))
-                cap = None if narrow else self.rank_cap
+                # One source's or one hashtag's matches are few beside the index's: scoring them all costs less
+                # than FTS5's walk from the highest rowid down past every other source's matches.
+                cap = None if query.source_id is not None or query.tag else self.rank_cap
                 found = _search_sqlite(conn, fts5_match(parsed), wanted, where, params, cap)
             else:
                 found = _search_postgresql(conn, parsed, where, params, self.rank_cap)
@@ -313,14 +312,20 @@ def _newest_by_title(
     conn: Connection, newest: Sequence[Any], wanted: str, offset: int, limit: int
 ) -> list[tuple[str, float]]:
     """One page of ``newest`` (rowid, article id, time; newest first): those whose title holds the wanted
-    words first (rank 1.0, else 0.0), then by time, newest first, as the capped ranking orders them."""
+    words first (a walk of the title column from the lowest of their rowids up), then newest first."""
     titled = set(
         conn.execute(
             text("SELECT rowid FROM article_search WHERE article_search MATCH :title AND rowid >= :lowest"),
             {"title": "{title} : (" + wanted + ")", "lowest": newest[-1][0]},
         ).scalars()
     )
-    by_id = sorted(newest, key=lambda r: r[1])  # then stable sorts: newest first, titles first
+    return _titles_first(newest, titled, offset, limit)
+
+
+def _titles_first(rows: Sequence[Any], titled: set[int], offset: int, limit: int) -> list[tuple[str, float]]:
+    """One page of ``rows`` (rowid, article id, time): those in ``titled`` first (rank 1.0, else 0.0), then
+    newest first, then by id."""
+    by_id = sorted(rows, key=lambda r: r[1])  # then stable sorts: newest first, titles first
     by_time = sorted(by_id, key=lambda r: r[2] or "", reverse=True)
     ranked = sorted(by_time, key=lambda r: r[0] not in titled)
     return [(r[1], 1.0 if r[0] in titled else 0.0) for r in ranked[offset : offset + limit]]
