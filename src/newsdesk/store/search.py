@@ -283,7 +283,7 @@ def _search_sqlite(
     with the filters checked on each by primary key, until ``cap + 1``: no score is computed. Rowids
     are given in the order articles are indexed, oldest first (:func:`_index_sqlite`), so these are the
     newest (an article whose text changed is indexed anew, and counts as new). If that is all of them,
-    bm25 ranks them, reading the index from the lowest of their rowids only. Otherwise the newest
+    bm25 ranks them, read from the index alone from the lowest of their rowids up. Otherwise the newest
     ``cap`` are ordered by whether their title holds the wanted words (a second walk, of the title
     column from that rowid up), then newest first: bm25 would first count every document holding each
     phrase, for its idf, which for a phrase of common words (``"of the"``) checks positions through most of
@@ -302,8 +302,15 @@ def _search_sqlite(
             return []
         if len(newest) > cap:
             return _newest_by_title(conn, newest[:cap], wanted, params["offset"], params["limit"])
-        matches += " AND article_search.rowid >= :lowest"
-        params |= {"lowest": newest[-1][0]}
+        # all the matches: bm25 of theirs, from the index alone (the filters were checked above)
+        scored = f"SELECT rowid, {score} FROM article_search WHERE article_search MATCH :match AND rowid >= :lowest"
+        rows = conn.execute(text(scored), {"match": match, "lowest": newest[-1][0]})
+        scores: dict[int, float] = {r[0]: r[1] for r in rows}
+        by_id = sorted(newest, key=lambda r: r[1])  # then stable sorts: newest first, best first
+        by_time = sorted(by_id, key=lambda r: r[2] or "", reverse=True)
+        ranked = sorted(by_time, key=lambda r: scores[r[0]])  # bm25: lower is better
+        page = ranked[params["offset"] : params["offset"] + params["limit"]]
+        return [(r[1], -float(scores[r[0]])) for r in page]
     sql = f"SELECT d.article_id, {score} AS score, {_WHEN} AS w {matches}" + _RANKED.format(sign="")
     return [(r[0], -float(r[1])) for r in conn.execute(text(sql), params)]
 
