@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -23,7 +24,8 @@ from newsdesk.model import ArticleDraft, SearchQuery
 from newsdesk.queries.search import search
 from newsdesk.store import SqlStorage, open_storage
 from newsdesk.store.schema import articles
-from newsdesk.store.search import fts5_match, parse_query, search_text
+from newsdesk.store.search import RANK_CAP, fts5_match, parse_query, search_text
+from newsdesk.web.pages.search import RANKED_MATCHES
 from newsdesk.web.server import build_app
 from tests.loopback import serving
 from tests.test_store import NOW, draft, insert, ok_update
@@ -130,6 +132,66 @@ def test_paging(corpus: tuple[SqlStorage, int, int]) -> None:
     results = search(storage, SearchQuery("climate", limit=3))
     assert len(results.hits) == 3 and results.more
     assert not search(storage, SearchQuery("climate", limit=4)).more
+
+
+# -- the capped ranking: of a query with more matches than the cap, the newest are ranked ---------------------
+
+
+@pytest.fixture
+def dated(storage: SqlStorage) -> Iterator[tuple[SqlStorage, int, list[str]]]:
+    """Eight articles with "harbour" and "quay" at hours 1..8 before NOW ("quay" in the title of the fifth
+    only), written and queued in an order unlike their times, with ids unlike it too (as a migrated
+    database's backlog is); their ids newest first."""
+    source = storage.add_source("https://c.example/feed", now=NOW).id
+    hours = [5, 2, 8, 1, 7, 3, 6, 4]
+    drafts = [
+        draft(
+            source,
+            f"g{(h * 37) % 11:02d}",
+            title=f"{'Quay' if h == 5 else 'Harbour'} report {h}",
+            text=" ".join(["harbour"] * h + ["quay"] * (10 - h)),  # the oldest say "harbour" most: ranked first
+            published_at=NOW - timedelta(hours=h),
+        )
+        for h in hours
+    ]
+    store(storage, source, *drafts)
+    index_all(storage)  # two at a time: oldest first across batches too
+    newest_first = [d.id for d in sorted(drafts, key=lambda d: d.published_at or NOW, reverse=True)]
+    yield storage, source, newest_first
+    storage.rank_cap = RANK_CAP
+
+
+def test_the_newest_matches_are_ranked_when_more_match_than_the_cap(
+    dated: tuple[SqlStorage, int, list[str]],
+) -> None:
+    storage, _, newest = dated
+    storage.rank_cap = None
+    every = ids(storage, "harbour")
+    assert set(every) == set(newest) and every[0] != newest[0]  # uncapped, relevance puts an older one first
+    storage.rank_cap = 3
+    assert ids(storage, "harbour") == newest[:3]  # the three newest matches, and only they, newest first
+    assert ids(storage, "harbour", limit=2) + ids(storage, "harbour", limit=2, offset=2) == newest[:3]
+    assert ids(storage, "harbour", offset=3) == []  # no page goes past the cap
+    storage.rank_cap = 6
+    rows = storage.search(SearchQuery("quay"))  # of the newest six, the one with "quay" in its title first
+    assert [r.article_id for r in rows] == [newest[4], *newest[:4], newest[5]]
+    assert [r.rank for r in rows] == [1.0] + [0.0] * 5
+    storage.rank_cap = len(newest)
+    assert ids(storage, "harbour") == every  # no more matches than the cap: ranked as uncapped
+
+
+def test_the_cap_counts_only_matches_the_filters_keep(dated: tuple[SqlStorage, int, list[str]]) -> None:
+    storage, source, newest = dated
+    storage.rank_cap = 2
+    window = {"since": NOW - timedelta(hours=6, minutes=30), "until": NOW - timedelta(hours=3, minutes=30)}
+    assert set(ids(storage, "harbour", **window)) == set(newest[3:5])  # hours 4 and 5, not 1 and 2
+    one_source = set(ids(storage, "harbour", source_id=source))
+    # SQLite ranks every match of one source (cheaper than walking the whole index newest first)
+    assert one_source == set(newest if storage.dialect == "sqlite" else newest[:2])
+    with storage.engine.begin() as conn:  # copies are never results, so they take no place under the cap
+        conn.exec_driver_sql(f"UPDATE articles SET duplicate_of = '{newest[5]}' WHERE id = '{newest[0]}'")
+    assert set(ids(storage, "harbour")) == set(newest[1:3])
+    assert ids(storage, "harbour -report") == []
 
 
 def test_snippets_are_escaped_and_marked(corpus: tuple[SqlStorage, int, int]) -> None:
@@ -305,20 +367,35 @@ def test_page(desk: Newsdesk) -> None:
     with serving(build_app(desk, schedule=False)) as base:
         status, page = get(base + "/search")
         assert status == 200 and "Type words to search" in page and 'name="q"' in page
+        assert "the newest 1,000 are shown" in page  # the rule of the capped ranking, stated where one searches
         status, page = get(base + "/search?q=election&source_id=&language=&category=&tag=&since=&until=")
-        assert status == 200 and page.count('class="search-hit"') == 20
+        assert status == 200 and page.count('<li class="item search-hit" data-nav>') == 20
         assert "<mark>Election</mark> night" in page and "<script>alert" not in page
         assert "A &lt;i&gt;source&lt;/i&gt;" in page and 'href="/articles/' in page
         assert "style=" not in page.split("<main", 1)[1] and "<script" not in page.split("<main", 1)[1]
-        more = page.split('class="search-more pager"><a href="', 1)[1].split('"', 1)[0]
-        status, second = get(base + more.replace("&amp;", "&"))
-        assert status == 200 and second.count('class="search-hit"') == 5 and "search-more" not in second
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids))  # the page's search box is not the header's
+        more = page.split('<a href="/search?', 1)[1].split('"', 1)[0]
+        status, second = get(base + "/search?" + more.replace("&amp;", "&"))
+        assert status == 200 and second.count('class="item search-hit"') == 5 and 'rel="next"' not in second
         status, fragment = get(base + "/fragments/search?q=election&offset=20")
-        assert status == 200 and fragment.count('class="search-hit"') == 5 and "<html" not in fragment
+        assert status == 200 and fragment.count('class="item search-hit"') == 5 and "<html" not in fragment
+        assert fragment.lstrip().startswith("<li")  # items of the page's list, which htmx puts in place of the link
         status, page = get(base + "/search?q=" + urllib.parse.quote('"<b>nothing</b>'))
         assert status == 200 and "No results for “&#34;&lt;b&gt;nothing&lt;/b&gt;”" in page
         status, page = get(base + "/search?q=" + urllib.parse.quote("NEAR( * ^ -"))
         assert status == 200
+        status, page = get(base + "/search?q=election&offset=500")
+        assert status == 200 and "No more results for" in page and 'href="/search?q=election"' in page
+        status, page = get(base + "/search?q=election&language=de&lang=fr")
+        assert status == 200 and "Aucun résultat pour « election » avec ces filtres." in page
+        assert (
+            'href="/search?q=election">Effacer les filtres' in page and "les 1\u202f000 plus récents" in page
+        )  # grouped as French writes numbers
+
+
+def test_the_page_states_the_storage_rank_cap() -> None:
+    assert RANKED_MATCHES == RANK_CAP
 
 
 def test_cli(desk: Newsdesk, db_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,10 @@ SQLite: ``article_search`` (FTS5: title, body; ranked by bm25 with the title wei
 ``search_docs.doc``, which maps to the article id (article ids are strings; FTS5 rows have integer
 rowids). PostgreSQL: ``article_search`` (article id, ``document``: title weighted A, body B; ranked by
 ``ts_rank``), deleted with its article by the foreign key. Both rank ties by recency.
+
+- **Bounded ranking** (:data:`RANK_CAP`): of a query with more matches than the cap, the newest are found
+  by walking an index in time order, without scoring, and ordered title matches first, then newest;
+  scoring every match of a common word took 0.4–4 s on 100k articles (``bench/search_speed.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ MAX_SNIPPET_SOURCE_CHARS = 100_000
 MAX_PHRASE_WORDS = 16
 INDEX_BATCH = 500
 """Articles (re)indexed per transaction."""
+RANK_CAP = 1000
+"""Of a query that matches more articles than this, the newest this many are found, those whose title holds
+the wanted words first, then newest first; a query with fewer matches is ranked by bm25 or ``ts_rank``.
+Scoring costs a read of every document scored (and bm25 counts every document holding each phrase), so a
+word in nearly every article would otherwise score the whole index (0.5–3 s on 100k articles) before the
+first page could be shown; and for such a word relevance says little beside recency."""
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the body's 1.0 (SQLite)
 INDEX_TABLES = ("article_search", "search_docs")
 """Dialect-specific tables (and FTS5's shadow tables, ``article_search_*``) the migration creates and
@@ -238,8 +248,13 @@ class SearchStorage:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(search_queue)).scalar_one())
 
+    rank_cap: int | None = RANK_CAP
+    """How many of the newest matches are ranked (:data:`RANK_CAP`); ``None`` ranks every match, as the
+    benchmark's baseline does (``bench/search_speed.py``)."""
+
     def search(self, query: SearchQuery) -> list[SearchRow]:
-        """Primary articles matching ``query.text`` and its filters, best first, ties newest first."""
+        """Primary articles matching ``query.text`` and its filters, best first, ties newest first; of a
+        query with more than :attr:`rank_cap` matches, only the newest ``rank_cap`` are ranked and found."""
         parsed = parse_query(query.text)
         if not parsed.groups or query.limit <= 0:
             return []
@@ -248,25 +263,115 @@ class SearchStorage:
             where, params = _filters(query, dialect)
             params |= {"limit": query.limit, "offset": query.offset}
             if dialect == "sqlite":
-                sql = (
-                    f"SELECT d.article_id, bm25(article_search, {TITLE_WEIGHT}, 1.0) AS score FROM article_search"
-                    " JOIN search_docs d ON d.doc = article_search.rowid JOIN articles a ON a.id = d.article_id"
-                    f" WHERE article_search MATCH :match{where}"
-                    " ORDER BY score, coalesce(a.published_at, a.fetched_at) DESC, a.id LIMIT :limit OFFSET :offset"
-                )
-                found = [(r[0], -float(r[1])) for r in conn.execute(text(sql), params | {"match": fts5_match(parsed)})]
+                wanted = fts5_match(ParsedQuery(parsed.groups, ()))
+                # One source's or one hashtag's matches are few beside the index's: scoring them all costs less
+                # than FTS5's walk from the highest rowid down past every other source's matches.
+                cap = None if query.source_id is not None or query.tag else self.rank_cap
+                found = _search_sqlite(conn, fts5_match(parsed), wanted, where, params, cap)
             else:
-                tsquery, wanted, tsparams = pg_tsquery(parsed)
-                sql = (
-                    "SELECT s.article_id, ts_rank(s.document, q.wanted) AS score"
-                    f" FROM (SELECT {tsquery} AS query, {wanted} AS wanted) q,"
-                    " article_search s JOIN articles a ON a.id = s.article_id"
-                    f" WHERE s.document @@ q.query{where}"
-                    " ORDER BY score DESC, coalesce(a.published_at, a.fetched_at) DESC, a.id"
-                    " LIMIT :limit OFFSET :offset"
-                )
-                found = [(r[0], float(r[1])) for r in conn.execute(text(sql), params | tsparams)]
+                found = _search_postgresql(conn, parsed, where, params, self.rank_cap)
             return _rows(conn, found)
+
+
+_WHEN = "coalesce(a.published_at, a.fetched_at)"
+_RANKED = " ORDER BY score{sign}, w DESC, article_id LIMIT :limit OFFSET :offset"
+"""Best first, ties newest first (``w``: the article's time, selected beside its id and score)."""
+
+
+def _search_sqlite(
+    conn: Connection, match: str, wanted: str, where: str, params: dict[str, Any], cap: int | None
+) -> list[tuple[str, float]]:
+    """FTS5: the newest ``cap`` matches, ranked as :data:`RANK_CAP` says, or every match by bm25 (``cap`` None).
+
+    First the matches are walked from the highest rowid down (FTS5 reads its doclists in either order),
+    with the filters checked on each by primary key, until ``cap + 1``: no score is computed. Rowids
+    are given in the order articles are indexed, oldest first (:func:`_index_sqlite`), so these are the
+    newest (an article whose text changed is indexed anew, and counts as new). If that is all of them,
+    bm25 ranks them, read from the index alone from the lowest of their rowids up. Otherwise the newest
+    ``cap`` are ordered by whether their title holds the wanted words (a second walk, of the title
+    column from that rowid up), then newest first: bm25 would first count every document holding each
+    phrase, for its idf, which for a phrase of common words (``"of the"``) checks positions through most of
+    the index — and a term in most of the index has an idf of about nothing anyway.
+    """
+    score = f"bm25(article_search, {TITLE_WEIGHT}, 1.0)"
+    matches = (
+        "FROM article_search JOIN search_docs d ON d.doc = article_search.rowid JOIN articles a ON a.id = d.article_id"
+        f" WHERE article_search MATCH :match{where}"
+    )
+    params = params | {"match": match}
+    if cap is not None:
+        newest_sql = f"SELECT article_search.rowid, d.article_id, {_WHEN} {matches} ORDER BY article_search.rowid DESC"
+        newest = conn.execute(text(newest_sql + " LIMIT :n"), params | {"n": cap + 1}).all()
+        if not newest:
+            return []
+        if len(newest) > cap:
+            return _newest_by_title(conn, newest[:cap], wanted, params["offset"], params["limit"])
+        # all the matches: bm25 of theirs, from the index alone (the filters were checked above)
+        scored = f"SELECT rowid, {score} FROM article_search WHERE article_search MATCH :match AND rowid >= :lowest"
+        rows = conn.execute(text(scored), {"match": match, "lowest": newest[-1][0]})
+        scores: dict[int, float] = {r[0]: r[1] for r in rows}
+        by_id = sorted(newest, key=lambda r: r[1])  # then stable sorts: newest first, best first
+        by_time = sorted(by_id, key=lambda r: r[2] or "", reverse=True)
+        ranked = sorted(by_time, key=lambda r: scores[r[0]])  # bm25: lower is better
+        page = ranked[params["offset"] : params["offset"] + params["limit"]]
+        return [(r[1], -float(scores[r[0]])) for r in page]
+    sql = f"SELECT d.article_id, {score} AS score, {_WHEN} AS w {matches}" + _RANKED.format(sign="")
+    return [(r[0], -float(r[1])) for r in conn.execute(text(sql), params)]
+
+
+def _newest_by_title(
+    conn: Connection, newest: Sequence[Any], wanted: str, offset: int, limit: int
+) -> list[tuple[str, float]]:
+    """One page of ``newest`` (rowid, article id, time; newest first): those whose title holds the wanted
+    words first (a walk of the title column from the lowest of their rowids up), then newest first."""
+    titled = set(
+        conn.execute(
+            text("SELECT rowid FROM article_search WHERE article_search MATCH :title AND rowid >= :lowest"),
+            {"title": "{title} : (" + wanted + ")", "lowest": newest[-1][0]},
+        ).scalars()
+    )
+    return _titles_first(newest, titled, offset, limit)
+
+
+def _titles_first(rows: Sequence[Any], titled: set[int], offset: int, limit: int) -> list[tuple[str, float]]:
+    """One page of ``rows`` (rowid, article id, time): those in ``titled`` first (rank 1.0, else 0.0), then
+    newest first, then by id."""
+    by_id = sorted(rows, key=lambda r: r[1])  # then stable sorts: newest first, titles first
+    by_time = sorted(by_id, key=lambda r: r[2] or "", reverse=True)
+    ranked = sorted(by_time, key=lambda r: r[0] not in titled)
+    return [(r[1], 1.0 if r[0] in titled else 0.0) for r in ranked[offset : offset + limit]]
+
+
+def _search_postgresql(
+    conn: Connection, parsed: ParsedQuery, where: str, params: dict[str, Any], cap: int | None
+) -> list[tuple[str, float]]:
+    """The newest ``cap`` matches, ranked as :data:`RANK_CAP` says, or every match by ``ts_rank`` (``cap`` None).
+
+    The ``tsquery`` is written into the statement (of bound parameters), not joined from a subquery, so
+    the planner sees it and can estimate how many rows match: a rare word is looked up in the GIN index
+    and its few matches sorted by time; a word in most articles is found by walking the articles' time
+    index (``ix_articles_when``) from the newest down until ``cap + 1`` match, without the GIN index.
+    Of more than ``cap``, the newest ``cap`` are ordered by whether their title (weight A) holds the
+    wanted words, then by time, as SQLite orders them (:func:`_search_sqlite`).
+    """
+    tsquery, wanted, tsparams = pg_tsquery(parsed)
+    matches = f"FROM article_search s JOIN articles a ON a.id = s.article_id WHERE s.document @@ {tsquery}{where}"
+    if cap is None:
+        sql = f"SELECT s.article_id, ts_rank(s.document, {wanted}) AS score, {_WHEN} AS w {matches}"
+    else:
+        newest = f"SELECT s.article_id, s.document, {_WHEN} AS w {matches} ORDER BY {_WHEN} DESC LIMIT :n"
+        numbered = (
+            "SELECT m.*, count(*) OVER () AS found, row_number() OVER (ORDER BY w DESC, article_id) AS k"
+            f" FROM ({newest}) m"
+        )
+        score = (
+            f"CASE WHEN found > :cap THEN CAST(ts_filter(document, '{{a}}') @@ {wanted} AS integer)"
+            f" ELSE ts_rank(document, {wanted}) END"
+        )
+        sql = f"SELECT article_id, {score} AS score, w FROM ({numbered}) c WHERE k <= :cap"
+        params = params | {"cap": cap, "n": cap + 1}
+    sql += _RANKED.format(sign=" DESC")
+    return [(r[0], float(r[1])) for r in conn.execute(text(sql), params | tsparams)]
 
 
 def _filters(query: SearchQuery, dialect: str) -> tuple[str, dict[str, Any]]:
@@ -282,9 +387,12 @@ def _filters(query: SearchQuery, dialect: str) -> tuple[str, dict[str, Any]]:
         sql += " AND a.source_id = :source_id"
         params["source_id"] = query.source_id
     if query.language:
-        lang = query.language.strip().lower()
-        sql += " AND (lower(a.language) = :lang OR lower(a.language) LIKE :lang_prefix ESCAPE '\\')"
-        params |= {"lang": lang, "lang_prefix": re.sub(r"([\\%_])", r"\\\1", lang) + "-%"}
+        # A pattern of the column, not lower(column) = …: PostgreSQL's planner estimates it from the column's
+        # statistics, so a common word in one language of ten walks the time index instead of scoring everything.
+        like = "LIKE" if dialect == "sqlite" else "ILIKE"  # SQLite's LIKE ignores ASCII case
+        lang = re.sub(r"([\\%_])", r"\\\1", query.language.strip())
+        sql += f" AND (a.language {like} :lang ESCAPE '\\' OR a.language {like} :lang_prefix ESCAPE '\\')"
+        params |= {"lang": lang, "lang_prefix": lang + "-%"}
     if query.category:
         sql += " AND lower(a.category) = :category"
         params["category"] = query.category.strip().lower()
@@ -355,7 +463,13 @@ def _documents(conn: Connection, ids: Sequence[str]) -> list[tuple[str, str, str
 
 
 def _index_sqlite(conn: Connection, limit: int) -> int:
-    ids = list(conn.execute(select(search_queue.c.article_id).limit(limit)).scalars())
+    # Oldest first, and rowids given in that order: the capped ranking takes FTS5's highest rowids as
+    # the newest matches, so a backlog (a migrated database's whole history) must not be indexed in
+    # the random order of its ids.
+    when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
+    queued = search_queue.outerjoin(articles, articles.c.id == search_queue.c.article_id)
+    oldest = select(search_queue.c.article_id).select_from(queued).order_by(when, search_queue.c.article_id)
+    ids = list(conn.execute(oldest.limit(limit)).scalars())
     if not ids:
         return 0
     keys = array_param("sqlite", ids)
@@ -364,7 +478,8 @@ def _index_sqlite(conn: Connection, limit: int) -> int:
         f"DELETE FROM article_search WHERE rowid IN (SELECT doc FROM search_docs WHERE {in_ids})", (keys,)
     )
     conn.exec_driver_sql(f"DELETE FROM search_docs WHERE {in_ids}", (keys,))
-    docs = _documents(conn, ids)
+    position = {article_id: i for i, article_id in enumerate(ids)}
+    docs = sorted(_documents(conn, ids), key=lambda d: position[d[0]])
     if docs:
         conn.exec_driver_sql("INSERT INTO search_docs (article_id) VALUES (?)", [(d[0],) for d in docs])
         doc_of: dict[str, int] = dict(

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
@@ -23,6 +24,9 @@ from newsdesk.web.pages.render import Render
 from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText
 
 PAGE_SIZE = 20
+RANKED_MATCHES = 1000
+"""The storage's rank cap (``store/search.py: RANK_CAP``; a test keeps the two equal), which the page's help
+states: of a search that matches more articles, the newest this many are ranked and shown."""
 MAX_SOURCE_CHOICES = 300  # more sources than this are asked for by id: a longer list helps no reader
 
 router = APIRouter()
@@ -54,6 +58,9 @@ class _Form:
             "until": self.until.isoformat() if self.until else None,
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
+
+    def without_filters(self) -> str:
+        return urlencode({"q": self.q})
 
     @property
     def filtered(self) -> bool:
@@ -97,7 +104,8 @@ async def search_page(
     listing = await _results(desk, form, offset)
     sources = await run_in_threadpool(desk.sources)
     choices = [(s.id, s.title or s.url) for s in sources] if len(sources) <= MAX_SOURCE_CHOICES else None
-    return render("search/search.html", form=form, sources=choices, offset=offset, **listing)
+    ranked = format_decimal(RANKED_MATCHES, locale=render.locale)
+    return render("search/search.html", form=form, sources=choices, offset=offset, ranked=ranked, **listing)
 
 
 @router.get("/fragments/search", response_class=HTMLResponse)
