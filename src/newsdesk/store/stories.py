@@ -47,7 +47,12 @@ from newsdesk.store.schema import (
     stories,
 )
 
-STORIES_VERSION = "stories"  # the data_versions row bumped by every write to stories or their articles
+# The data_versions rows, each bumped in the transaction of every write to what it names; together
+# they are the version of everything a reader's page shows (queries/cache.py keeps pages by them).
+STORIES_VERSION = "stories"  # story rows and the articles they hold
+ARTICLES_VERSION = "articles"  # article rows (feed entries, extracted pages, copies) and their vectors
+SOURCES_VERSION = "sources"  # sources, their categories and fetch state
+SEARCH_VERSION = "search"  # the full-text index
 STORY_TAGS = 8  # hashtags kept on a story row
 OPENING_CHARS = 600  # of a representative article's text, for its card's lead
 MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
@@ -172,6 +177,8 @@ class StoryStorage:
                 ],
             )
         self._to_pgvector(model, list(vectors))
+        with self.engine.begin() as conn:  # after the pgvector write, so no reader sees the count before it
+            bump_version(conn, ARTICLES_VERSION)
 
     def enrichment_window(self, since: datetime) -> list[WindowArticle]:
         """Enriched primaries published since ``since``, oldest first: the clusterers' memory."""
@@ -374,6 +381,12 @@ class StoryStorage:
         with self.engine.connect() as conn:
             version = conn.execute(select(data_versions.c.version).where(data_versions.c.name == name)).scalar()
         return int(version or 0)
+
+    def data_versions(self) -> tuple[tuple[str, int], ...]:
+        """Every data version, (name, count) by name, in one read: the version of all a page shows."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(data_versions.c.name, data_versions.c.version).order_by(data_versions.c.name))
+            return tuple((str(name), int(version)) for name, version in rows)
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
@@ -758,4 +771,11 @@ def _aggregate(
     }
 
 
-__all__ = ["STORIES_VERSION", "StoryStorage", "bump_version"]
+__all__ = [
+    "ARTICLES_VERSION",
+    "SEARCH_VERSION",
+    "SOURCES_VERSION",
+    "STORIES_VERSION",
+    "StoryStorage",
+    "bump_version",
+]
