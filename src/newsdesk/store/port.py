@@ -198,6 +198,10 @@ class Storage(Protocol):
 
     def get_article(self, article_id: str) -> Article: ...
 
+    def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
+        """The existing articles of ``article_ids`` by id, in one read."""
+        ...
+
     def list_articles(
         self,
         *,

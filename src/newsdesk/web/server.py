@@ -56,6 +56,7 @@ def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | N
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            access_log=False,  # a line per request costs more than a cached page; errors are still logged
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
     finally:
