@@ -11,9 +11,14 @@ flatters it. Prints pages/s, p50 and p95, and the ratio of each route's pages/s 
 reference's in the same run; the targets (issue 13) are p95 ≤ 30 ms for the front, story and
 article pages, ≤ 50 ms for search, and ≥ 0.5x the reference's throughput.
 
+Without ``--warm``, a run starts with the page cache empty but for the first five paths of
+the rotation (a cold start: every other page is rendered during the run); with ``--warm``,
+every path is requested once before the run (a warm cache: the steady state of a live site).
+
 A route that answers 404 (a page not built yet) is reported as skipped. The sources are set to
 be checked a month later before the server starts, so its scheduler finds nothing due and the
-figures are of reading alone. PostgreSQL: ``NEWSDESK_BENCH_POSTGRES_URL`` (a database the
+figures are of reading alone (enrichment is off: it would embed the articles the database has no
+vectors for). PostgreSQL: ``NEWSDESK_BENCH_POSTGRES_URL`` (a database the
 benchmark may drop and fill; see web_db.py).
 """
 
@@ -89,6 +94,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--feeds", type=int, default=DEFAULT_FEEDS, help="size of the database (≈35 articles a feed)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="request every path of a route once before its run: the steady state of a warm page cache",
+    )
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -175,6 +185,9 @@ def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route], kept
         "NEWSDESK_DB": url,
         "NEWSDESK_DATA_DIR": str(data),
         "NEWSDESK_LOG_LEVEL": "WARNING",
+        # No story intelligence either: the database holds vectors for a third of its articles, and
+        # enrichment would embed the rest (a batch per scheduler tick) on the cores the pages need.
+        "NEWSDESK_ENRICH": "false",
     }
     ref_port, app_port = free_port(), free_port()
     reference = subprocess.Popen([sys.executable, str(BENCH / "web_reference.py"), "--port", str(ref_port)])
@@ -204,7 +217,9 @@ def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route], kept
 
 def _load(wrk: str, args: argparse.Namespace, script: Path, port: int, route: Route) -> Figure:
     base = f"http://127.0.0.1:{port}"
-    for path in route.paths[:5]:  # warm: first requests load templates and open connections
+    # Warm: the first requests load templates and open connections; with --warm, every page of the
+    # rotation is rendered once, so the run measures pages served from the cache (the steady state).
+    for path in route.paths if args.warm else route.paths[:5]:
         _status(base + path)
     command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s"]
     command += ["-s", str(script), base]

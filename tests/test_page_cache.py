@@ -163,9 +163,7 @@ def test_what_the_cache_never_keeps(storage: SqlStorage, tmp_path: Path) -> None
 
 
 def test_a_zero_budget_renders_every_request(storage: SqlStorage, tmp_path: Path) -> None:
-    desk = make_newsdesk(
-        test_settings(tmp_path, db=storage.url, page_cache_max_bytes=0), lambda: NOW, storage=storage
-    )
+    desk = make_newsdesk(test_settings(tmp_path, db=storage.url, page_cache_max_bytes=0), lambda: NOW, storage=storage)
     app = build_app(desk, schedule=False)
     assert _get(app, "/about").status_code == 200
     assert len(desk.pages) == 0

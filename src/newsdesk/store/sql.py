@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -199,6 +200,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._versions_lock = threading.Lock()
         self.read_only = False
         self.location = url
         try:
@@ -224,6 +226,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
         return self.engine.dialect.name
 
     def close(self) -> None:
+        self.close_versions()
         self.engine.dispose()
 
     def index_search(self, limit: int = SEARCH_INDEX_BATCH) -> int:

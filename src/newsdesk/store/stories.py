@@ -11,6 +11,7 @@ from the articles they summarise.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from newsdesk.errors import NotFoundError
 from newsdesk.model import (
@@ -73,6 +75,8 @@ class StoryStorage:
 
     engine: Engine
     _pgvector: PgVector | None = None
+    _versions_conn: Connection | None = None  # data_versions' own connection (see there)
+    _versions_lock = threading.Lock()  # replaced per instance by SqlStorage
 
     @property
     def pgvector(self) -> PgVector:
@@ -383,10 +387,36 @@ class StoryStorage:
         return int(version or 0)
 
     def data_versions(self) -> tuple[tuple[str, int], ...]:
-        """Every data version, (name, count) by name, in one read: the version of all a page shows."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(data_versions.c.name, data_versions.c.version).order_by(data_versions.c.name))
-            return tuple((str(name), int(version)) for name, version in rows)
+        """Every data version, (name, count) by name, in one read: the version of all a page shows.
+
+        Read on a connection of its own, kept open and used by one caller at a time: the web process
+        reads it for every page request on its event loop, and must never wait there for a pooled
+        connection that rendering threads hold. Each read ends its transaction, so the next sees
+        every commit made since.
+        """
+        query = select(data_versions.c.name, data_versions.c.version).order_by(data_versions.c.name)
+        with self._versions_lock:
+            for attempt in (1, 2):
+                conn = self._versions_conn or self.engine.connect()
+                self._versions_conn = None
+                try:
+                    rows = conn.execute(query).all()
+                    conn.rollback()
+                except DBAPIError:
+                    conn.invalidate()  # a connection the server dropped: once more on a new one
+                    conn.close()
+                    if attempt == 2:
+                        raise
+                    continue
+                self._versions_conn = conn
+                return tuple((str(name), int(version)) for name, version in rows)
+        raise AssertionError("unreachable")
+
+    def close_versions(self) -> None:
+        with self._versions_lock:
+            if self._versions_conn is not None:
+                self._versions_conn.close()
+                self._versions_conn = None
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""

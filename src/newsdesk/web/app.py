@@ -35,8 +35,8 @@ from newsdesk.errors import (
 )
 from newsdesk.web import api, media, pages
 from newsdesk.web.deps import get_viewer
-from newsdesk.web.pages import apidocs, pwa
 from newsdesk.web.pagecache import CachedPages
+from newsdesk.web.pages import apidocs, pwa
 from newsdesk.web.pages.render import Templates, get_renderer
 from newsdesk.web.security import REFUSED_HOST_MESSAGE, HostCheck, SecurityHeaders, allowed_hosts, security_headers
 
