@@ -192,3 +192,30 @@ def test_readers_missing_together_wait_for_one_rendering(storage: SqlStorage, tm
     assert {r.status_code for r in responses} == {200}
     assert len({r.text for r in responses}) == 1
     assert rendered == [(f"/articles/{article}", b"", "en")]
+
+
+def test_version_reads_are_shared_by_the_requests_waiting_together_and_begin_after_each() -> None:
+    from newsdesk.web.versions import VersionReader
+
+    writes = [0]
+    reads: list[int] = []
+
+    def read() -> tuple[tuple[str, int], ...]:
+        reads.append(writes[0])
+        return (("stories", writes[0]),)
+
+    async def go() -> None:
+        reader = VersionReader(read)
+        first = await asyncio.gather(*(reader.current() for _ in range(20)))
+        assert set(first) == {(("stories", 0),)} and len(reads) == 1  # twenty requests, one read
+        writes[0] = 1  # a write commits: every request arriving after it sees it
+        assert await reader.current() == (("stories", 1),)
+        # A request arriving while a read runs waits for the next one, which begins after it arrived.
+        running = asyncio.ensure_future(reader.current())
+        await asyncio.sleep(0)  # the read has started
+        writes[0] = 2
+        late = asyncio.ensure_future(reader.current())
+        assert await running in ((("stories", 1),), (("stories", 2),))
+        assert await late == (("stories", 2),)
+
+    asyncio.run(go())

@@ -390,18 +390,17 @@ class StoryStorage:
         """Every data version, (name, count) by name, in one read: the version of all a page shows.
 
         Read on a connection of its own, kept open and used by one caller at a time: the web process
-        reads it for every page request on its event loop, and must never wait there for a pooled
-        connection that rendering threads hold. Each read ends its transaction, so the next sees
-        every commit made since.
+        reads it for every page request, and must never wait for a pooled connection that rendering
+        threads hold. In autocommit, each read sees every commit made before it began.
         """
         query = select(data_versions.c.name, data_versions.c.version).order_by(data_versions.c.name)
         with self._versions_lock:
             for attempt in (1, 2):
-                conn = self._versions_conn or self.engine.connect()
+                # autocommit: each read is its own statement, no BEGIN/ROLLBACK round trips around it
+                conn = self._versions_conn or self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
                 self._versions_conn = None
                 try:
                     rows = conn.execute(query).all()
-                    conn.rollback()
                 except DBAPIError:
                     conn.invalidate()  # a connection the server dropped: once more on a new one
                     conn.close()

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsdesk.core import Newsdesk
 from newsdesk.web.deps import get_viewer
 from newsdesk.web.pages.i18n import pick_locale
+from newsdesk.web.versions import VersionReader
 
 # Addresses of the reader's pages (and their htmx fragments): everything else passes through.
 PAGE_PATHS = ("/categories/", "/regions/", "/stories/", "/articles/", "/topics/", "/fragments/", "/sources")
@@ -48,6 +49,7 @@ class CachedPages:
         self.app = app
         self.desk = desk
         self.store = desk.pages
+        self.versions = VersionReader(desk.data_versions)
         self._rendering: dict[Hashable, asyncio.Future[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,7 +69,7 @@ class CachedPages:
             request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
         )
         key = (scope["path"], scope["query_string"], locale)
-        versions = self.desk.data_versions()  # before rendering: a write committed meanwhile renders it again
+        versions = await self.versions.current()  # read after this request arrived, before rendering
         page = self.store.get(key, versions)
         if page is None and (rendering := self._rendering.get(key)) is not None:
             await asyncio.shield(rendering)  # the same page is being rendered: take its result
