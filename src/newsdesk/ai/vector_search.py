@@ -55,6 +55,7 @@ class VectorSearch:
         self.database = database
         self._loaded: dict[Path, tuple[float, USearchIndex]] = {}  # path → (mtime, index) as last read
         self._lock = threading.Lock()  # the web app searches from many threads while enrichment saves
+        self._loading = threading.Lock()  # held while an index file is read (never with _lock held first)
 
     def nearest(self, model: str, vector: bytes, k: int, *, min_similarity: float, since: datetime) -> list[Neighbor]:
         """Up to ``k`` neighbours of ``vector`` (``model``'s float32 bytes), most similar first.
@@ -94,9 +95,16 @@ class VectorSearch:
             hit = self._loaded.get(path)
             if hit is not None and hit[0] == mtime:
                 return hit[1]
-        index = _load(path, dim)
-        if index is not None:
-            self._remember(path, index)
+        # One load at a time: the web app's threads all miss together on the first article pages, and
+        # each reading the file (tens of MB) at once took seconds; the others wait and take its result.
+        with self._loading:
+            with self._lock:
+                hit = self._loaded.get(path)
+                if hit is not None and hit[0] == mtime:
+                    return hit[1]
+            index = _load(path, dim)
+            if index is not None:
+                self._remember(path, index)
         return index
 
     def _remember(self, path: Path, index: USearchIndex) -> None:
