@@ -534,6 +534,10 @@ class Newsdesk:
 
     # -- the service ----------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""
+        self.adapters.vectors.preload()
+
     def data_versions(self) -> tuple[tuple[str, int], ...]:
         """The version of everything a reader's page shows: one counter per kind of data (stories,
         articles, sources, the search index), each bumped by the transaction that writes it. While it is

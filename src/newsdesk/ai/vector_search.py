@@ -76,6 +76,18 @@ class VectorSearch:
         # 3. an exact scan of the window
         return _exact(query, self.database.vectors_since(since, model), k, min_similarity)
 
+    def preload(self) -> int:
+        """Read every index file of the data directory now (a server starting), not on the first article
+        page, where a reader would wait a second for it; how many were read."""
+        read = 0
+        for path in sorted(self.data_dir.glob("vectors-*.usearch")):
+            with self._loading:
+                index = _load(path, None)
+                if index is not None:
+                    self._remember(path, index)
+                    read += 1
+        return read
+
     def writer(self, model_id: str, dim: int) -> IndexWriter:
         """A writer that adds a run's vectors to the model's index file and saves it once, at the end."""
         return IndexWriter(self, self.index_path(model_id), dim)
@@ -148,7 +160,7 @@ class IndexWriter:
         self._search._remember(self.path, self._index)  # readers of this facade need not load it again
 
 
-def _load(path: Path, dim: int) -> USearchIndex | None:
+def _load(path: Path, dim: int | None) -> USearchIndex | None:
     from newsdesk.ai.vectors import USearchIndex
 
     if not path.exists():
