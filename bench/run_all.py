@@ -26,9 +26,9 @@ RUNS = [
     ["categories.py", "--embed"],
     ["embed_speed.py"],
     ["enrich_throughput.py"],
-    ["web_pages.py", "--db", "both"],
+    ["web_pages.py", "--db", "both"],  # builds its 100k-article databases once (bench/.cache/): ≈ 15 min each
     ["search_speed.py"],  # its own 100k-article SQLite database (.bench/); --postgres URL adds PostgreSQL
-    ["lighthouse.py", "--desktop"],  # starts the demo; Lighthouse from tests/e2e (npm ci --prefix tests/e2e)  # builds its 100k-article databases once (bench/.cache/): ≈ 15 min each
+    ["lighthouse.py", "--desktop"],  # starts the demo; Lighthouse from tests/e2e (npm ci --prefix tests/e2e)
     ["vector_search.py"],  # a million vectors: about twenty minutes to build on two cores
 ]
 

@@ -15,7 +15,16 @@ into stories of 1-8 articles, most of them small, as a day of news is), while ha
 and regions come from the real stages (``stories/tags.py``, ``stories/categorize.py``). Everything
 is written by ``Storage.apply_enrichment``, batch by batch in publication order, as enrichment
 writes it, so the story rows are the store's own aggregates. No vectors are stored: related
-reading finds nothing to show.
+reading finds nothing to show. Last, the search index is built as the update pass builds it
+(``tasks/search_index.py``: the queue drained a batch per transaction), and the vector index file
+that enrichment keeps beside a live database (``DATA_DIR/vectors-<model>.usearch``) is written from
+whatever vectors the database holds, into ``bench/.cache/data-<kind>/``, which the page benchmark
+copies into its server's data directory: without it, related reading falls back to an exact scan of
+every vector in the window on each article page, which no live install does.
+
+The stamp records the schema revision the database was built or upgraded to: a cached database
+of an older schema is migrated by the current code (and its search queue drained) instead of
+being built again, so a new migration costs minutes, not the half hour of a build.
 
 The same arguments give the same articles; the newest is an hour before the build, and the front
 page's window counts from the clock, so a database older than ``MAX_AGE_H`` is built again.
@@ -75,6 +84,12 @@ def ensure_database(kind: str, feeds: int = DEFAULT_FEEDS, *, rebuild: bool = Fa
         stamp = json.loads(stamp_path.read_text())
         age_h = (time.time() - stamp["ref_time"]) / 3600
         if stamp["feeds"] == feeds and age_h < MAX_AGE_H:
+            if stamp.get("schema") != _head_revision():
+                stamp = upgrade(kind, stamp)
+                stamp_path.write_text(json.dumps(stamp))
+            if "vectors" not in stamp:
+                stamp = stamp | {"vectors": write_vector_index(kind)}
+                stamp_path.write_text(json.dumps(stamp))
             return dict(stamp)
         print(f"{kind}: the cached database is {age_h:.1f} h old (or of other size): building it again", flush=True)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -82,8 +97,97 @@ def ensure_database(kind: str, feeds: int = DEFAULT_FEEDS, *, rebuild: bool = Fa
     url = database_url(kind)
     _reset(kind, url)
     stamp = build(url, feeds)
+    stamp["vectors"] = write_vector_index(kind)
     stamp_path.write_text(json.dumps(stamp))
     return stamp
+
+
+def _head_revision() -> str:
+    from newsdesk.store.sql import HEAD_REVISION
+
+    return HEAD_REVISION
+
+
+def upgrade(kind: str, stamp: dict[str, Any]) -> dict[str, Any]:
+    """Migrate a cached database to the current schema and index what the migrations queued for search.
+
+    A stamp without a schema revision comes from the branch where migration 0011 (reader pages)
+    followed 0009 directly: its database says "0011" but has no search tables. It is taken back to
+    "0009" (0011's table and index dropped) so that 0010 and 0011 both run.
+    """
+    from sqlalchemy import create_engine, inspect, text
+
+    from newsdesk.store import open_storage
+
+    url = database_url(kind)
+    started = time.monotonic()
+    if "schema" not in stamp:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            if "search_queue" not in inspect(conn).get_table_names():
+                print(f"{kind}: 0011 without 0010: back to 0009 to run both", flush=True)
+                conn.execute(text("DROP TABLE IF EXISTS data_versions"))
+                conn.execute(text("DROP INDEX IF EXISTS ix_articles_story_times"))
+                conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+        engine.dispose()
+    storage = open_storage(url)  # migrates
+    print(f"{kind}: migrated to {storage.current_revision()} ({time.monotonic() - started:.0f} s)", flush=True)
+    indexed = _index_search(storage)
+    storage.close()
+    return stamp | {"schema": _head_revision(), "indexed": indexed}
+
+
+def data_dir(kind: str) -> Path:
+    """What a live install keeps in its data directory beside this database: the vector index files."""
+    return CACHE / f"data-{kind}"
+
+
+def write_vector_index(kind: str) -> int:
+    """The vector index file of each model in the database, as enrichment's writer builds it; the vectors."""
+    import numpy as np
+    from sqlalchemy import create_engine, text
+
+    from newsdesk.ai.vector_search import VectorSearch
+    from newsdesk.ai.vectors import USearchIndex
+    from newsdesk.model import vector_key
+
+    folder = data_dir(kind)
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url(kind))
+    sql = (
+        "SELECT v.model, v.article_id, v.vector FROM article_vectors v JOIN articles a ON a.id = v.article_id"
+        " WHERE v.vector IS NOT NULL AND a.duplicate_of IS NULL AND a.near_duplicate_of IS NULL ORDER BY v.model"
+    )
+    by_model: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    with engine.connect() as conn:
+        for model, article_id, vector in conn.execute(text(sql)):
+            by_model[model].append((article_id, bytes(vector)))
+    engine.dispose()
+    total = 0
+    for model, rows in by_model.items():
+        matrix = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), -1)
+        index = USearchIndex(matrix.shape[1])
+        index.add([vector_key(a) for a, _ in rows], matrix)
+        path = VectorSearch(str(folder), None).index_path(model)  # type: ignore[arg-type]
+        index.save(path)
+        total += len(rows)
+        print(f"{kind}: {len(rows)} vectors of {model} in {path.name}", flush=True)
+    return total
+
+
+def _index_search(storage: Any) -> int:
+    """Drain the search queue as the update pass does (``tasks/search_index.py``)."""
+    from newsdesk.tasks.search_index import index_for_search
+
+    started = time.monotonic()
+    backlog = storage.search_backlog()
+    done = 0
+    while done < backlog and (taken := storage.index_search(2000)):
+        done += taken
+        print(f"\rsearch indexed {done}/{backlog}", end="", flush=True)
+    done += index_for_search(storage)  # whatever is left, by the pass's own loop
+    print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
+    return done
 
 
 def _reset(kind: str, url: str) -> None:
@@ -156,6 +260,7 @@ def build(url: str, feeds: int) -> dict[str, Any]:
     fed_s = time.monotonic() - started
     print(f"  ({fed_s:.0f} s)", flush=True)
     stories = _enrich(storage, plan, item_of, now)
+    indexed = _index_search(storage)
     counts = storage.stats()
     storage.close()
     return {
@@ -164,6 +269,8 @@ def build(url: str, feeds: int) -> dict[str, Any]:
         "articles": counts.articles,
         "stories": stories,
         "build_s": round(time.monotonic() - started, 1),
+        "schema": _head_revision(),
+        "indexed": indexed,
     }
 
 

@@ -11,15 +11,21 @@ flatters it. Prints pages/s, p50 and p95, and the ratio of each route's pages/s 
 reference's in the same run; the targets (issue 13) are p95 ≤ 30 ms for the front, story and
 article pages, ≤ 50 ms for search, and ≥ 0.5x the reference's throughput.
 
+Without ``--warm``, a run starts with the page cache empty but for the first five paths of
+the rotation (a cold start: every other page is rendered during the run); with ``--warm``,
+every path is requested once before the run (a warm cache: the steady state of a live site).
+
 A route that answers 404 (a page not built yet) is reported as skipped. The sources are set to
 be checked a month later before the server starts, so its scheduler finds nothing due and the
-figures are of reading alone. PostgreSQL: ``NEWSDESK_BENCH_POSTGRES_URL`` (a database the
+figures are of reading alone (enrichment is off: it would embed the articles the database has no
+vectors for). PostgreSQL: ``NEWSDESK_BENCH_POSTGRES_URL`` (a database the
 benchmark may drop and fill; see web_db.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -29,16 +35,18 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote_plus
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 from tests.loopback import free_port  # noqa: E402
 
-from web_db import DEFAULT_FEEDS, database_url, ensure_database  # noqa: E402
+from web_db import DEFAULT_FEEDS, data_dir, database_url, ensure_database  # noqa: E402
 
 LUA = r"""
 local paths = {}
@@ -86,6 +94,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--feeds", type=int, default=DEFAULT_FEEDS, help="size of the database (≈35 articles a feed)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="request every path of a route once before its run: the steady state of a warm page cache",
+    )
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -97,7 +110,7 @@ def main() -> int:
         _quiet_scheduler(url)
         routes = _routes(url)
         print(f"\n{kind}: {stamp['articles']} articles, {stamp['stories']} stories", flush=True)
-        figures = _run(wrk, args, url, routes)
+        figures = _run(wrk, args, url, routes, data_dir(kind))
         _print_table(kind, figures)
     return 0
 
@@ -117,7 +130,7 @@ def _quiet_scheduler(url: str) -> None:
 
 
 def _routes(url: str) -> list[Route]:
-    """The routes, each with the paths it rotates through: live stories, recent articles, title words."""
+    """The routes, each with the paths it rotates through: live stories, recent articles, searches."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -135,21 +148,36 @@ def _routes(url: str) -> list[Route]:
                 text("SELECT id FROM articles WHERE duplicate_of IS NULL ORDER BY fetched_at DESC, id LIMIT 2000")
             ).scalars()
         )[::40]
-        titles = list(conn.execute(text("SELECT title FROM articles ORDER BY id LIMIT 50")).scalars())
+        titles = list(conn.execute(text("SELECT title FROM articles ORDER BY id LIMIT 3000")).scalars())
     engine.dispose()
-    words = sorted({w.strip(".,;:!?'\"").lower() for t in titles for w in (t or "").split() if len(w) > 5})[:50]
     return [
         Route("front page", ["/"]),
         Route("story page", [f"/stories/{s}" for s in stories]),
         Route("article page", [f"/articles/{a}" for a in articles]),
-        Route("search", [f"/search?q={w}" for w in words]),
+        Route("search", [f"/search?q={quote_plus(q)}" for q in search_queries(titles)]),
         Route("front page API", ["/api/v1/frontpage"]),
         Route("story API", [f"/api/v1/stories/{s}" for s in stories]),
     ]
 
 
-def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route]) -> list[Figure]:
+def search_queries(titles: list[str]) -> list[str]:
+    """What readers type, from the database's own titles: rare words (in one or two of these titles),
+    common words (the most frequent of five letters or more: thousands of matches to rank) and quoted
+    two-word phrases, interleaved so every second of the run mixes all three."""
+    words = [[w.strip(".,;:!?'\"()").lower() for w in (t or "").split()] for t in titles]
+    counts = Counter(w for ws in words for w in set(ws) if len(w) >= 4 and w.isalpha())
+    rare = sorted(w for w, n in counts.items() if n <= 2 and len(w) >= 6)[:: max(1, len(counts) // 400)][:20]
+    common = [w for w, _ in counts.most_common() if len(w) >= 5][:15]
+    phrases = sorted(
+        {f'"{a} {b}"' for ws in words[::97] for a, b in itertools.pairwise(ws) if len(a) >= 4 and len(b) >= 4}
+    )[:15]
+    return [q for group in itertools.zip_longest(rare, common, phrases) for q in group if q]
+
+
+def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route], kept: Path) -> list[Figure]:
     data = Path(tempfile.mkdtemp(prefix="web-pages-"))
+    for index in kept.glob("vectors-*.usearch"):  # what enrichment keeps beside a live database
+        shutil.copy(index, data / index.name)
     script = data / "rotate.lua"
     script.write_text(LUA)
     env = {
@@ -157,6 +185,9 @@ def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route]) -> l
         "NEWSDESK_DB": url,
         "NEWSDESK_DATA_DIR": str(data),
         "NEWSDESK_LOG_LEVEL": "WARNING",
+        # No story intelligence either: the database holds vectors for a third of its articles, and
+        # enrichment would embed the rest (a batch per scheduler tick) on the cores the pages need.
+        "NEWSDESK_ENRICH": "false",
     }
     ref_port, app_port = free_port(), free_port()
     reference = subprocess.Popen([sys.executable, str(BENCH / "web_reference.py"), "--port", str(ref_port)])
@@ -186,7 +217,9 @@ def _run(wrk: str, args: argparse.Namespace, url: str, routes: list[Route]) -> l
 
 def _load(wrk: str, args: argparse.Namespace, script: Path, port: int, route: Route) -> Figure:
     base = f"http://127.0.0.1:{port}"
-    for path in route.paths[:5]:  # warm: first requests load templates and open connections
+    # Warm: the first requests load templates and open connections; with --warm, every page of the
+    # rotation is rendered once, so the run measures pages served from the cache (the steady state).
+    for path in route.paths if args.warm else route.paths[:5]:
         _status(base + path)
     command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s"]
     command += ["-s", str(script), base]

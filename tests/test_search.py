@@ -23,7 +23,7 @@ from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import ArticleDraft, SearchQuery
 from newsdesk.queries.search import search
 from newsdesk.store import SqlStorage, open_storage
-from newsdesk.store.schema import articles
+from newsdesk.store.schema import articles, sources
 from newsdesk.store.search import RANK_CAP, fts5_match, parse_query, search_text
 from newsdesk.web.pages.search import RANKED_MATCHES
 from newsdesk.web.server import build_app
@@ -425,8 +425,10 @@ def test_migration_queues_existing_articles(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = SqlStorage(url)
     old.migrate("0009")
-    source = old.add_source("https://a.example/feed", now=NOW).id
-    with old.engine.begin() as conn:  # as that revision's code wrote it (today's would queue it)
+    with old.engine.begin() as conn:  # as that revision's code wrote them (today's would queue it)
+        source = conn.execute(
+            sources.insert().values(url="https://a.example/feed", created_at=NOW, error_count=0, paused=False)
+        ).inserted_primary_key[0]
         conn.execute(
             articles.insert().values(
                 id=f"{source}-x",

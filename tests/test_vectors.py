@@ -158,3 +158,26 @@ def test_search_width_is_tunable(index: USearchIndex) -> None:
         assert index.expansion_search == 64
     finally:
         index.expansion_search = 512
+
+
+def test_preload_reads_every_index_file_once_and_searches_use_it(
+    index: USearchIndex, data: tuple[NDArray[np.float32], ...], tmp_path: Path
+) -> None:
+    from newsdesk.ai.vector_search import VectorSearch
+
+    class NoDatabaseIndex:  # the files are the route under test: the database has no index of its own
+        def vector_search(self, model: str, vector: bytes, k: int) -> None:
+            return None
+
+        def vectors_since(self, since: object, model: str) -> list[object]:
+            raise AssertionError("the index file answers, no exact scan")
+
+    search = VectorSearch(str(tmp_path), NoDatabaseIndex())  # type: ignore[arg-type]
+    index.save(search.index_path("model-a"))
+    (tmp_path / "vectors-broken.usearch").write_bytes(b"not an index")
+    assert search.preload() == 1  # the broken file is skipped, as a reader skips it
+    loaded = search._loaded[search.index_path("model-a")][1]
+    query = data[0][0]
+    found = search.nearest("model-a", query.tobytes(), 3, min_similarity=-1.0, since=None)  # type: ignore[arg-type]
+    assert search._loaded[search.index_path("model-a")][1] is loaded  # not read again
+    assert [n.key for n in found] == [n.key for n in loaded.search(query, 3, min_similarity=-1.0)]

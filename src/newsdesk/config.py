@@ -137,6 +137,11 @@ class Settings:
     media_cache_max_bytes: int = _setting(
         500_000_000, "Disk the image proxy's cache (DATA_DIR/media) may use; the least recently used go first."
     )
+    page_cache_max_bytes: int = _setting(
+        64_000_000,
+        "Memory the web process may keep rendered pages of anonymous readers in (each for at most a minute,"
+        " until a write changes what pages show); 0 renders every request.",
+    )
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
     lease_ttl_s: float = _setting(
         900.0,
@@ -320,6 +325,8 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name} must be positive, got {getattr(s, name)!r}")
+    if s.page_cache_max_bytes < 0:
+        raise ConfigError(f"setting page_cache_max_bytes must not be negative, got {s.page_cache_max_bytes!r}")
     if s.min_check_interval_s > s.max_check_interval_s:
         raise ConfigError("min_check_interval_s must not exceed max_check_interval_s")
     if s.log_format not in ("text", "json"):

@@ -53,7 +53,7 @@ from newsdesk.model import (
     TopicPage,
     UpdateReport,
 )
-from newsdesk.queries.cache import FreshCache
+from newsdesk.queries.cache import FreshCache, PageStore, StoredPage
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
 from newsdesk.store.port import NewSource
@@ -114,6 +114,9 @@ class Newsdesk:
         self._media_key: bytes | None = None
         # Ranked front pages, kept while no write changed the stories and for at most a minute (queries/cache.py).
         self._front_pages: FreshCache[list[Story]] = FreshCache(self.storage.data_version, clock)
+        # Rendered pages of anonymous readers, kept while no write changed anything a page shows and for
+        # at most a minute (queries/cache.py); the web layer fills and replays it (web/pagecache.py).
+        self.pages = PageStore(clock, max_bytes=settings.page_cache_max_bytes)
 
     @property
     def storage(self) -> Storage:
@@ -531,6 +534,16 @@ class Newsdesk:
 
     # -- the service ----------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""
+        self.adapters.vectors.preload()
+
+    def data_versions(self) -> tuple[tuple[str, int], ...]:
+        """The version of everything a reader's page shows: one counter per kind of data (stories,
+        articles, sources, the search index), each bumped by the transaction that writes it. While it is
+        unchanged, a page rendered under it still shows what the database holds (``queries/cache.py``)."""
+        return self.storage.data_versions()
+
     def stats(self) -> Stats:
         return self.storage.stats()
 
@@ -654,6 +667,8 @@ __all__ = [
     "ImportReport",
     "Newsdesk",
     "NotFoundError",
+    "PageStore",
+    "StoredPage",
     "catalog_attribution",
     "catalog_categories",
     "cluster_stream",

@@ -55,6 +55,7 @@ class VectorSearch:
         self.database = database
         self._loaded: dict[Path, tuple[float, USearchIndex]] = {}  # path → (mtime, index) as last read
         self._lock = threading.Lock()  # the web app searches from many threads while enrichment saves
+        self._loading = threading.Lock()  # held while an index file is read (never with _lock held first)
 
     def nearest(self, model: str, vector: bytes, k: int, *, min_similarity: float, since: datetime) -> list[Neighbor]:
         """Up to ``k`` neighbours of ``vector`` (``model``'s float32 bytes), most similar first.
@@ -75,6 +76,18 @@ class VectorSearch:
         # 3. an exact scan of the window
         return _exact(query, self.database.vectors_since(since, model), k, min_similarity)
 
+    def preload(self) -> int:
+        """Read every index file of the data directory now (a server starting), not on the first article
+        page, where a reader would wait a second for it; how many were read."""
+        read = 0
+        for path in sorted(self.data_dir.glob("vectors-*.usearch")):
+            with self._loading:
+                index = _load(path, None)
+                if index is not None:
+                    self._remember(path, index)
+                    read += 1
+        return read
+
     def writer(self, model_id: str, dim: int) -> IndexWriter:
         """A writer that adds a run's vectors to the model's index file and saves it once, at the end."""
         return IndexWriter(self, self.index_path(model_id), dim)
@@ -94,9 +107,16 @@ class VectorSearch:
             hit = self._loaded.get(path)
             if hit is not None and hit[0] == mtime:
                 return hit[1]
-        index = _load(path, dim)
-        if index is not None:
-            self._remember(path, index)
+        # One load at a time: the web app's threads all miss together on the first article pages, and
+        # each reading the file (tens of MB) at once took seconds; the others wait and take its result.
+        with self._loading:
+            with self._lock:
+                hit = self._loaded.get(path)
+                if hit is not None and hit[0] == mtime:
+                    return hit[1]
+            index = _load(path, dim)
+            if index is not None:
+                self._remember(path, index)
         return index
 
     def _remember(self, path: Path, index: USearchIndex) -> None:
@@ -140,7 +160,7 @@ class IndexWriter:
         self._search._remember(self.path, self._index)  # readers of this facade need not load it again
 
 
-def _load(path: Path, dim: int) -> USearchIndex | None:
+def _load(path: Path, dim: int | None) -> USearchIndex | None:
     from newsdesk.ai.vectors import USearchIndex
 
     if not path.exists():

@@ -1,4 +1,5 @@
-"""Read results kept while what they were computed from is unchanged: the front page's cache.
+"""Read results kept while what they were computed from is unchanged: the front page's ranking
+(:class:`FreshCache`) and the rendered pages of anonymous readers (:class:`PageStore`).
 
 Ranking the front page reads every story active in the window with its articles' times (tens of
 thousands of rows at 100k articles) and scores them all: hundreds of milliseconds, for a page
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -92,3 +93,97 @@ class FreshCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A rendered response as the web layer replays it: status, raw headers and body."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    versions: tuple[tuple[str, int], ...]
+    stored_at: datetime
+
+
+PAGE_MAX_ENTRIES = 2000
+PAGE_MAX_BYTES = 64 * 1024 * 1024
+PAGE_MAX_BODY = 1024 * 1024  # a larger page is not kept: it would push out many small ones
+
+
+class PageStore:
+    """Rendered pages by key, each good while the data versions it was rendered under are the current
+    ones and for at most ``max_age`` (the rule of :class:`FreshCache`: the versions are read *before*
+    rendering, and relative times like "5 minutes ago" age with the clock alone).
+
+    Bounded by count and by bytes, least recently used dropped first: keys come from readers' URLs
+    (any query string makes a new one), so nothing a reader sends can grow it without limit.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        *,
+        max_age: timedelta = MAX_AGE,
+        max_entries: int = PAGE_MAX_ENTRIES,
+        max_bytes: int = PAGE_MAX_BYTES,
+    ) -> None:
+        self._clock = clock
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[Hashable, StoredPage] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, versions: tuple[tuple[str, int], ...]) -> StoredPage | None:
+        """The page kept for ``key`` if rendered under ``versions`` and younger than ``max_age``."""
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            age = self._clock() - page.stored_at
+            if page.versions != versions or not timedelta(0) <= age < self.max_age:
+                self._drop(key)
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(
+        self,
+        key: Hashable,
+        status: int,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        versions: tuple[tuple[str, int], ...],
+        stored_at: datetime,
+    ) -> bool:
+        """Keep a page rendered under ``versions`` (read before rendering began, at ``stored_at``); False
+        when it is too large to keep."""
+        size = len(body) + sum(len(k) + len(v) for k, v in headers)
+        if size > min(PAGE_MAX_BODY, self.max_bytes):
+            return False
+        with self._lock:
+            self._drop(key)
+            self._pages[key] = StoredPage(status, tuple(headers), body, versions, stored_at)
+            self._bytes += size
+            while len(self._pages) > self.max_entries or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+        return True
+
+    def _drop(self, key: Hashable) -> None:
+        page = self._pages.pop(key, None)
+        if page is not None:
+            self._bytes -= len(page.body) + sum(len(k) + len(v) for k, v in page.headers)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0

@@ -36,8 +36,12 @@ def related_articles(
         since=since,
     )
     found = []
-    for article_id, similarity in _pick(storage, article, neighbours, since, limit):
-        other = storage.get_article(article_id)
+    picked = _pick(storage, article, neighbours, since, limit)
+    others = storage.get_articles(article_id for article_id, _ in picked)  # one read for all of them
+    for article_id, similarity in picked:
+        other = others.get(article_id)
+        if other is None:
+            continue  # removed since the search (its source was)
         when = other.published_at or other.fetched_at
         found.append(
             RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(similarity, 4))

@@ -198,6 +198,10 @@ class Storage(Protocol):
 
     def get_article(self, article_id: str) -> Article: ...
 
+    def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
+        """The existing articles of ``article_ids`` by id, in one read."""
+        ...
+
     def list_articles(
         self,
         *,
@@ -257,6 +261,11 @@ class Storage(Protocol):
     def data_version(self, name: str = "stories") -> int:
         """A counter of the writes to ``name`` (``stories``: story rows and the articles they hold), bumped in
         the writing transaction: while it is unchanged, whatever was computed from that data still holds."""
+        ...
+
+    def data_versions(self) -> tuple[tuple[str, int], ...]:
+        """Every counter (``stories``, ``articles``, ``sources``, ``search``) as (name, count), read at once:
+        while the tuple is unchanged, no write to anything a reader's page shows has committed."""
         ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...

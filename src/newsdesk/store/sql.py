@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +61,16 @@ from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, in
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource
 from newsdesk.store.schema import articles, categories, sources
+from newsdesk.store.search import INDEX_BATCH as SEARCH_INDEX_BATCH
 from newsdesk.store.search import SearchStorage, enqueue, forget_source
-from newsdesk.store.stories import STORIES_VERSION, StoryStorage, bump_version
+from newsdesk.store.stories import (
+    ARTICLES_VERSION,
+    SEARCH_VERSION,
+    SOURCES_VERSION,
+    STORIES_VERSION,
+    StoryStorage,
+    bump_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +200,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._versions_lock = threading.Lock()
         self.read_only = False
         self.location = url
         try:
@@ -216,7 +226,17 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
         return self.engine.dialect.name
 
     def close(self) -> None:
+        self.close_versions()
         self.engine.dispose()
+
+    def index_search(self, limit: int = SEARCH_INDEX_BATCH) -> int:
+        """:meth:`SearchStorage.index_search`, then one more count of the ``search`` data version once the
+        batch has committed (a page cached meanwhile is kept under the old count, so it is computed again)."""
+        taken = super().index_search(limit)
+        if taken:
+            with self.engine.begin() as conn:
+                bump_version(conn, SEARCH_VERSION)
+        return taken
 
     # -- schema ---------------------------------------------------------------
 
@@ -267,6 +287,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
         if row is None:
             conn.execute(insert_ignore(self.dialect, categories).values(name=name, parent_id=parent_id))
             row = conn.execute(select(categories).where(categories.c.name == name)).one()
+            bump_version(conn, SOURCES_VERSION)
         return Category(id=row.id, name=row.name, parent_id=row.parent_id)
 
     # -- sources ------------------------------------------------------------------
@@ -332,6 +353,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
                 raise SourceExistsError(f"already subscribed: {url}") from exc
             source_id = result.inserted_primary_key[0]  # type: ignore[index]
             row = conn.execute(self._source_query().where(sources.c.id == source_id)).one()
+            bump_version(conn, SOURCES_VERSION)
         return self._source(row)
 
     def add_sources(self, new: Sequence[NewSource], now: datetime) -> AddedSources:
@@ -359,6 +381,8 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
             bulk_insert_ignore(conn, sources, columns, rows)  # paused: the column's default, false
             ids_query = select(sources.c.url, sources.c.id).where(in_array(dialect, sources.c.url, "urls"))
             ids: dict[str, int] = dict(conn.execute(ids_query, {"urls": array_param(dialect, list(fresh))}).all())
+            if fresh:
+                bump_version(conn, SOURCES_VERSION)
         added = (  # as written: reading 100k rows back whole took a quarter of an import
             Source(ids[s.url], s.url, s.title, s.site_url, s.category, created_at=now, next_check_at=now)
             for s in fresh.values()
@@ -391,6 +415,8 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
             bump_version(conn, STORIES_VERSION)  # its articles left their stories
+            bump_version(conn, ARTICLES_VERSION)
+            bump_version(conn, SOURCES_VERSION)
 
     def set_paused(self, source_id: int, paused: bool, reason: str | None, now: datetime) -> Source:
         values: dict[str, Any] = {"paused": paused, "pause_reason": reason if paused else None}
@@ -400,6 +426,7 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
             result = conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            bump_version(conn, SOURCES_VERSION)
         return self.get_source(source_id)
 
     def due_sources(self, now: datetime, limit: int | None = None) -> list[Source]:
@@ -461,6 +488,10 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
                 conn.execute(_UPDATE_FROM_FEED, changes)
             # to be indexed for search by a later step (store/search.py: not in this transaction)
             enqueue(conn, [a.draft.id for a in articles_ if a.action is not DraftAction.SKIP])
+            if inserts or changes:
+                bump_version(conn, ARTICLES_VERSION)
+            if feeds:  # their fetch state, which the sources pages show
+                bump_version(conn, SOURCES_VERSION)
 
     def _apply_feed_states(self, conn: Connection, feeds: Sequence[FeedUpdate]) -> None:
         """Write every feed's new fetch state: two executemany statements, not one UPDATE per feed."""
@@ -543,6 +574,8 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
                     values["language"] = res.language
                 conn.execute(update(articles).where(articles.c.id == res.article_id).values(**values))
             enqueue(conn, [r.article_id for r in results if r.status is ExtractionStatus.EXTRACTED])
+            if results:
+                bump_version(conn, ARTICLES_VERSION)
 
     def copy_groups(self) -> list[list[CopyOf]]:
         """The groups of exact copies whose primary is not enriched yet (a pass's new articles, or a killed pass's).
@@ -607,6 +640,8 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
                     )
                 )
                 done += 1
+            if done:
+                bump_version(conn, ARTICLES_VERSION)
         return done
 
     # -- articles: queries ----------------------------------------------------------------
@@ -622,6 +657,16 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
         if row is None:
             raise NotFoundError(f"no article with id {article_id}")
         return _article(row)
+
+    def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
+        """The articles of ``article_ids`` that exist, by id, in one query (a page's neighbours, not N reads)."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        query = self._article_query().where(in_array(self.dialect, articles.c.id, "ids"))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"ids": array_param(self.dialect, wanted)})
+            return {r.id: _article(r) for r in rows}
 
     def list_articles(
         self,

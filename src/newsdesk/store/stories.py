@@ -11,6 +11,7 @@ from the articles they summarise.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from newsdesk.errors import NotFoundError
 from newsdesk.model import (
@@ -47,7 +49,12 @@ from newsdesk.store.schema import (
     stories,
 )
 
-STORIES_VERSION = "stories"  # the data_versions row bumped by every write to stories or their articles
+# The data_versions rows, each bumped in the transaction of every write to what it names; together
+# they are the version of everything a reader's page shows (queries/cache.py keeps pages by them).
+STORIES_VERSION = "stories"  # story rows and the articles they hold
+ARTICLES_VERSION = "articles"  # article rows (feed entries, extracted pages, copies) and their vectors
+SOURCES_VERSION = "sources"  # sources, their categories and fetch state
+SEARCH_VERSION = "search"  # the full-text index
 STORY_TAGS = 8  # hashtags kept on a story row
 OPENING_CHARS = 600  # of a representative article's text, for its card's lead
 MIN_REGION_SHARE = 0.25  # a region is the story's when at least this share of its articles name it
@@ -68,6 +75,8 @@ class StoryStorage:
 
     engine: Engine
     _pgvector: PgVector | None = None
+    _versions_conn: Connection | None = None  # data_versions' own connection (see there)
+    _versions_lock = threading.Lock()  # replaced per instance by SqlStorage
 
     @property
     def pgvector(self) -> PgVector:
@@ -172,6 +181,8 @@ class StoryStorage:
                 ],
             )
         self._to_pgvector(model, list(vectors))
+        with self.engine.begin() as conn:  # after the pgvector write, so no reader sees the count before it
+            bump_version(conn, ARTICLES_VERSION)
 
     def enrichment_window(self, since: datetime) -> list[WindowArticle]:
         """Enriched primaries published since ``since``, oldest first: the clusterers' memory."""
@@ -374,6 +385,37 @@ class StoryStorage:
         with self.engine.connect() as conn:
             version = conn.execute(select(data_versions.c.version).where(data_versions.c.name == name)).scalar()
         return int(version or 0)
+
+    def data_versions(self) -> tuple[tuple[str, int], ...]:
+        """Every data version, (name, count) by name, in one read: the version of all a page shows.
+
+        Read on a connection of its own, kept open and used by one caller at a time: the web process
+        reads it for every page request, and must never wait for a pooled connection that rendering
+        threads hold. In autocommit, each read sees every commit made before it began.
+        """
+        query = select(data_versions.c.name, data_versions.c.version).order_by(data_versions.c.name)
+        with self._versions_lock:
+            for attempt in (1, 2):
+                # autocommit: each read is its own statement, no BEGIN/ROLLBACK round trips around it
+                conn = self._versions_conn or self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._versions_conn = None
+                try:
+                    rows = conn.execute(query).all()
+                except DBAPIError:
+                    conn.invalidate()  # a connection the server dropped: once more on a new one
+                    conn.close()
+                    if attempt == 2:
+                        raise
+                    continue
+                self._versions_conn = conn
+                return tuple((str(name), int(version)) for name, version in rows)
+        raise AssertionError("unreachable")
+
+    def close_versions(self) -> None:
+        with self._versions_lock:
+            if self._versions_conn is not None:
+                self._versions_conn.close()
+                self._versions_conn = None
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
@@ -758,4 +800,11 @@ def _aggregate(
     }
 
 
-__all__ = ["STORIES_VERSION", "StoryStorage", "bump_version"]
+__all__ = [
+    "ARTICLES_VERSION",
+    "SEARCH_VERSION",
+    "SOURCES_VERSION",
+    "STORIES_VERSION",
+    "StoryStorage",
+    "bump_version",
+]

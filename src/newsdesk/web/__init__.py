@@ -8,6 +8,8 @@ Laid out so that each new resource or page is a new module, not a longer one:
 - ``api/``: one router per resource, registered in the list ``api.ROUTERS``;
 - ``pages/``: one router per page family, registered in ``pages.ROUTERS``, rendered from
   ``templates/<page>/`` with htmx fragments in ``templates/partials/``; CSS and htmx in ``static/``;
+- ``pagecache.py``: anonymous readers' pages replayed while fresh, checked against the data versions
+  that ``versions.py`` reads once for the requests waiting together;
 - ``server.py``: ``newsdesk serve``, the app under uvicorn with the in-process scheduler.
 """
 

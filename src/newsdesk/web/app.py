@@ -7,7 +7,8 @@ and :data:`newsdesk.web.pages.ROUTERS`. Errors are handled here once: a
 code and, under ``/api/``, the one JSON envelope (an address no route answers too)
 ``{"error": {"type": …, "message": …}}``; elsewhere the HTML error page. Every response
 carries the security headers of :mod:`newsdesk.web.security`, and a request for a host the
-site does not answer to is refused there before any route runs.
+site does not answer to is refused there before any route runs. Anonymous readers' pages are
+replayed from :mod:`newsdesk.web.pagecache` while fresh.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from newsdesk.errors import (
 )
 from newsdesk.web import api, media, pages
 from newsdesk.web.deps import get_viewer
+from newsdesk.web.pagecache import CachedPages
 from newsdesk.web.pages import apidocs, pwa
 from newsdesk.web.pages.render import Templates, get_renderer
 from newsdesk.web.security import REFUSED_HOST_MESSAGE, HostCheck, SecurityHeaders, allowed_hosts, security_headers
@@ -77,7 +79,9 @@ def create_app(desk: Newsdesk, *, lifespan: Lifespan[FastAPI] | None = None, dem
         proxied=app.state.media.signer.proxied,  # {{ url|proxied }}: /media/…
     )
 
-    # Outermost last: every response, the Host check's 400 included, carries the security headers.
+    # Outermost last: every response, the Host check's 400 included, carries the security headers;
+    # pages replayed from the anonymous readers' cache (innermost) carry them as fresh ones do.
+    app.add_middleware(CachedPages, desk=desk)
     app.add_middleware(HostCheck, allowed=allowed_hosts(desk.settings), refuse=refuse_host)
     app.add_middleware(SecurityHeaders, headers=security_headers(desk.settings))
 

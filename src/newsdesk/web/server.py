@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -31,7 +32,11 @@ def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if schedule:
             scheduler.start()  # inside the server's event loop, which it schedules its passes on
+        # The vector index read on a thread while the server already answers: the first pages with
+        # related reading find it loaded (or wait for this one read) instead of reading it themselves.
+        warming = asyncio.get_running_loop().run_in_executor(None, desk.warm_up)
         yield
+        await warming
         await scheduler.stop()
 
     app = create_app(desk, lifespan=lifespan, demo_notice=demo_notice)
@@ -56,6 +61,7 @@ def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | N
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            access_log=False,  # a line per request costs more than a cached page; errors are still logged
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
     finally:
