@@ -141,9 +141,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright for Python (``executable_path``: no downloaded browser)."""
+    """Debian's Chromium driven by Playwright for Python (``executable_path``: no downloaded browser).
+
+    One per test module, not per session: Playwright's sync API keeps an event loop running on the main
+    thread while it is open, and every other test that runs ``asyncio.run`` would then fail."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the dev extras")
