@@ -438,3 +438,17 @@ def test_migration_0007_recomputes_tag_keys_from_their_labels(db_url: str) -> No
     labels += ["#FrèresMusulmans", "#USForcesKorea", "#LeeJaeMyung", "#이재명", "Macron's", "#G20Summit", "#iPhone"]
     for label in labels:
         assert module.topic_key(label, countries) == topic_key(label), label
+
+
+def test_source_names_are_a_forms_choices_by_name(storage: SqlStorage) -> None:
+    from newsdesk.store.port import SourceName
+
+    b = storage.add_source("https://b.example/feed", title="Beta", now=NOW)
+    a = storage.add_source("https://a.example/feed", title="Alpha", now=NOW)
+    untitled = storage.add_source("https://0.example/feed", now=NOW)  # shown by its address
+    assert storage.source_names(10) == [  # by name, whatever its case
+        SourceName(a.id, "Alpha"),
+        SourceName(b.id, "Beta"),
+        SourceName(untitled.id, "https://0.example/feed"),
+    ]
+    assert len(storage.source_names(2)) == 2

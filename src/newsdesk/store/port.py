@@ -116,6 +116,14 @@ class NewSource:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceName:
+    """A source as a choice in a form: its id and the name it is shown by."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddedSources:
     """What :meth:`Storage.add_sources` did: the sources it added, in the order given, and the rest."""
 
@@ -159,6 +167,10 @@ class Storage(Protocol):
     def find_source(self, url: str) -> Source | None: ...
 
     def list_sources(self) -> list[Source]: ...
+
+    def source_names(self, limit: int) -> list[SourceName]:
+        """At most ``limit`` sources' ids and names, by name: a form's choices, without reading whole sources."""
+        ...
 
     def remove_source(self, source_id: int) -> None: ...
 

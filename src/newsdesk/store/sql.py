@@ -59,7 +59,7 @@ from newsdesk.model import (
 )
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
-from newsdesk.store.port import AddedSources, KnownKeys, NewSource
+from newsdesk.store.port import AddedSources, KnownKeys, NewSource, SourceName
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.search import INDEX_BATCH as SEARCH_INDEX_BATCH
 from newsdesk.store.search import SearchStorage, enqueue, forget_source
@@ -406,6 +406,14 @@ class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
         with self.engine.connect() as conn:
             rows = conn.execute(self._source_query().order_by(sources.c.id)).all()
         return [self._source(r) for r in rows]
+
+    def source_names(self, limit: int) -> list[SourceName]:
+        name = func.coalesce(sources.c.title, sources.c.url)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(sources.c.id, name.label("name")).order_by(func.lower(name), sources.c.id).limit(limit)
+            )
+            return [SourceName(id=r.id, name=r.name) for r in rows]
 
     def remove_source(self, source_id: int) -> None:
         with self.engine.begin() as conn:

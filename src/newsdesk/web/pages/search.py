@@ -102,8 +102,8 @@ async def search_page(
 ) -> HTMLResponse:
     form = _Form(q, source_id, language, category, tag, since, until)
     listing = await _results(desk, form, offset)
-    sources = await run_in_threadpool(desk.sources)
-    choices = [(s.id, s.title or s.url) for s in sources] if len(sources) <= MAX_SOURCE_CHOICES else None
+    names = await run_in_threadpool(desk.source_names, MAX_SOURCE_CHOICES + 1)  # not every source, whole
+    choices = [(s.id, s.name) for s in names] if len(names) <= MAX_SOURCE_CHOICES else None
     ranked = format_decimal(RANKED_MATCHES, locale=render.locale)
     return render("search/search.html", form=form, sources=choices, offset=offset, ranked=ranked, **listing)
 
