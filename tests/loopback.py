@@ -148,3 +148,34 @@ def serving(app: Any, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def serving_files(files: dict[str, tuple[bytes, str]]) -> Iterator[str]:
+    """Serve ``files`` (path → body and content type) on a free loopback port, in a thread; 404 elsewhere.
+
+    The dict is read at each request, so a test changes what the next poll sees by assigning to it.
+    Yields the base URL (``http://127.0.0.1:PORT``).
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, content_type = files.get(self.path, (b"not found", "text/plain"))
+            self.send_response(200 if self.path in files else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -9,7 +9,7 @@ import pytest
 from newsdesk.errors import NotFoundError
 from newsdesk.model import ArticleEnrichment
 from newsdesk.queries.cards import LEAD_CHARS, lead_of, story_cards
-from newsdesk.queries.taxonomy import resolve_category, resolve_region, slug
+from newsdesk.queries.taxonomy import resolve, slug
 from newsdesk.store import SqlStorage
 from tests.test_store import ok_update
 from tests.test_stories import NOW, seed
@@ -58,14 +58,14 @@ def test_lead_prefers_the_description_then_whole_sentences_never_the_headline_ag
     ],
 )
 def test_category_names_match_whatever_case_and_separators(typed: str, name: str) -> None:
-    assert resolve_category(typed) == name
+    assert resolve("category", typed).name == name
 
 
 def test_unknown_names_are_not_found_and_list_the_valid_ones() -> None:
-    assert resolve_region("latin-america") == "Latin America" and resolve_region("asia") == "Asia"
+    assert resolve("region", "latin-america").name == "Latin America" and resolve("region", "asia").name == "Asia"
     with pytest.raises(NotFoundError, match="Politics") as caught:
-        resolve_category("sciense")
+        resolve("category", "sciense")
     assert "'sciense'" in caught.value.reason
     with pytest.raises(NotFoundError, match="North America"):
-        resolve_region("atlantis")
+        resolve("region", "atlantis")
     assert slug("Climate/Environment") == "climate-environment" and slug("Middle East") == "middle-east"

@@ -10,10 +10,8 @@ event-handler attribute. The server-side twin of this test is tests/test_pages.p
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +20,7 @@ import pytest
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.web.server import build_app
 from tests.conftest import test_settings
-from tests.loopback import serving
+from tests.loopback import serving, serving_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -62,26 +60,10 @@ def hostile_feed(base: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def hostile_site() -> Iterator[str]:
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            base = f"http://127.0.0.1:{self.server.server_address[1]}"
-            data = hostile_feed(base) if self.path == "/feed.xml" else b"<html><body>gone</body></html>"
-            self.send_response(200 if self.path == "/feed.xml" else 404)
-            self.send_header("Content-Type", "application/rss+xml" if self.path == "/feed.xml" else "text/html")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    files: dict[str, tuple[bytes, str]] = {}
+    with serving_files(files) as base:
+        files["/feed.xml"] = (hostile_feed(base), "application/rss+xml")
+        yield base + "/feed.xml"
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,10 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ from newsdesk.store.schema import articles, sources
 from newsdesk.store.search import RANK_CAP, fts5_match, parse_query, search_text
 from newsdesk.web.pages.search import RANKED_MATCHES
 from newsdesk.web.server import build_app
-from tests.loopback import serving
+from tests.loopback import serving, serving_files
 from tests.test_store import NOW, draft, insert, ok_update
 from tests.test_web import get
 
@@ -261,6 +259,9 @@ def test_the_index_follows_changes_and_removals(corpus: tuple[SqlStorage, int, i
 # -- through a real update pass ----------------------------------------------------------------------
 
 
+RSS = "application/rss+xml"
+
+
 def _rss(items: list[tuple[str, str, str]]) -> bytes:
     entries = "".join(
         f"<item><guid>{g}</guid><title>{t}</title><link>http://127.0.0.1/{g}</link><description>{d}</description>"
@@ -271,34 +272,16 @@ def _rss(items: list[tuple[str, str, str]]) -> bytes:
 
 
 @pytest.fixture
-def feed_server() -> Iterator[tuple[str, dict[str, bytes]]]:
-    body = {"feed": _rss([("a", "Glacier melt accelerates", "Scientists measured the glacier.")])}
-
-    class Feed(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = body["feed"]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", body
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def feed_server() -> Iterator[tuple[str, dict[str, tuple[bytes, str]]]]:
+    files = {"/feed.xml": (_rss([("a", "Glacier melt accelerates", "Scientists measured the glacier.")]), RSS)}
+    with serving_files(files) as base:
+        yield base + "/feed.xml", files
 
 
 def test_an_update_pass_keeps_the_index(
-    settings: Settings, db_url: str, feed_server: tuple[str, dict[str, bytes]]
+    settings: Settings, db_url: str, feed_server: tuple[str, dict[str, tuple[bytes, str]]]
 ) -> None:
-    url, body = feed_server
+    url, files = feed_server
     settings = replace(settings, enrich=False)
     with make_newsdesk(settings, storage=open_storage(db_url)) as desk:
         desk.add_many([(url, None, None)])
@@ -306,11 +289,14 @@ def test_an_update_pass_keeps_the_index(
         assert desk.search("glacier").hits == ()  # feeds only: the index waits for a full pass
         desk.update(all_sources=True)
         assert [h.title for h in desk.search("glacier").hits] == ["Glacier melt accelerates"]
-        body["feed"] = _rss(
-            [
-                ("a", "Glacier melt slows", "Scientists measured the glacier again."),
-                ("b", "Heatwave in Europe", "Temperatures rise."),
-            ]
+        files["/feed.xml"] = (
+            _rss(
+                [
+                    ("a", "Glacier melt slows", "Scientists measured the glacier again."),
+                    ("b", "Heatwave in Europe", "Temperatures rise."),
+                ]
+            ),
+            RSS,
         )
         desk.update(all_sources=True)
         assert [h.title for h in desk.search("glacier").hits] == ["Glacier melt slows"]

@@ -85,7 +85,7 @@ def test_apply_enrichment_builds_stories_tags_and_vectors(storage: SqlStorage) -
     window = storage.enrichment_window(NOW - timedelta(days=1))
     assert len(window) == 6 and window[0].signature == b"sig" and window[0].story_id == "story-a"
     activity = {
-        a.story.id: (len(a.article_times), a.publishers) for a in storage.story_activity(NOW - timedelta(days=1))
+        a.story_id: (len(a.article_times), a.publishers) for a in storage.active_stories(NOW - timedelta(days=1))
     }
     assert activity == {"story-a": (4, 2), "story-b": (2, 1)}
     # applying the same intents again changes nothing (idempotent)

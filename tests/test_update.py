@@ -13,7 +13,7 @@ from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.model import ExtractionStatus
 from newsdesk.store import open_storage
-from tests.loopback import BenchServer
+from tests.loopback import BenchServer, serving_files
 
 pytestmark = pytest.mark.slow
 
@@ -124,38 +124,20 @@ def _rss(items: list[tuple[str, str]]) -> bytes:
 
 def test_an_edited_entry_is_updated_on_the_next_poll(settings: Settings, db_url: str) -> None:
     """The first poll of a new source looks up no ids; the next one must still see its articles."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    body = {"feed": _rss([("a", "First title"), ("b", "Second")])}
-
-    class Feed(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = body["feed"]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        with desk_for(settings, db_url) as desk:
-            desk.add_many([(f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", None, None)])
-            first = desk.update(all_sources=True, feeds_only=True)
-            assert (first.articles_new, first.articles_updated) == (2, 0)
-            body["feed"] = _rss([("a", "First title, edited"), ("b", "Second"), ("c", "Third")])
-            second = desk.update(all_sources=True, feeds_only=True)
-            assert (second.articles_new, second.articles_updated) == (1, 1)
-            titles = sorted(a.title or "" for a in desk.articles(limit=10))
-            assert titles == ["First title, edited", "Second", "Third"]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    rss = "application/rss+xml"
+    files = {"/feed.xml": (_rss([("a", "First title"), ("b", "Second")]), rss)}
+    with serving_files(files) as base, desk_for(settings, db_url) as desk:
+        desk.add_many([(base + "/feed.xml", None, None)])
+        first = desk.update(all_sources=True, feeds_only=True)
+        assert (first.articles_new, first.articles_updated) == (2, 0)
+        files["/feed.xml"] = (
+            _rss([("a", "First title, edited"), ("b", "Second"), ("c", "Third")]),
+            "application/rss+xml",
+        )
+        second = desk.update(all_sources=True, feeds_only=True)
+        assert (second.articles_new, second.articles_updated) == (1, 1)
+        titles = sorted(a.title or "" for a in desk.articles(limit=10))
+        assert titles == ["First title, edited", "Second", "Third"]
 
 
 def test_a_large_pass_in_a_process_with_threads_uses_the_fork_server(tmp_path: Path, settings: Settings) -> None:

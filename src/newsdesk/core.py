@@ -429,10 +429,9 @@ class Newsdesk:
         changed the stories and for at most a minute (``queries/cache.py``).
         """
         from newsdesk.queries.frontpage import front_page
-        from newsdesk.queries.taxonomy import resolve_category, resolve_region
 
-        name = None if category is None else resolve_category(category)
-        place = None if region is None else resolve_region(region)
+        name = None if category is None else taxonomy_name("category", category).name
+        place = None if region is None else taxonomy_name("region", region).name
         ranked = self._front_pages.get(
             (name, place, offset + limit),
             lambda: front_page(
@@ -450,23 +449,11 @@ class Newsdesk:
         """The front page of one category (see ``docs/taxonomy.md``)."""
         return self.front_page(category=name, limit=limit, offset=offset)
 
-    def category_names(self) -> tuple[str, ...]:
-        """The categories stories are filed under, in the taxonomy's order."""
-        from newsdesk.queries.taxonomy import category_names
-
-        return category_names()
-
     def digest(self, article: Article) -> Digest:
         """The article's extractive digest (its lead and key sentences) until AI summaries exist."""
         from newsdesk.queries.digest import digest
 
         return digest(article.text or "", article.tags)
-
-    def region_names(self) -> tuple[str, ...]:
-        """The world regions stories are placed in."""
-        from newsdesk.queries.taxonomy import region_names
-
-        return region_names()
 
     def story_cards(self, stories: Sequence[Story]) -> list[StoryCard]:
         """Each story with the lead of its best article, its image and its publishers (for front-page cards)."""
@@ -485,15 +472,14 @@ class Newsdesk:
     ) -> list[Story]:
         """Stories, most recently active first; ``tag`` as a reader types it (``#LeeJaeMyung``) or as its key;
         ``category`` and ``region`` as :meth:`front_page` takes them."""
-        from newsdesk.queries.taxonomy import resolve_category, resolve_region
         from newsdesk.queries.topics import resolve_topic
 
         key = resolve_topic(self.storage, tag) if tag is not None else None
         return self.storage.list_stories(
             limit=limit,
             offset=offset,
-            category=None if category is None else resolve_category(category),
-            region=None if region is None else resolve_region(region),
+            category=None if category is None else taxonomy_name("category", category).name,
+            region=None if region is None else taxonomy_name("region", region).name,
             tag=key,
         )
 

@@ -26,14 +26,6 @@ def slug(name: str) -> str:
     return _NOT_LETTERS.sub("-", name.casefold()).strip("-")
 
 
-def category_names() -> tuple[str, ...]:
-    return CATEGORIES
-
-
-def region_names() -> tuple[str, ...]:
-    return REGIONS
-
-
 def entries(kind: Kind) -> list[TaxonomyName]:
     """Every category or region, in the taxonomy's order, with the slug of its address."""
     return [TaxonomyName(name, slug(name)) for name in _NAMES[kind]]
@@ -41,26 +33,11 @@ def entries(kind: Kind) -> list[TaxonomyName]:
 
 def resolve(kind: Kind, name: str) -> TaxonomyName:
     """The category or region ``name`` names, with its slug; a NotFoundError listing the names otherwise."""
-    found = _resolve(name, _NAMES[kind], kind)
-    return TaxonomyName(found, slug(found))
-
-
-def resolve_category(name: str) -> str:
-    """The category ``name`` names, in its canonical spelling."""
-    return _resolve(name, CATEGORIES, "category")
-
-
-def resolve_region(name: str) -> str:
-    """The region ``name`` names, in its canonical spelling."""
-    return _resolve(name, REGIONS, "region")
+    wanted = slug(name)
+    for candidate in _NAMES[kind]:
+        if slug(candidate) == wanted:
+            return TaxonomyName(candidate, wanted)
+    raise NotFoundError(f"there is no {kind} {name!r}; the {kind} names are: {', '.join(_NAMES[kind])}")
 
 
 _NAMES: dict[Kind, tuple[str, ...]] = {"category": CATEGORIES, "region": REGIONS}
-
-
-def _resolve(name: str, names: tuple[str, ...], kind: str) -> str:
-    wanted = slug(name)
-    for candidate in names:
-        if slug(candidate) == wanted:
-            return candidate
-    raise NotFoundError(f"there is no {kind} {name!r}; the {kind} names are: {', '.join(names)}")

@@ -13,7 +13,6 @@ from newsdesk.store.port import (
     KnownKeys,
     Storage,
     StoredVector,
-    StoryActivity,
 )
 from newsdesk.store.sql import SqlStorage, open_storage
 
@@ -25,6 +24,5 @@ __all__ = [
     "SqlStorage",
     "Storage",
     "StoredVector",
-    "StoryActivity",
     "open_storage",
 ]

@@ -38,15 +38,6 @@ from newsdesk.model import (
 
 
 @dataclass(frozen=True, slots=True)
-class StoryActivity:
-    """A live story with the times of its recent articles: what the front page ranks."""
-
-    story: Story
-    article_times: tuple[datetime, ...]
-    publishers: int
-
-
-@dataclass(frozen=True, slots=True)
 class CardFacts:
     """What a story's front-page card shows beside the story row: its representative article's
     description, opening text, image and language, and the story's publishers."""
@@ -260,14 +251,12 @@ class Storage(Protocol):
         ids: Sequence[str] | None = None,
     ) -> list[Story]: ...
 
-    def story_activity(self, since: datetime) -> list[StoryActivity]: ...
-
     def card_facts(self, stories: Sequence[Story]) -> dict[str, CardFacts]:
         """For each story, what its card shows (two queries, whatever the number of stories)."""
         ...
 
     def active_stories(self, since: datetime) -> list[ActiveStory]:
-        """Live stories active since ``since`` with what ranking needs, cheaper than :meth:`story_activity`."""
+        """Live stories active since ``since`` with what ranking needs, the columns ranking reads."""
         ...
 
     def data_version(self, name: str = "stories") -> int:

@@ -38,7 +38,7 @@ from newsdesk.model import (
     vector_key,
 )
 from newsdesk.store.pgvector import PgVector
-from newsdesk.store.port import ActiveStory, CardFacts, EnrichmentCounts, IndexedArticle, StoredVector, StoryActivity
+from newsdesk.store.port import ActiveStory, CardFacts, EnrichmentCounts, IndexedArticle, StoredVector
 from newsdesk.store.schema import (
     article_tags,
     article_vectors,
@@ -492,12 +492,6 @@ class StoryStorage:
         query = query.order_by(stories.c.last_seen_at.desc(), stories.c.id).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [_story(r) for r in conn.execute(query)]
-
-    def story_activity(self, since: datetime) -> list[StoryActivity]:
-        """Live stories active since ``since``, each with its articles' times and its publisher count."""
-        live = self.list_stories(limit=1_000_000, since=since)
-        times = self._window_times(since)
-        return [StoryActivity(s, times.get(s.id, ()), s.source_count) for s in live]
 
     def active_stories(self, since: datetime) -> list[ActiveStory]:
         """Live stories active since ``since``, with what the front page ranks them by.

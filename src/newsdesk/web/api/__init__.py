@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.api import articles, categories, health, regions, search, sources, stats, stories, topics
+from newsdesk.web.api import articles, health, search, sources, stats, stories, topics
+from newsdesk.web.api.taxonomy import taxonomy_router
 
 PREFIX = "/api/v1"
 
@@ -20,8 +21,8 @@ ROUTERS: list[APIRouter] = [
     articles.router,  # /articles, /articles/{article_id}, /articles/{article_id}/related
     stories.router,  # /frontpage, /stories, /stories/{story_id}
     topics.router,  # /topics/{tag}
-    categories.router,  # /categories, /categories/{name} (Climate/Environment: slashes and all)
-    regions.router,  # /regions, /regions/{name}
+    taxonomy_router("category", "categories"),  # /categories, /categories/{name} (Climate/Environment: slashes and all)
+    taxonomy_router("region", "regions"),  # /regions, /regions/{name}
     stats.router,  # /stats
     search.router,  # /search
 ]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from newsdesk.core import Newsdesk, name_slug
+from newsdesk.core import Newsdesk, taxonomy, taxonomy_name
 from newsdesk.model import StoryCard
 from newsdesk.web.deps import Desk
 from newsdesk.web.pages.listing import Pager, pager
@@ -58,16 +58,14 @@ def story_listing(
     if not cards:
         empty = "past_end" if offset else "filtered" if category or region else None
         empty = empty or ("no_stories" if desk.stats().articles else "no_articles")
-    names, regions = desk.category_names(), desk.region_names()
-    shown = {k: _canonical(v, names if k == "category" else regions) for k, v in filters.items()}
+    names, regions = (tuple(e.name for e in taxonomy(kind)) for kind in ("category", "region"))
+    shown = {
+        "category": None if category is None else taxonomy_name("category", category).name,
+        "region": None if region is None else taxonomy_name("region", region).name,
+    }
     kept = {"tab": "latest" if tab == "latest" else None} | (filters if path == "/" else {})
     links = pager(path, FRAGMENT, offset, PAGE_SIZE, len(stories) > PAGE_SIZE, kept, filters)
     return Listing(tab, shown["category"], shown["region"], cards, links, empty, names, regions)
-
-
-def _canonical(given: str | None, names: tuple[str, ...]) -> str | None:
-    """The taxonomy's spelling of a name the facade accepted (``climate-environment`` → ``Climate/Environment``)."""
-    return None if given is None else next((n for n in names if name_slug(n) == name_slug(given)), given)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
@@ -67,6 +67,22 @@ class _Form:
         return len(self._fields()) > 1
 
 
+def _form(
+    q: SearchText = "",
+    source_id: FormSourceFilter = None,
+    language: Filter = None,
+    category: Filter = None,
+    tag: Filter = None,
+    since: DayFilter = None,
+    until: DayFilter = None,
+) -> _Form:
+    """The form's fields from the query string: the page and its fragment read them alike."""
+    return _Form(q, source_id, language, category, tag, since, until)
+
+
+SearchForm = Annotated[_Form, Depends(_form)]
+
+
 async def _results(desk: Newsdesk, form: _Form, offset: int) -> dict[str, Any]:
     """One page of results and the query string of the next page (``None`` on the last one)."""
     if not form.q.strip():
@@ -91,16 +107,9 @@ async def _results(desk: Newsdesk, form: _Form, offset: int) -> dict[str, Any]:
 async def search_page(
     desk: Desk,
     render: Render,
-    q: SearchText = "",
-    source_id: FormSourceFilter = None,
-    language: Filter = None,
-    category: Filter = None,
-    tag: Filter = None,
-    since: DayFilter = None,
-    until: DayFilter = None,
+    form: SearchForm,
     offset: Offset = 0,
 ) -> HTMLResponse:
-    form = _Form(q, source_id, language, category, tag, since, until)
     listing = await _results(desk, form, offset)
     names = await run_in_threadpool(desk.source_names, MAX_SOURCE_CHOICES + 1)  # not every source, whole
     choices = [(s.id, s.name) for s in names] if len(names) <= MAX_SOURCE_CHOICES else None
@@ -112,15 +121,8 @@ async def search_page(
 async def more_results(
     desk: Desk,
     render: Render,
-    q: SearchText = "",
-    source_id: FormSourceFilter = None,
-    language: Filter = None,
-    category: Filter = None,
-    tag: Filter = None,
-    since: DayFilter = None,
-    until: DayFilter = None,
+    form: SearchForm,
     offset: Offset = 0,
 ) -> HTMLResponse:
     """The results of one page of /search and the link to the next, for htmx to put in place of the link."""
-    form = _Form(q, source_id, language, category, tag, since, until)
     return render("partials/search_results.html", **await _results(desk, form, offset))
