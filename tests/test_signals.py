@@ -141,6 +141,8 @@ def assert_stops_at(
         assert time.monotonic() < deadline, "the command did not reach the moment of the stop"
         time.sleep(0.01)
     assert marked(run.marker), "the marker is not inherited: the test would prove nothing"
+    # the moment is read from the database: a pass that ended before it was seen leaves nothing to stop
+    assert run.proc.poll() is None, f"the command ended ({run.proc.returncode}) before the stop could be sent"
     if group:
         os.killpg(run.proc.pid, signum)
     else:
