@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from newsdesk.errors import NotFoundError
-from newsdesk.model import ArticleEnrichment
+from newsdesk.model import ArticleEnrichment, ExtractionStatus
 from newsdesk.queries.cards import LEAD_CHARS, lead_of, story_cards
 from newsdesk.queries.taxonomy import resolve, slug
 from newsdesk.store import SqlStorage
-from tests.test_store import ok_update
+from tests.test_store import draft, insert, ok_update
 from tests.test_stories import NOW, seed
 
 
@@ -34,6 +35,60 @@ def test_cards_show_the_representative_lead_and_the_publishers_most_articles_fir
     rep = storage.get_article(a.story.representative_id or "")
     assert a.language == rep.language and a.image_url == rep.image_url
     assert story_cards(storage, []) == []
+
+
+def _bilingual_story(storage: SqlStorage) -> None:
+    """story-m: first told in English, then in French by two sources (a copy folded into the second);
+    story-e: English only."""
+    s = storage.add_source("https://m.example/feed", title="Multi", now=NOW)
+    hours = iter(range(10, 0, -1))
+    drafts = [
+        draft(
+            s.id,
+            guid,
+            title=title,
+            language=lang,
+            text=f"{title}. {lang}: what happened, told at length.",
+            published_at=NOW - timedelta(hours=next(hours)),
+        )
+        for guid, title, lang in [
+            ("en-1", "Storm reaches the coast", "en"),
+            ("fr-copy", "La tempête atteint la côte (copie)", "fr"),
+            ("fr-1", "La tempête atteint la côte", "fr-FR"),
+            ("fr-2", "Tempête : les secours mobilisés", "fr"),
+            ("en-only", "Parliament passes the budget", "en"),
+        ]
+    ]
+    storage.apply_feed_updates([ok_update(s.id, *drafts)], [insert(d, ExtractionStatus.FEED) for d in drafts], NOW)
+    story_of = {"en-only": "story-e"}
+    storage.apply_enrichment(
+        [
+            ArticleEnrichment(
+                article_id=d.id,
+                story_id=story_of.get(d.guid, "story-m"),
+                near_duplicate_of=f"{s.id}-fr-1" if d.guid == "fr-copy" else None,
+            )
+            for d in drafts
+        ],
+        [],
+        NOW,
+    )
+
+
+def test_cards_show_the_first_report_in_the_readers_language_when_the_story_has_one(storage: SqlStorage) -> None:
+    _bilingual_story(storage)
+    listed = storage.list_stories()
+    english = {c.story.id: c for c in story_cards(storage, listed)}
+    french = {c.story.id: c for c in story_cards(storage, listed, "fr")}
+    assert english["story-m"].headline == "Storm reaches the coast" and english["story-m"].language == "en"
+    # the first French original (the earlier copy is folded, so not it), with its own lead and language
+    m = french["story-m"]
+    assert (m.headline, m.language) == ("La tempête atteint la côte", "fr-FR")
+    assert m.lead == "fr-FR: what happened, told at length."  # its own opening, the headline not repeated
+    assert m.story.headline == "Storm reaches the coast"  # the story itself is unchanged
+    # no French article: the representative, in its own language
+    assert french["story-e"].headline == "Parliament passes the budget" and french["story-e"].language == "en"
+    assert story_cards(storage, listed, "de")[0].headline in {"Storm reaches the coast", "Parliament passes the budget"}
 
 
 def test_lead_prefers_the_description_then_whole_sentences_never_the_headline_again() -> None:

@@ -355,6 +355,23 @@ def test_french_pages_translate_the_ui_and_mark_english_text(site: Site) -> None
     assert "<h1>Le conseil adopte le budget</h1>" in french  # the page's own language needs no mark
 
 
+def test_a_story_told_in_the_readers_language_is_headlined_in_it(site: Site) -> None:
+    english_card = '<h2 lang="en" dir="auto"><a href="/stories/story-a">Council &lt;b&gt;approves&lt;/b&gt; budget</a>'
+    french_card = '<h2><a href="/stories/story-a">Le conseil adopte le budget</a></h2>'
+    for path in ("/", "/categories/politics", "/topics/emmanuelmacron"):
+        _, english = get(site.url + path)
+        _, french = get(site.url + path + "?lang=fr")
+        english_link = '<a href="/stories/story-a">Council &lt;b&gt;approves&lt;/b&gt; budget</a>'
+        assert english_link in english, path
+        assert french_card in french and english_link not in french, path
+    _, story = get(site.url + "/stories/story-a?lang=fr")
+    assert "<h1>Le conseil adopte le budget</h1>" in story and "<title>Le conseil adopte le budget" in story
+    assert '<p class="standfirst">Le conseil municipal a adopté le budget' in story
+    _, french = get(site.url + "/?lang=fr")
+    assert '<a href="/stories/story-b">Telescope finds a new moon</a>' in french  # no French article: as told
+    assert english_card not in french
+
+
 def test_french_pages_have_no_english_ui_text_left(site: Site) -> None:
     english = {m for m in _template_messages() if len(m) > 3 and " " in m}  # sentences, not "API" or "ok"
     for name, html in all_pages(site).items():

@@ -455,11 +455,12 @@ class Newsdesk:
 
         return digest(article.text or "", article.tags)
 
-    def story_cards(self, stories: Sequence[Story]) -> list[StoryCard]:
-        """Each story with the lead of its best article, its image and its publishers (for front-page cards)."""
+    def story_cards(self, stories: Sequence[Story], language: str | None = None) -> list[StoryCard]:
+        """Each story with the headline and lead of its best article (in ``language`` where the story has
+        it), its image and its publishers (for front-page cards)."""
         from newsdesk.queries.cards import story_cards
 
-        return story_cards(self.storage, stories)
+        return story_cards(self.storage, stories, language)
 
     def stories(
         self,

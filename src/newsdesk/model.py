@@ -455,9 +455,10 @@ class StoryCard:
     """A story as a front-page card shows it: the story, the lead of its best article, its image and who covers it."""
 
     story: Story
-    lead: str | None  # plain text: the representative article's description or opening sentences
+    headline: str | None  # the shown article's title: the representative's, or the first in the reader's language
+    lead: str | None  # plain text: the shown article's description or opening sentences
     image_url: str | None  # the publisher's address: pages show it through the media proxy
-    language: str | None  # of the headline and the lead (the representative article's)
+    language: str | None  # of the headline and the lead (the shown article's)
     publishers: tuple[str, ...]  # source names, the most articles first
 
 

@@ -1,4 +1,7 @@
-"""Front-page cards: each story with the lead of its best article, its image and its publishers.
+"""Front-page cards: each story with the headline and lead of its best article, its image and its publishers.
+
+The article shown is the story's representative (its first report), or, for a reader whose
+language the story also covers, the first report in that language.
 
 The lead is the representative article's own description when it has one (publishers write it
 as a standfirst), else its opening sentences, cut at a sentence end near :data:`LEAD_CHARS`.
@@ -16,18 +19,27 @@ LEAD_CHARS = 280
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 
 
-def story_cards(storage: Storage, stories: Sequence[Story]) -> list[StoryCard]:
-    """The cards of ``stories``, in their order."""
-    facts = storage.card_facts(stories)
+def story_cards(storage: Storage, stories: Sequence[Story], language: str | None = None) -> list[StoryCard]:
+    """The cards of ``stories``, in their order; headline and lead in ``language`` where a story has it."""
+    facts = storage.card_facts(stories, language)
     cards = []
     for story in stories:
         f = facts.get(story.id)
         if f is None:
-            cards.append(StoryCard(story=story, lead=None, image_url=None, language=None, publishers=()))
+            cards.append(
+                StoryCard(story=story, headline=story.headline, lead=None, image_url=None, language=None, publishers=())
+            )
             continue
-        lead = lead_of(f.description, f.opening, story.headline)
+        lead = lead_of(f.description, f.opening, f.headline)
         cards.append(
-            StoryCard(story=story, lead=lead, image_url=f.image_url, language=f.language, publishers=f.publishers)
+            StoryCard(
+                story=story,
+                headline=f.headline,
+                lead=lead,
+                image_url=f.image_url,
+                language=f.language,
+                publishers=f.publishers,
+            )
         )
     return cards
 

@@ -39,10 +39,12 @@ from newsdesk.model import (
 
 @dataclass(frozen=True, slots=True)
 class CardFacts:
-    """What a story's front-page card shows beside the story row: its representative article's
-    description, opening text, image and language, and the story's publishers."""
+    """What a story's front-page card shows beside the story row: the headline, description, opening
+    text, image and language of its shown article (the representative, or the first report in the
+    reader's language), and the story's publishers."""
 
     story_id: str
+    headline: str | None
     description: str | None
     opening: str  # the first characters of the representative's plain text
     image_url: str | None
@@ -251,8 +253,9 @@ class Storage(Protocol):
         ids: Sequence[str] | None = None,
     ) -> list[Story]: ...
 
-    def card_facts(self, stories: Sequence[Story]) -> dict[str, CardFacts]:
-        """For each story, what its card shows (two queries, whatever the number of stories)."""
+    def card_facts(self, stories: Sequence[Story], language: str | None = None) -> dict[str, CardFacts]:
+        """For each story, what its card shows, in ``language`` where the story has an article in it
+        (two or three queries, whatever the number of stories)."""
         ...
 
     def active_stories(self, since: datetime) -> list[ActiveStory]:

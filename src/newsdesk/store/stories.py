@@ -64,6 +64,39 @@ def _when() -> Any:
     return func.coalesce(articles.c.published_at, articles.c.fetched_at)
 
 
+def _primary_language(code: str | None) -> str:
+    return (code or "").split("-")[0].lower()
+
+
+def _also_in(story: Story, language: str) -> bool:
+    """Whether ``story`` has articles in ``language`` (a primary subtag) besides others."""
+    covered = {_primary_language(code) for code in story.languages}
+    return _primary_language(language) in covered and len(covered) > 1
+
+
+def _first_reports_in(conn: Connection, stories_: Sequence[Story], language: str) -> dict[str, str]:
+    """Story id -> its first original report in ``language`` (the rule of the representative, in one language)."""
+    if not stories_:
+        return {}
+    wanted = _primary_language(language)
+    when = _when()
+    rows = conn.execute(
+        select(articles.c.story_id, articles.c.id)
+        .where(
+            articles.c.story_id.in_([s.id for s in stories_]),
+            articles.c.duplicate_of == None,  # noqa: E711
+            articles.c.near_duplicate_of == None,  # noqa: E711
+            articles.c.title != None,  # noqa: E711
+            or_(func.lower(articles.c.language) == wanted, func.lower(articles.c.language).like(wanted + "-%")),
+        )
+        .order_by(when, articles.c.id)
+    )
+    first: dict[str, str] = {}
+    for story_id, article_id in rows:
+        first.setdefault(story_id, article_id)
+    return first
+
+
 def _as_enriched(when: Any) -> tuple[Any, ...]:
     """The columns of an article as the story stages read it: id, source, title, text, time, language."""
     c = articles.c
@@ -337,23 +370,30 @@ class StoryStorage:
 
     # -- story queries --------------------------------------------------------------------
 
-    def card_facts(self, stories_: Sequence[Story]) -> dict[str, CardFacts]:
-        """The representative article's lead facts and the publishers of each story, in two queries."""
-        by_representative = {s.representative_id: s.id for s in stories_ if s.representative_id}
+    def card_facts(self, stories_: Sequence[Story], language: str | None = None) -> dict[str, CardFacts]:
+        """The lead facts of each story's shown article and its publishers, in two or three queries.
+
+        The shown article is the representative (the first report of the event), or, when ``language``
+        is given and the story covers it in another article, the first report in that language: a
+        French reader of a story first told in English sees the French headline and lead."""
         story_ids = [s.id for s in stories_]
         if not story_ids:
             return {}
         with self.engine.connect() as conn:
+            shown = {s.id: s.representative_id for s in stories_ if s.representative_id}
+            if language:
+                shown |= _first_reports_in(conn, [s for s in stories_ if _also_in(s, language)], language)
             reps = {
                 r.id: r
                 for r in conn.execute(
                     select(
                         articles.c.id,
+                        articles.c.title,
                         articles.c.description,
                         func.substr(articles.c.text, 1, OPENING_CHARS).label("opening"),
                         articles.c.image_url,
                         articles.c.language,
-                    ).where(articles.c.id.in_(list(by_representative)))
+                    ).where(articles.c.id.in_(sorted(set(shown.values()))))
                 )
             }
             publishers: dict[str, list[str]] = defaultdict(list)
@@ -368,9 +408,10 @@ class StoryStorage:
                 publishers[row.story_id].append(row.title or row.url)
         facts: dict[str, CardFacts] = {}
         for story in stories_:
-            rep = reps.get(story.representative_id or "")
+            rep = reps.get(shown.get(story.id) or "")
             facts[story.id] = CardFacts(
                 story_id=story.id,
+                headline=(rep.title if rep else None) or story.headline,
                 description=rep.description if rep else None,
                 opening=(rep.opening or "") if rep else "",
                 image_url=rep.image_url if rep else None,

@@ -23,12 +23,12 @@ router = APIRouter()
 @router.get("/categories/{name:path}", response_class=HTMLResponse)
 async def category_page(name: Key, desk: Desk, render: Render, tab: Tab = "top", offset: Offset = 0) -> HTMLResponse:
     path = f"/categories/{name_slug(name)}"
-    view = await run_in_threadpool(story_listing, desk, path, tab, name, None, offset)
+    view = await run_in_threadpool(story_listing, desk, path, tab, name, None, offset, render.locale)
     return render("front/index.html", view=view)
 
 
 @router.get("/regions/{name:path}", response_class=HTMLResponse)
 async def region_page(name: Key, desk: Desk, render: Render, tab: Tab = "top", offset: Offset = 0) -> HTMLResponse:
     path = f"/regions/{name_slug(name)}"
-    view = await run_in_threadpool(story_listing, desk, path, tab, None, name, offset)
+    view = await run_in_threadpool(story_listing, desk, path, tab, None, name, offset, render.locale)
     return render("front/index.html", view=view)

@@ -45,15 +45,16 @@ class Listing:
 
 
 def story_listing(
-    desk: Newsdesk, path: str, tab: str, category: str | None, region: str | None, offset: int
+    desk: Newsdesk, path: str, tab: str, category: str | None, region: str | None, offset: int, language: str
 ) -> Listing:
-    """The page at ``offset`` of the listing at ``path`` (an unknown category or region is a NotFoundError)."""
+    """The page at ``offset`` of the listing at ``path``, headlines in the reader's ``language`` where a story
+    has them (an unknown category or region is a NotFoundError)."""
     filters = {"category": category, "region": region}
     if tab == "latest":
         stories = desk.stories(limit=PAGE_SIZE + 1, offset=offset, **filters)
     else:
         stories = desk.front_page(limit=PAGE_SIZE + 1, offset=offset, **filters)
-    cards = desk.story_cards(stories[:PAGE_SIZE])
+    cards = desk.story_cards(stories[:PAGE_SIZE], language)
     empty = None
     if not cards:
         empty = "past_end" if offset else "filtered" if category or region else None
@@ -72,7 +73,7 @@ def story_listing(
 async def front_page(
     desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
 ) -> HTMLResponse:
-    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset)
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale)
     return render("front/index.html", view=view)
 
 
@@ -81,5 +82,5 @@ async def more_stories(
     desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
 ) -> HTMLResponse:
     """The cards of one page of a listing and its pager, for htmx to append to the list."""
-    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset)
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale)
     return render("partials/cards.html", cards=view.cards, pager=view.pager, fragment=True)

@@ -48,9 +48,9 @@ def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
     return tuple(Publisher(g[0].source_id, g[0].source_title, tuple(g)) for g in ordered)
 
 
-def story_view(desk: Newsdesk, story_id: str) -> StoryView:
+def story_view(desk: Newsdesk, story_id: str, language: str) -> StoryView:
     detail = desk.story(story_id)
-    card = desk.story_cards([detail.story])[0]
+    card = desk.story_cards([detail.story], language)[0]
     rep = detail.story.representative_id
     related = desk.related(rep).other_stories if rep else ()
     return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id))
@@ -58,7 +58,7 @@ def story_view(desk: Newsdesk, story_id: str) -> StoryView:
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 async def story_page(story_id: Key, desk: Desk, render: Render) -> Response:
-    view = await run_in_threadpool(story_view, desk, story_id)
+    view = await run_in_threadpool(story_view, desk, story_id, render.locale)
     if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
     return render("stories/story.html", view=view, story=view.detail.story)

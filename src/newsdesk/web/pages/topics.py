@@ -30,14 +30,14 @@ class TopicView:
     cards: list[StoryCard]
 
 
-def topic_view(desk: Newsdesk, tag: str) -> TopicView:
+def topic_view(desk: Newsdesk, tag: str, language: str) -> TopicView:
     topic = desk.topic(tag, limit=TOPIC_LIMIT)
     if topic.label is None and not topic.articles and not topic.stories:
         raise NotFoundError(f"no news carries the hashtag #{tag.strip().removeprefix('#')}")
-    return TopicView(topic, desk.story_cards(topic.stories))
+    return TopicView(topic, desk.story_cards(topic.stories, language))
 
 
 @router.get("/topics/{tag:path}", response_class=HTMLResponse)
 async def topic_page(tag: Key, desk: Desk, render: Render) -> HTMLResponse:
-    view = await run_in_threadpool(topic_view, desk, tag)
+    view = await run_in_threadpool(topic_view, desk, tag, render.locale)
     return render("topics/topic.html", view=view, topic=view.topic)
