@@ -194,6 +194,54 @@ def test_readers_missing_together_wait_for_one_rendering(storage: SqlStorage, tm
     assert rendered == [(f"/articles/{article}", b"", "en")]
 
 
+def test_renderings_take_turns_in_a_few_slots_and_replays_do_not_wait_for_them(
+    storage: SqlStorage, tmp_path: Path
+) -> None:
+    """Twelve different pages missed at once render RENDER_SLOTS at a time, while a cached page is
+    replayed meanwhile (the event loop is not held by the renderings)."""
+    import threading
+    import time
+
+    from newsdesk.web.pagecache import RENDER_SLOTS
+
+    desk = make_newsdesk(test_settings(tmp_path, db=storage.url), lambda: NOW, storage=storage)
+    app = build_app(desk, schedule=False)
+    seed(storage)
+    article = storage.pending_enrichment(1)[0].id
+    assert _get(app, "/about").status_code == 200  # kept
+    lock, active, most = threading.Lock(), [0], [0]
+    original = desk.article
+
+    def slow_article(article_id: str) -> object:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.1)  # a rendering's database wait, during which another could run
+        with lock:
+            active[0] -= 1
+        return original(article_id)
+
+    desk.article = slow_article  # type: ignore[method-assign]
+
+    async def go() -> tuple[list[httpx.Response], float, float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            started = time.monotonic()
+            pages = [asyncio.ensure_future(client.get(f"/articles/{article}?n={i}")) for i in range(12)]
+            await asyncio.sleep(0.05)
+            replayed = await client.get("/about")
+            replay_s = time.monotonic() - started
+            done = await asyncio.gather(*pages)
+            assert replayed.status_code == 200
+            return done, replay_s, time.monotonic() - started
+
+    responses, replay_s, all_s = asyncio.run(go())
+    assert {r.status_code for r in responses} == {200}
+    assert most[0] == RENDER_SLOTS  # all the slots were used, never more
+    assert all_s >= 12 / RENDER_SLOTS * 0.1  # the renderings took turns
+    assert replay_s < 0.5 * all_s  # the cached page did not queue behind them
+
+
 def test_version_reads_are_shared_by_the_requests_waiting_together_and_begin_after_each() -> None:
     from newsdesk.web.versions import VersionReader
 

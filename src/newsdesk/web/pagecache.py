@@ -16,6 +16,13 @@ minute (relative times such as "5 minutes ago" age with the clock alone).
   then, and the check below is where a signed-in reader will step around the cache).
 - One rendering per key at a time: when a popular page expires under load, the first request renders
   it and the others wait for it, instead of all rendering the same page.
+- At most :data:`RENDER_SLOTS` renderings at a time (from the request to the response's start; the
+  sending holds none, so a slow reader cannot take a slot), the others queued: rendering is Python work under
+  one GIL, so forty of them on forty threads (a cold start: fifty readers asking for fifty different
+  pages) finish no sooner than four would, and starve the event loop that replays the cached pages
+  meanwhile — every thread waits its turn for the GIL, and the loop waits behind all of them. Measured
+  on the search page at 50 connections, cold: p95 263 ms with forty renderings at once (see
+  docs/benchmarks.md for the figure with the slots).
 
 It sits inside the Host check and the security headers, so a replayed page carries them as a fresh one.
 """
@@ -32,6 +39,8 @@ from newsdesk.core import Newsdesk
 from newsdesk.web.deps import get_viewer
 from newsdesk.web.pages.i18n import pick_locale
 from newsdesk.web.versions import VersionReader
+
+RENDER_SLOTS = 4  # renderings at once: two cores, and each rendering also waits on the database
 
 # Addresses of the reader's pages (and their htmx fragments): everything else passes through.
 PAGE_PATHS = ("/categories/", "/regions/", "/stories/", "/articles/", "/topics/", "/fragments/", "/sources")
@@ -51,6 +60,7 @@ class CachedPages:
         self.store = desk.pages
         self.versions = VersionReader(desk.data_versions)
         self._rendering: dict[Hashable, asyncio.Future[None]] = {}
+        self._slots = asyncio.Semaphore(RENDER_SLOTS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -90,17 +100,23 @@ class CachedPages:
         started = self.desk.clock()
         start: Message | None = None
         body: list[bytes] = []
+        slot = _Slot(self._slots)
 
         async def keep(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
+                slot.release()  # rendered: sending to a slow reader holds no slot
                 start = {**message, "headers": list(message.get("headers", []))}  # before outer layers add theirs
             elif message["type"] == "http.response.body":
                 body.append(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, keep)
+            await slot.acquire()
+            try:
+                await self.app(scope, receive, keep)
+            finally:
+                slot.release()
             if start is not None and _keepable(start):
                 self.store.put(key, start["status"], start["headers"], b"".join(body), versions, started)
         finally:
@@ -108,6 +124,23 @@ class CachedPages:
                 assert done is not None
                 self._rendering.pop(key, None)
                 done.set_result(None)
+
+
+class _Slot:
+    """One rendering's hold on the shared semaphore, released once: when the response starts, or on failure."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots = slots
+        self._held = False
+
+    async def acquire(self) -> None:
+        await self._slots.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
 
 
 def _keepable(start: Message) -> bool:
