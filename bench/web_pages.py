@@ -14,6 +14,9 @@ article pages, ≤ 50 ms for search, and ≥ 0.5x the reference's throughput.
 Without ``--warm``, a run starts with the page cache empty but for the first five paths of
 the rotation (a cold start: every other page is rendered during the run); with ``--warm``,
 every path is requested once before the run (a warm cache: the steady state of a live site).
+wrk's percentiles include its correction for coordinated omission (a response slower than twice
+the expected interval between one connection's requests adds the samples a steady sender would
+have seen meanwhile), so a cold start's first renders weigh on the p95 far beyond their number.
 
 A route that answers 404 (a page not built yet) is reported as skipped. The sources are set to
 be checked a month later before the server starts, so its scheduler finds nothing due and the
