@@ -14,7 +14,9 @@ import pytest
 from tests.conftest import SHARED_DATA, require_shared
 
 
-def run(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    data: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k != "NEWSDESK_DB"}
     full_env = base | {"NEWSDESK_LOG_LEVEL": "WARNING"} | (env or {})
     return subprocess.run(
@@ -22,6 +24,7 @@ def run(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
         capture_output=True,
         text=True,
         env=full_env,
+        input=input,
         timeout=120,
         check=False,  # the exit code is what these tests check
     )

@@ -40,11 +40,14 @@ from newsdesk.lifetime import leave, stop_signal
 from newsdesk.logs import configure_logging
 from newsdesk.model import (
     MAX_KEY_CHARS,
+    MAX_NAME_CHARS,
     MAX_OFFSET,
+    MAX_PASSWORD_CHARS,
     MAX_QUERY_CHARS,
     MAX_SOURCE_ID,
     Article,
     Progress,
+    Role,
     Source,
     Story,
     StoryTag,
@@ -67,6 +70,8 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(articles_app, name="articles")
 stories_app = typer.Typer(help="Stories: the same event across publishers and languages.", no_args_is_help=True)
 app.add_typer(stories_app, name="stories")
+users_app = typer.Typer(help="Readers' accounts: create, list, disable, one-time sign-in links.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: one object per line).")]
 
@@ -802,6 +807,73 @@ def _listening_settings(ctx: typer.Context) -> Settings:
     except typer.BadParameter as exc:
         raise ConfigError(f"setting host: {exc.format_message()}") from exc
     return settings
+
+
+UserName = Annotated[str, typer.Argument(callback=_at_most(MAX_NAME_CHARS), help="The account's name.")]
+
+
+def _read_password() -> str:
+    """The new password: asked twice on a terminal, else the first line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    line = sys.stdin.readline(MAX_PASSWORD_CHARS + 2)
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+@users_app.command("create")
+def users_create(
+    ctx: typer.Context,
+    name: UserName,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the account an admin.")] = False,
+    moderator: Annotated[bool, typer.Option("--moderator", help="Make the account a moderator.")] = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="No password: the account signs in with `users reset-link`.")
+    ] = False,
+) -> None:
+    """Create an account. The password is read from standard input when it is not a terminal."""
+    if admin and moderator:
+        raise typer.BadParameter("--admin or --moderator, not both")
+    role = Role.ADMIN if admin else Role.MODERATOR if moderator else Role.READER
+    password = None if no_password else _read_password()
+    with _desk(ctx) as desk:
+        user = desk.create_user(name, password, role)
+    typer.echo(f"created {user.role.value} {user.name} (id {user.id})")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List the accounts, oldest first."""
+    with _desk(ctx) as desk:
+        users = desk.users()
+    for user in users:
+        if as_json:
+            _print_json(user)
+            continue
+        state = " (disabled)" if user.disabled else ""
+        typer.echo(f"{user.id:>6}  {user.name:<20} {user.role.value:<9} since {_when(user.created_at)}{state}")
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, name: UserName) -> None:
+    """Disable an account: it cannot sign in, and its sessions end at once."""
+    with _desk(ctx) as desk:
+        user = desk.set_user_disabled(name, True)
+    typer.echo(f"disabled {user.name}")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, name: UserName) -> None:
+    """Enable a disabled account again."""
+    with _desk(ctx) as desk:
+        user = desk.set_user_disabled(name, False)
+    typer.echo(f"enabled {user.name}")
+
+
+@users_app.command("reset-link")
+def users_reset_link(ctx: typer.Context, name: UserName) -> None:
+    """Print a one-time sign-in link for the account (valid 24 hours): hand it over; no e-mail needed."""
+    with _desk(ctx) as desk:
+        typer.echo(desk.sign_in_link(name))
 
 
 @app.command("config")

@@ -142,6 +142,18 @@ class Settings:
         "Memory the web process may keep rendered pages of anonymous readers in (each for at most a minute,"
         " until a write changes what pages show); 0 renders every request.",
     )
+    registration: str = _setting(
+        "closed",
+        "Who may create an account on the site: open (anyone), invite (with a one-time link from an admin) or"
+        " closed (only the operator, with `newsdesk users create`). Reading needs no account either way.",
+    )
+    session_days: float = _setting(30.0, "Days a sign-in lasts without signing in again.")
+    sign_in_attempts: int = _setting(
+        5,
+        "Failed sign-ins allowed per account, and per address, in SIGN_IN_WINDOW_S; past it, signing in"
+        " there waits until the window has gone by (logged as sign_in.limited).",
+    )
+    sign_in_window_s: float = _setting(900.0, "The window of SIGN_IN_ATTEMPTS, in seconds.")
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
     lease_ttl_s: float = _setting(
         900.0,
@@ -321,6 +333,9 @@ def _validate(s: Settings) -> None:
         "media_max_bytes",
         "media_timeout_s",
         "media_cache_max_bytes",
+        "session_days",
+        "sign_in_attempts",
+        "sign_in_window_s",
     )
     for name in positive:
         if getattr(s, name) <= 0:
@@ -329,6 +344,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"setting page_cache_max_bytes must not be negative, got {s.page_cache_max_bytes!r}")
     if s.min_check_interval_s > s.max_check_interval_s:
         raise ConfigError("min_check_interval_s must not exceed max_check_interval_s")
+    if s.registration not in ("open", "invite", "closed"):
+        raise ConfigError(f"setting registration must be open, invite or closed, got {s.registration!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting log_format must be text or json, got {s.log_format!r}")
     _validate_site_url(s.site_url)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import secrets
@@ -40,10 +41,13 @@ from newsdesk.model import (
     EnrichReport,
     FetchedDocument,
     Health,
+    NewSession,
     Progress,
     Related,
+    Role,
     SearchQuery,
     SearchResults,
+    SignedIn,
     Source,
     Stats,
     Story,
@@ -52,6 +56,7 @@ from newsdesk.model import (
     TaxonomyName,
     TopicPage,
     UpdateReport,
+    User,
 )
 from newsdesk.queries.cache import FreshCache, PageStore, StoredPage
 from newsdesk.store import Storage, open_storage
@@ -60,6 +65,7 @@ from newsdesk.store.port import NewSource, SourceName
 
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
+    from newsdesk.people.accounts import Accounts
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.scheduler import Scheduler
@@ -524,6 +530,51 @@ class Newsdesk:
             return await fetcher.fetch_image(url)
 
     # -- the service ----------------------------------------------------------------------
+
+    # -- people: accounts and sessions (people/accounts.py) --------------------------------
+
+    @functools.cached_property
+    def _accounts(self) -> Accounts:
+        from newsdesk.people.accounts import Accounts  # argon2 loads only where accounts are used
+
+        return Accounts(self.storage, self.clock, self.settings)
+
+    def create_user(self, name: str, password: str | None, role: Role = Role.READER) -> User:
+        """A new account; AccountError for a bad or reserved name or a short password, NameTakenError."""
+        return self._accounts.create(name, password, role)
+
+    def users(self, *, limit: int = 1000, offset: int = 0) -> list[User]:
+        return self.storage.users(limit, offset)
+
+    def user(self, name: str) -> User:
+        """The account named ``name`` (ignoring case); NotFoundError."""
+        return self._accounts.find(name)
+
+    def set_user_disabled(self, name: str, disabled: bool = True) -> User:
+        """Disable an account (its sessions end at once) or enable it again."""
+        return self._accounts.set_disabled(name, disabled)
+
+    def set_user_role(self, name: str, role: Role) -> User:
+        return self._accounts.set_role(name, role)
+
+    def sign_in(self, name: str, password: str, address: str) -> NewSession:
+        """A new session; SignInError (one message for every cause), SignInLimitedError past the limit."""
+        return self._accounts.sign_in(name, password, address)
+
+    def signed_in(self, token: str) -> SignedIn | None:
+        """Who a session token signs in (None: nobody: unknown, expired, or the account disabled)."""
+        return self._accounts.session(token)
+
+    def sign_out(self, token: str) -> None:
+        self._accounts.sign_out(token)
+
+    def sign_in_link(self, name: str) -> str:
+        """A one-time sign-in address for the account, valid a day: the operator hands it over."""
+        return f"{self.settings.public_url}/sign-in/link/{self._accounts.sign_in_link(name)}"
+
+    def use_sign_in_link(self, token: str) -> NewSession:
+        """Spend a one-time sign-in link: a session for its account."""
+        return self._accounts.use_sign_in_link(token)
 
     def warm_up(self) -> None:
         """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""

@@ -45,6 +45,22 @@ class NotFoundError(NewsdeskError):
     """A requested resource (source, article, category) does not exist."""
 
 
+class AccountError(NewsdeskError):
+    """A reader's account cannot do what was asked (a bad name or password, registration closed)."""
+
+
+class NameTakenError(AccountError):
+    """Another account already has this name (names are compared ignoring case)."""
+
+
+class SignInError(AccountError):
+    """Signing in failed. One message whether the name is unknown, the password wrong or the account
+    disabled, so nobody learns which names exist."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong name or password")
+
+
 class SourceExistsError(NewsdeskError):
     """A source with this URL is already subscribed."""
 

@@ -685,3 +685,58 @@ def day_start(day: date | None, *, after: bool = False) -> datetime | None:
     if day is None or (after and day == date.max):
         return None
     return datetime.combine(day + timedelta(days=1 if after else 0), time(), tzinfo=UTC)
+
+
+# -- people: accounts and sessions (issue 14) ---------------------------------------------------------
+
+MAX_NAME_CHARS = 40
+"""The longest account name: it appears beside every comment, so short, and a bounded column."""
+MAX_PASSWORD_CHARS = 1024
+"""The longest password taken: Argon2 hashes any length, but a megabyte form field costs its time anyway."""
+MIN_PASSWORD_CHARS = 10
+"""The shortest password taken (NIST SP 800-63B asks for at least 8; a passphrase is better)."""
+
+
+class Role(enum.StrEnum):
+    """What an account may do: read and comment; also moderate comments; also run the site."""
+
+    READER = "reader"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account as the interfaces show it (never its password hash)."""
+
+    id: int
+    name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+    has_password: bool  # False: signs in with a passkey or a one-time link only
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A live session: who it is, and the token its forms must carry (CSRF)."""
+
+    user: User
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just begun: the token for the reader's cookie (given once, stored only hashed) and who it is."""
+
+    token: str
+    signed_in: SignedIn

@@ -24,14 +24,17 @@ from newsdesk.model import (
     PageResult,
     PendingPage,
     PrimarySwap,
+    Role,
     SearchQuery,
     SearchRow,
+    SignedIn,
     Source,
     Stats,
     Story,
     StoryDetail,
     StoryMerge,
     Tag,
+    User,
     WindowArticle,
     WindowVector,
 )
@@ -122,6 +125,14 @@ class AddedSources:
 
     added: tuple[Source, ...]
     existing: tuple[str, ...]  # URLs subscribed already (or given twice): left as they were
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """An account with the hash its password is checked against (the use case's alone: never shown)."""
+
+    user: User
+    password_hash: str | None
 
 
 class Storage(Protocol):
@@ -303,3 +314,46 @@ class Storage(Protocol):
         """Primary articles matching ``query``, best first (ties: newest first); a reader's text is never
         database syntax, so no query fails for what it holds."""
         ...
+
+    # accounts (store/accounts.py): secrets arrive hashed
+    def add_user(self, name: str, name_key: str, password_hash: str | None, role: Role, now: datetime) -> User:
+        """A new account; NameTakenError when ``name_key`` (the casefolded name) is taken."""
+        ...
+
+    def stored_user(self, name_key: str) -> StoredUser | None: ...
+
+    def user(self, user_id: int) -> User: ...
+
+    def users(self, limit: int = 1000, offset: int = 0) -> list[User]: ...
+
+    def user_count(self) -> int: ...
+
+    def update_user(
+        self, user_id: int, *, role: Role | None = None, disabled: bool | None = None, password_hash: str | None = None
+    ) -> User:
+        """Change an account; disabling it or a new password ends its sessions."""
+        ...
+
+    def add_session(
+        self, token_hash: str, user_id: int, csrf_token: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def session(self, token_hash: str, now: datetime) -> SignedIn | None:
+        """The live session of this token hash, of an account not disabled."""
+        ...
+
+    def end_session(self, token_hash: str) -> None: ...
+
+    def end_expired_sessions(self, now: datetime) -> int: ...
+
+    def add_sign_in_link(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+    def use_sign_in_link(self, token_hash: str, now: datetime) -> int | None:
+        """Spend a one-time link: the account it signs in, or None (unknown, spent or expired)."""
+        ...
+
+    def record_sign_in_failure(self, keys: Sequence[str], now: datetime) -> None: ...
+
+    def sign_in_failures(self, key: str, since: datetime) -> int: ...
+
+    def forget_sign_in_failures(self, before: datetime) -> int: ...

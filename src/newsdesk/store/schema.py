@@ -220,6 +220,55 @@ data_versions = Table(
 )
 
 
+# People (issue 14). Names are unique ignoring case: ``name_key`` is the casefolded name. Secrets are never
+# stored as given: a password as its Argon2id hash, a session or sign-in link token as its SHA-256.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("name_key", String(40), nullable=False),
+    Column("password_hash", Text),  # NULL: no password (a passkey or a one-time link only)
+    Column("role", String(16), nullable=False, server_default="reader"),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("name_key"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # hex SHA-256 of the cookie's token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+# One-time sign-in links the operator hands out (``newsdesk users reset-link``): used once, then spent.
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# Failed sign-ins, by account and by address, for the rate limit (people/accounts.py): kept for the
+# limit's window, so every process serving the site counts the same attempts.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(120), nullable=False),  # "user:<name_key>" or "addr:<address>"
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index("ix_sign_in_failures_key_failed_at", "key", "failed_at"),
+)
+
+
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
 

@@ -57,6 +57,7 @@ from newsdesk.model import (
     Source,
     Stats,
 )
+from newsdesk.store.accounts import AccountStorage
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource, SourceName
@@ -74,7 +75,7 @@ from newsdesk.store.stories import (
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -191,7 +192,7 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage, LeaseStorage, SearchStorage):
+class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is
