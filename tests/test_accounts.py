@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.errors import AccountError, NameTakenError, NotFoundError, SignInError
+from newsdesk.errors import AccountError, NameTakenError, NotFoundError, SignInError, SignInLimitedError
 from newsdesk.model import Role
-from newsdesk.people.accounts import SignInLimitedError, token_hash
+from newsdesk.people.accounts import token_hash
 from newsdesk.store import SqlStorage
 from newsdesk.store.schema import sessions, users
 from tests.conftest import test_settings

@@ -155,7 +155,7 @@ def test_pages_use_local_static_files(base_url: str) -> None:
     assert '<script src="/static/htmx.min.js?v=' in html
     head = re.sub(r'<link rel="canonical"[^>]*>', "", html.split("</head>")[0])  # this site's own address
     assert "://" not in head  # no CDN
-    assert '<div class="viewer" id="viewer"></div>' in html  # the viewer's slot, empty while anonymous
+    assert '<div class="viewer" id="viewer">\n<a href="/sign-in">Sign in</a></div>' in html  # anonymous: sign in
     assert '<a class="skip" href="#main">' in html and '<main id="main"' in html  # keyboard: skip the header
     assert "<title>Top stories — newsdesk</title>" in html
     status, css = get(base_url + "/static/newsdesk.css")

@@ -61,6 +61,14 @@ class SignInError(AccountError):
         super().__init__("wrong name or password")
 
 
+class SignInLimitedError(AccountError):
+    """Too many failed sign-ins lately for this account name or from this address."""
+
+
+class ForbiddenError(NewsdeskError):
+    """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
+
+
 class SourceExistsError(NewsdeskError):
     """A source with this URL is already subscribed."""
 

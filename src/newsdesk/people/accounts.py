@@ -31,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsdesk.config import Settings
-from newsdesk.errors import AccountError, NotFoundError, SignInError
+from newsdesk.errors import AccountError, NotFoundError, SignInError, SignInLimitedError
 from newsdesk.model import (
     MAX_NAME_CHARS,
     MAX_PASSWORD_CHARS,
@@ -51,10 +51,6 @@ RESERVED_NAMES = frozenset(
     {"admin", "administrator", "moderator", "mod", "newsdesk", "root", "staff", "system", "deleted", "anonymous"}
 )
 LINK_LIFETIME = timedelta(hours=24)
-
-
-class SignInLimitedError(AccountError):
-    """Too many failed sign-ins for this name or from this address, lately."""
 
 
 def name_key(name: str) -> str:
@@ -134,7 +130,7 @@ class Accounts:
 
     def sign_in(self, name: str, password: str, address: str) -> NewSession:
         """A session for the account whose password this is (see the module docstring for what fails how)."""
-        key = name_key(name)[:MAX_NAME_CHARS * 2]
+        key = name_key(name)[: MAX_NAME_CHARS * 2]
         keys = (f"user:{key}", f"addr:{address[:100]}")
         since = self.clock() - timedelta(seconds=self.settings.sign_in_window_s)
         if any(self.storage.sign_in_failures(k, since) >= self.settings.sign_in_attempts for k in keys):

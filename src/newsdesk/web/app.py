@@ -27,14 +27,18 @@ from newsdesk.core import Newsdesk
 from newsdesk.errors import (
     ConfigError,
     DiscoveryError,
+    ForbiddenError,
+    NameTakenError,
     NewsdeskError,
     NotFoundError,
     OPMLError,
+    SignInError,
+    SignInLimitedError,
     SourceExistsError,
     StorageError,
 )
 from newsdesk.web import api, media, pages
-from newsdesk.web.deps import get_viewer
+from newsdesk.web.deps import Viewer, get_viewer
 from newsdesk.web.pagecache import CachedPages
 from newsdesk.web.pages import apidocs, pwa
 from newsdesk.web.pages.render import Templates, get_renderer
@@ -52,6 +56,10 @@ SITE_ROUTERS = [
 # The first matching class wins; any other NewsdeskError is the client's mistake (400).
 _STATUS: list[tuple[type[NewsdeskError], int]] = [
     (NotFoundError, 404),
+    (SignInError, 401),
+    (ForbiddenError, 403),
+    (NameTakenError, 409),
+    (SignInLimitedError, 429),
     (SourceExistsError, 409),
     (DiscoveryError, 422),
     (OPMLError, 422),
@@ -122,13 +130,22 @@ async def refuse_host(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+async def _viewer_if_any(request: Request) -> Viewer | None:
+    """The signed-in reader, for the error page's header; None when that cannot be told (the database being
+    the error, or the request refused before reaching the app): an error page must not fail in turn."""
+    try:
+        return await get_viewer(request)
+    except (NewsdeskError, AttributeError, KeyError):
+        return None
+
+
 async def error_response(request: Request, exc: Exception) -> Response:
     """The one error handler: the JSON envelope under ``/api/``, the HTML error page elsewhere."""
     status, kind, message = _describe(exc, request.url.path)
     headers = exc.headers if isinstance(exc, HTTPException) else None  # 405's Allow
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
         return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
-    render = get_renderer(request, get_viewer(request))
+    render = get_renderer(request, await _viewer_if_any(request))
     # What the page says first, in the reader's language; the message (English, precise) follows it.
     situation = (
         "no_page"

@@ -8,16 +8,16 @@ swap one with ``app.dependency_overrides``.
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from newsdesk.core import Newsdesk
+from newsdesk.model import SignedIn
+from newsdesk.web.sessions import viewer_of
 
-
-class Viewer(Protocol):
-    """A signed-in reader. Accounts give it its attributes; until then there is none, and
-    handlers and templates that take ``Viewer | None`` already treat ``None`` as anonymous."""
+Viewer = SignedIn
+"""A signed-in reader: the account and its session's form token; ``None`` is an anonymous reader."""
 
 
 def get_desk(request: Request) -> Newsdesk:
@@ -26,12 +26,9 @@ def get_desk(request: Request) -> Newsdesk:
     return desk
 
 
-def get_viewer(request: Request) -> Viewer | None:
-    """The reader behind this request: ``None``, an anonymous reader, until accounts land.
-
-    It takes the request because that is where the session cookie will be read.
-    """
-    return None
+async def get_viewer(request: Request) -> Viewer | None:
+    """The signed-in reader behind this request's session cookie, or ``None`` (read once per request)."""
+    return await viewer_of(request)
 
 
 Desk = Annotated[Newsdesk, Depends(get_desk)]

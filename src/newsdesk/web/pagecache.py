@@ -11,9 +11,8 @@ minute (relative times such as "5 minutes ago" age with the clock alone).
   cookie, ``Accept-Language``); the theme is the reader's CSS, no part of the HTML.
 - Only ``GET`` requests for the page routes, answered 200 as HTML without ``Set-Cookie``: errors,
   redirects, the language switcher's cookie, the API, images and static files pass straight through.
-- Signed-in readers are never served from it nor stored in it: their pages will show who they are
-  (accounts come in a later issue; :func:`~newsdesk.web.deps.get_viewer` is None for everyone until
-  then, and the check below is where a signed-in reader will step around the cache).
+- Signed-in readers are never served from it nor stored in it: their pages show who they are. Any
+  request with a session cookie steps around it (a stale cookie too, which its first page clears).
 - One rendering per key at a time: when a popular page expires under load, the first request renders
   it and the others wait for it, instead of all rendering the same page.
 - At most :data:`RENDER_SLOTS` renderings at a time (from the request to the response's start; the
@@ -36,8 +35,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdesk.core import Newsdesk
-from newsdesk.web.deps import get_viewer
 from newsdesk.web.pages.i18n import pick_locale
+from newsdesk.web.sessions import has_session_cookie
 from newsdesk.web.versions import VersionReader
 
 RENDER_SLOTS = 4  # renderings at once: two cores, and each rendering also waits on the database
@@ -72,7 +71,7 @@ class CachedPages:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if get_viewer(request) is not None:  # a signed-in reader's page is theirs alone: never cached
+        if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
             await self.app(scope, receive, send)
             return
         locale = pick_locale(

@@ -38,6 +38,7 @@ from newsdesk.model import Clock
 from newsdesk.web.deps import CurrentViewer, Viewer
 from newsdesk.web.pages.humanize import relative_time
 from newsdesk.web.pages.i18n import DEFAULT_LOCALE, LOCALES, is_rtl, language_name, load_translations, pick_locale
+from newsdesk.web.sessions import end_session, has_session_cookie
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 LANG_COOKIE_AGE_S = 365 * 86400
@@ -148,19 +149,19 @@ class Renderer:
     locale: str
 
     def __call__(self, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-        base = {"request": self.request, "viewer": self.viewer, "csrf_token": csrf_token(self.request)}
+        token = self.viewer.csrf_token if self.viewer is not None else ""  # account pages pass their own
+        base = {"request": self.request, "viewer": self.viewer, "csrf_token": token}
         html = self.templates.render(self.locale, name, base | context)
         response = HTMLResponse(html, status_code=status_code)
         response.headers["Content-Language"] = self.locale
         response.headers["Vary"] = "Accept-Language, Cookie"
         if self.request.query_params.get("lang") == self.locale:  # the switcher's choice sticks
             response.set_cookie("lang", self.locale, max_age=LANG_COOKIE_AGE_S, samesite="lax")
+        if self.viewer is not None:
+            response.headers["Cache-Control"] = "private, no-store"  # a signed-in reader's page is theirs
+        elif has_session_cookie(self.request):  # ended, expired or disabled: forget it, be anonymous again
+            end_session(response, self.request.app.state.desk)
         return response
-
-
-def csrf_token(request: Request) -> str:
-    """The token every state-changing form carries as ``csrf_token``: empty until sessions exist."""
-    return ""
 
 
 def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
