@@ -145,7 +145,7 @@ def test_a_stale_session_cookie_is_cleared_and_pages_are_anonymous(site: Site) -
     with _client(site) as client:
         client.cookies.set("newsdesk_session", "expired-or-made-up")
         page = client.get("/about")
-        assert page.status_code == 200 and 'href="/sign-in"' in page.text
+        assert page.status_code == 200 and 'href="/sign-in?next=/about"' in page.text
         assert (
             _set_cookie(page, "newsdesk_session").startswith('newsdesk_session="";')
             or "max-age=0" in _set_cookie(page, "newsdesk_session").lower()
