@@ -204,3 +204,31 @@ def test_cookies_are_secure_behind_https(tmp_path: Path) -> None:
                 headers={"Cookie": form_cookie.split(";", 1)[0]},
             )
             assert done.status_code == 303 and "secure" in _set_cookie(done, "newsdesk_session").lower()
+
+
+def test_administrators_change_roles_and_disable_accounts_and_nobody_else_can(site: Site) -> None:
+    bob = site.desk.create_user("bob", PASSWORD)
+    bob_session = site.desk.sign_in("bob", PASSWORD, "198.51.100.2").token
+    with _client(site) as anonymous:
+        assert anonymous.get("/admin/users").headers["location"] == "/sign-in?next=/admin/users"
+    with _client(site) as reader:
+        assert _sign_in(reader, "bob").status_code == 303
+        assert reader.get("/admin/users").status_code == 403
+        token = _token(reader.get("/account").text)
+        assert reader.post(f"/admin/users/{bob.id}", data={"csrf_token": token, "role": "admin"}).status_code == 403
+    assert site.desk.user("bob").role is Role.READER
+    with _client(site) as admin:
+        assert _sign_in(admin).status_code == 303
+        page = admin.get("/admin/users")
+        assert page.status_code == 200 and f'id="user-{bob.id}"' in page.text
+        token = _token(page.text)
+        assert admin.post(f"/admin/users/{bob.id}", data={"role": "moderator"}).status_code == 403  # no token
+        moved = admin.post(f"/admin/users/{bob.id}", data={"csrf_token": token, "role": "moderator"})
+        assert moved.status_code == 303 and site.desk.user("bob").role is Role.MODERATOR
+        off = admin.post(f"/admin/users/{bob.id}", data={"csrf_token": token, "disabled": "1"})
+        assert off.status_code == 303 and site.desk.user("bob").disabled
+        assert site.desk.signed_in(bob_session) is None  # disabling ended bob's sessions
+        ann = site.desk.user("ann")
+        itself = admin.post(f"/admin/users/{ann.id}", data={"csrf_token": token, "disabled": "1"})
+        assert itself.status_code == 403 and not site.desk.user("ann").disabled
+        assert admin.post("/admin/users/999999", data={"csrf_token": token, "disabled": "1"}).status_code == 404

@@ -557,6 +557,12 @@ class Newsdesk:
     def set_user_role(self, name: str, role: Role) -> User:
         return self._accounts.set_role(name, role)
 
+    def administer_user(
+        self, actor: User, user_id: int, *, role: Role | None = None, disabled: bool | None = None
+    ) -> User:
+        """An administrator changes another account (the admin pages); ForbiddenError for anyone else."""
+        return self._accounts.administer(actor, user_id, role=role, disabled=disabled)
+
     def sign_in(self, name: str, password: str, address: str) -> NewSession:
         """A new session; SignInError (one message for every cause), SignInLimitedError past the limit."""
         return self._accounts.sign_in(name, password, address)

@@ -31,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsdesk.config import Settings
-from newsdesk.errors import AccountError, NotFoundError, SignInError, SignInLimitedError
+from newsdesk.errors import AccountError, ForbiddenError, NotFoundError, SignInError, SignInLimitedError
 from newsdesk.model import (
     MAX_NAME_CHARS,
     MAX_PASSWORD_CHARS,
@@ -120,6 +120,23 @@ class Accounts:
     def set_role(self, name: str, role: Role) -> User:
         user = self.storage.update_user(self.find(name).id, role=role)
         log.info("account.role user=%d role=%s", user.id, role.value)
+        return user
+
+    def administer(self, actor: User, user_id: int, *, role: Role | None = None, disabled: bool | None = None) -> User:
+        """An admin changes another account's role or disables it; ForbiddenError for anyone else, and for an
+        admin acting on their own account (the last admin must not lock the site out)."""
+        if not actor.is_admin or actor.disabled:
+            raise ForbiddenError("only an administrator may change accounts")
+        if actor.id == user_id:
+            raise ForbiddenError("administrators cannot change their own role or disable themselves here")
+        user = self.storage.update_user(user_id, role=role, disabled=disabled)
+        log.info(
+            "account.administered by=%d user=%d role=%s disabled=%s",
+            actor.id,
+            user_id,
+            role.value if role else "-",
+            "-" if disabled is None else disabled,
+        )
         return user
 
     def set_password(self, user_id: int, password: str) -> User:
