@@ -232,3 +232,22 @@ def test_administrators_change_roles_and_disable_accounts_and_nobody_else_can(si
         itself = admin.post(f"/admin/users/{ann.id}", data={"csrf_token": token, "disabled": "1"})
         assert itself.status_code == 403 and not site.desk.user("ann").disabled
         assert admin.post("/admin/users/999999", data={"csrf_token": token, "disabled": "1"}).status_code == 404
+
+
+def test_the_account_page_exports_the_data_and_deletes_the_account(site: Site) -> None:
+    site.desk.create_user("bob", PASSWORD)
+    with _client(site) as client:
+        assert _sign_in(client, "bob").status_code == 303
+        export = client.get("/account/export")
+        assert export.status_code == 200 and export.headers["content-type"].startswith("application/json")
+        assert "attachment" in export.headers["content-disposition"] and export.json()["account"]["name"] == "bob"
+        page = client.get("/account/delete")
+        token = _token(page.text)
+        wrong = client.post("/account/delete", data={"csrf_token": token, "password": "not it at all"})
+        assert wrong.status_code == 400 and "password is not right" in wrong.text
+        done = client.post("/account/delete", data={"csrf_token": token, "password": PASSWORD})
+        assert done.status_code == 303 and done.headers["location"] == "/?account=deleted"
+        assert client.get("/account/export").status_code == 303  # signed out: to the sign-in page
+    with pytest.raises(NotFoundError):
+        site.desk.user("bob")
+    assert httpx.get(site.url + "/account/export", follow_redirects=False).status_code == 303

@@ -198,3 +198,27 @@ def test_the_users_commands_create_list_disable_and_print_links(tmp_path: Path) 
     assert link.returncode == 0 and "/sign-in/link/" in link.stdout
     missing = run(data, "users", "reset-link", "nobody")
     assert missing.returncode == 1 and "no account named 'nobody'" in missing.stderr
+
+
+def test_a_reader_exports_their_data_and_deletes_their_account(desk: Newsdesk) -> None:
+    desk.create_user("rooty", PASSWORD, Role.ADMIN)
+    ann = desk.create_user("ann", PASSWORD)
+    token = desk.sign_in("ann", PASSWORD, "192.0.2.1").token
+    data = desk.export_account(ann)
+    assert data["account"] == {
+        "name": "ann",
+        "role": "reader",
+        "created_at": ann.created_at.isoformat(),
+        "has_password": True,
+    }
+    assert len(data["sessions"]) == 1 and token not in str(data) and "argon2" not in str(data)
+    with pytest.raises(AccountError, match="password is not right"):
+        desk.delete_account(ann, "not my password")
+    assert desk.user("ann").id == ann.id
+    desk.delete_account(ann, PASSWORD)
+    with pytest.raises(NotFoundError):
+        desk.user("ann")
+    assert desk.signed_in(token) is None
+    desk.create_user("ann", PASSWORD)  # the name is free again
+    with pytest.raises(AccountError, match="only administrator"):
+        desk.delete_account(desk.user("rooty"), PASSWORD)

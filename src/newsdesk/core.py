@@ -563,6 +563,14 @@ class Newsdesk:
         """An administrator changes another account (the admin pages); ForbiddenError for anyone else."""
         return self._accounts.administer(actor, user_id, role=role, disabled=disabled)
 
+    def export_account(self, user: User) -> dict[str, Any]:
+        """Everything newsdesk keeps about the reader, JSON-ready (their right to a copy)."""
+        return self._accounts.export(user)
+
+    def delete_account(self, user: User, password: str | None) -> None:
+        """Delete the reader's own account (their password again, if it has one)."""
+        self._accounts.delete(user, password)
+
     def sign_in(self, name: str, password: str, address: str) -> NewSession:
         """A new session; SignInError (one message for every cause), SignInLimitedError past the limit."""
         return self._accounts.sign_in(name, password, address)

@@ -26,6 +26,7 @@ import secrets
 import unicodedata
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -142,6 +143,34 @@ class Accounts:
     def set_password(self, user_id: int, password: str) -> User:
         """A new password; every session of the account ends (a stolen cookie too)."""
         return self.storage.update_user(user_id, password_hash=self.hasher.hash(checked_password(password)))
+
+    def export(self, user: User) -> dict[str, Any]:
+        """What newsdesk keeps about the reader, as JSON-ready data (never a hash or a token)."""
+        sessions = self.storage.user_sessions(user.id)
+        return {
+            "format": "newsdesk-account-export/1",
+            "exported_at": self.clock().isoformat(),
+            "account": {
+                "name": user.name,
+                "role": user.role.value,
+                "created_at": user.created_at.isoformat(),
+                "has_password": user.has_password,
+            },
+            "sessions": [{"began": b.isoformat(), "expires": e.isoformat()} for b, e in sessions],
+        }
+
+    def delete(self, user: User, password: str | None) -> None:
+        """Delete the reader's own account. One with a password must give it again (a left-open laptop is
+        not enough); the last administrator cannot leave the site without one."""
+        stored = self.storage.stored_user(name_key(user.name))
+        if stored is None:
+            raise NotFoundError(f"no account named {user.name!r}")
+        if stored.password_hash is not None and not self._verify(stored.password_hash, password or ""):
+            raise AccountError("the password is not right: the account is kept")
+        if user.is_admin and sum(u.is_admin and not u.disabled for u in self.storage.users(100_000)) <= 1:
+            raise AccountError("you are the only administrator: make someone else one first")
+        self.storage.delete_user(user.id)
+        log.info("account.deleted user=%d", user.id)
 
     # -- signing in ----------------------------------------------------------------------------
 

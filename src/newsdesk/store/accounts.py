@@ -94,6 +94,24 @@ class AccountStorage:
             raise NotFoundError(f"no account with id {user_id}")
         return _user(row)
 
+    def delete_user(self, user_id: int) -> None:
+        """Remove the account and everything that cascades from it (sessions, links, and so on)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+            conn.execute(delete(sign_in_links).where(sign_in_links.c.user_id == user_id))
+            if conn.execute(delete(users).where(users.c.id == user_id)).rowcount == 0:
+                raise NotFoundError(f"no account with id {user_id}")
+
+    def user_sessions(self, user_id: int) -> list[tuple[datetime, datetime]]:
+        """(began, expires) of the account's sessions, oldest first: never their tokens."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(sessions.c.created_at, sessions.c.expires_at)
+                .where(sessions.c.user_id == user_id)
+                .order_by(sessions.c.created_at)
+            ).all()
+        return [(r.created_at, r.expires_at) for r in rows]
+
     # -- sessions ------------------------------------------------------------------------------
 
     def add_session(self, token_hash: str, user_id: int, csrf_token: str, now: datetime, expires_at: datetime) -> None:

@@ -8,6 +8,7 @@ message for every cause, keeping the name typed, never the password.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -152,4 +153,39 @@ async def account_page(render: Render, viewer: CurrentViewer) -> Response:
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account", status_code=303)
     response = render("account/account.html", user=viewer.user)
+    return response
+
+
+@router.get("/account/export")
+async def export_account(desk: Desk, viewer: CurrentViewer) -> Response:
+    """The reader's data as a JSON file to download."""
+    if viewer is None:
+        return RedirectResponse("/sign-in?next=/account", status_code=303)
+    data = await run_in_threadpool(desk.export_account, viewer.user)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    headers = {
+        "Content-Disposition": f'attachment; filename="newsdesk-{viewer.user.id}.json"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/account/delete", response_class=HTMLResponse)
+async def delete_page(render: Render, viewer: CurrentViewer) -> Response:
+    if viewer is None:
+        return RedirectResponse("/sign-in?next=/account/delete", status_code=303)
+    return render("account/delete.html", user=viewer.user, error=None)
+
+
+@router.post("/account/delete", response_class=HTMLResponse)
+async def delete_account(request: Request, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+    fields = await check_form(request)
+    if viewer is None:
+        return RedirectResponse("/sign-in?next=/account/delete", status_code=303)
+    try:
+        await run_in_threadpool(desk.delete_account, viewer.user, fields.get("password", ""))
+    except AccountError as exc:
+        return render("account/delete.html", status_code=400, user=viewer.user, error=exc.reason)
+    response = RedirectResponse("/?account=deleted", status_code=303)
+    end_session(response, desk)
     return response
