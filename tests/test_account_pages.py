@@ -251,3 +251,35 @@ def test_the_account_page_exports_the_data_and_deletes_the_account(site: Site) -
     with pytest.raises(NotFoundError):
         site.desk.user("bob")
     assert httpx.get(site.url + "/account/export", follow_redirects=False).status_code == 303
+
+
+def test_an_administrator_names_the_site_opens_registration_and_sets_its_language(tmp_path: Path) -> None:
+    for site in _site("sqlite", tmp_path, registration="closed"):
+        anonymous = httpx.Client(base_url=site.url, follow_redirects=False, timeout=20)
+        assert '<a class="brand" href="/">newsdesk</a>' in anonymous.get("/").text  # and now cached
+        assert anonymous.get("/sign-up").status_code == 403
+        with _client(site) as admin:
+            assert _sign_in(admin).status_code == 303
+            token = _token(admin.get("/admin/site").text)
+            bad = admin.post(
+                "/admin/site",
+                data={"csrf_token": token, "name": "x" * 61, "registration": "open", "default_language": "fr"},
+            )
+            assert bad.status_code == 400 and "1 to 60 characters" in bad.text
+            assert admin.post("/admin/site", data={"name": "Le Canard"}).status_code == 403  # no token
+            saved = admin.post(
+                "/admin/site",
+                data={"csrf_token": token, "name": "Le  Canard", "registration": "open", "default_language": "fr"},
+            )
+            assert saved.status_code == 303
+        front = anonymous.get("/").text  # the cached page went stale with the site's version
+        assert '<a class="brand" href="/">Le Canard</a>' in front and '<html lang="fr"' in front
+        english = anonymous.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
+        assert '<html lang="en"' in english and "Le Canard" in english  # a reader's own language still wins
+        assert '<html lang="en"' in anonymous.get("/?lang=en").text
+        assert anonymous.get("/sign-up").status_code == 200
+        with _client(site) as reader:
+            site.desk.create_user("bob", PASSWORD)
+            assert _sign_in(reader, "bob").status_code == 303
+            assert reader.get("/admin/site").status_code == 403
+        anonymous.close()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.errors import AccountError, NameTakenError, NotFoundError, SignInError, SignInLimitedError
+from newsdesk.errors import AccountError, ForbiddenError, NameTakenError, NotFoundError, SignInError, SignInLimitedError
 from newsdesk.model import Role
 from newsdesk.people.accounts import token_hash
 from newsdesk.store import SqlStorage
@@ -222,3 +222,22 @@ def test_a_reader_exports_their_data_and_deletes_their_account(desk: Newsdesk) -
     desk.create_user("ann", PASSWORD)  # the name is free again
     with pytest.raises(AccountError, match="only administrator"):
         desk.delete_account(desk.user("rooty"), PASSWORD)
+
+
+def test_site_settings_default_to_the_configuration_and_only_administrators_change_them(desk: Newsdesk) -> None:
+    assert (desk.site().name, desk.site().registration, desk.site().default_language) == ("newsdesk", "closed", "en")
+    admin = desk.create_user("boss", PASSWORD, Role.ADMIN)
+    reader = desk.create_user("ann", PASSWORD)
+    with pytest.raises(ForbiddenError):
+        desk.change_site(reader, ("en", "fr"), name="Mine", registration="open", default_language="en")
+    for values, reason in [
+        ({"name": " ", "registration": "open", "default_language": "en"}, "1 to 60"),
+        ({"name": "X", "registration": "sometimes", "default_language": "en"}, "registration is one of"),
+        ({"name": "X", "registration": "open", "default_language": "de"}, "default language is one of"),
+    ]:
+        with pytest.raises(AccountError, match=reason):
+            desk.change_site(admin, ("en", "fr"), **values)
+    before = dict(desk.data_versions()).get("site", 0)
+    desk.change_site(admin, ("en", "fr"), name="  The   Daily ", registration="invite", default_language="fr")
+    assert dict(desk.data_versions())["site"] == before + 1
+    assert (desk.site().name, desk.site().registration, desk.site().default_language) == ("The Daily", "invite", "fr")

@@ -145,7 +145,8 @@ class Settings:
     registration: str = _setting(
         "closed",
         "Who may create an account on the site: open (anyone), invite (with a one-time link from an admin) or"
-        " closed (only the operator, with `newsdesk users create`). Reading needs no account either way.",
+        " closed (only the operator, with `newsdesk users create`). Reading needs no account either way."
+        " An administrator's choice on /admin/site takes precedence.",
     )
     session_days: float = _setting(30.0, "Days a sign-in lasts without signing in again.")
     sign_in_attempts: int = _setting(

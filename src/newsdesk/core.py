@@ -22,7 +22,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +48,7 @@ from newsdesk.model import (
     SearchQuery,
     SearchResults,
     SignedIn,
+    SiteSettings,
     Source,
     Stats,
     Story,
@@ -123,6 +124,7 @@ class Newsdesk:
         # Rendered pages of anonymous readers, kept while no write changed anything a page shows and for
         # at most a minute (queries/cache.py); the web layer fills and replays it (web/pagecache.py).
         self.pages = PageStore(clock, max_bytes=settings.page_cache_max_bytes)
+        self._site: tuple[int, SiteSettings] | None = None  # the site's settings, by the version read with them
 
     @property
     def storage(self) -> Storage:
@@ -562,6 +564,27 @@ class Newsdesk:
     ) -> User:
         """An administrator changes another account (the admin pages); ForbiddenError for anyone else."""
         return self._accounts.administer(actor, user_id, role=role, disabled=disabled)
+
+    def site(self, version: int | None = None) -> SiteSettings:
+        """The site's settings (name, registration, default language), read again only when an administrator
+        changed them: ``version`` is the ``site`` data version when the caller has it (the page cache)."""
+        from newsdesk.people.site import site_settings
+
+        version = self.storage.data_version("site") if version is None else version
+        kept = self._site
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        value = site_settings(self.storage, self.settings)
+        self._site = (version, value)
+        return value
+
+    def change_site(self, actor: User, languages: Collection[str], **values: str) -> None:
+        """An administrator changes the site's settings (``name``, ``registration``, ``default_language``, one of
+        ``languages``); ForbiddenError for anyone else, AccountError for a value that cannot be."""
+        from newsdesk.people.site import change_site_settings
+
+        change_site_settings(self.storage, self.clock, actor, languages, **values)
+        self._site = None
 
     def export_account(self, user: User) -> dict[str, Any]:
         """Everything newsdesk keeps about the reader, JSON-ready (their right to a copy)."""

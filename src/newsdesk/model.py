@@ -740,3 +740,17 @@ class NewSession:
 
     token: str
     signed_in: SignedIn
+
+
+REGISTRATION_MODES = ("open", "invite", "closed")
+MAX_SITE_NAME_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """What an administrator sets on the site's own page: its name, who may create an account, and the
+    language of its pages for readers whose browser asks for none we have."""
+
+    name: str = "newsdesk"
+    registration: str = "closed"
+    default_language: str = "en"

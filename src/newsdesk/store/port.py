@@ -7,7 +7,7 @@ killed ``newsdesk update`` safe to run again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -363,3 +363,10 @@ class Storage(Protocol):
     def sign_in_failures(self, key: str, since: datetime) -> int: ...
 
     def forget_sign_in_failures(self, before: datetime) -> int: ...
+
+    # the site's own settings (store/site.py)
+    def site_settings(self) -> dict[str, str]: ...
+
+    def set_site_settings(self, values: Mapping[str, str], by: int | None, now: datetime) -> None:
+        """Write the settings given and bump the ``site`` data version."""
+        ...

@@ -269,6 +269,18 @@ sign_in_failures = Table(
 )
 
 
+# The site's own settings, set by an administrator on /admin/site (name, registration, default language):
+# one row per setting, over the defaults of the configuration (people/site.py).
+site_settings = Table(
+    "site_settings",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).
 

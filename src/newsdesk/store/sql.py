@@ -64,6 +64,7 @@ from newsdesk.store.port import AddedSources, KnownKeys, NewSource, SourceName
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.search import INDEX_BATCH as SEARCH_INDEX_BATCH
 from newsdesk.store.search import SearchStorage, enqueue, forget_source
+from newsdesk.store.site import SiteStorage
 from newsdesk.store.stories import (
     ARTICLES_VERSION,
     SEARCH_VERSION,
@@ -75,7 +76,7 @@ from newsdesk.store.stories import (
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0016"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -192,7 +193,7 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage):
+class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage, SiteStorage):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is

@@ -74,11 +74,15 @@ class CachedPages:
         if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
             await self.app(scope, receive, send)
             return
+        versions = await self.versions.current()  # read after this request arrived, before rendering
+        site = self.desk.site(dict(versions).get("site", 0))  # read again only after an administrator's change
         locale = pick_locale(
-            request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+            request.query_params.get("lang"),
+            request.cookies.get("lang"),
+            request.headers.get("accept-language"),
+            site.default_language,
         )
         key = (scope["path"], scope["query_string"], locale)
-        versions = await self.versions.current()  # read after this request arrived, before rendering
         page = self.store.get(key, versions)
         if page is None and (rendering := self._rendering.get(key)) is not None:
             await asyncio.shield(rendering)  # the same page is being rendered: take its result

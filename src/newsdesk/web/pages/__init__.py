@@ -20,5 +20,5 @@ ROUTERS: list[APIRouter] = [
     search.router,  # /search and its fragment /fragments/search
     about.router,  # /about
     account.router,  # /sign-in, /sign-up, /sign-out, /sign-in/link/{token}, /account
-    admin.router,  # /admin/users (administrators)
+    admin.router,  # /admin/users, /admin/site (administrators)
 ]

@@ -50,7 +50,7 @@ def _form_page(
         max_name=MAX_NAME_CHARS,
         min_password=MIN_PASSWORD_CHARS,
         max_password=MAX_PASSWORD_CHARS,
-        registration=request.app.state.desk.settings.registration,
+        registration=render.site.registration,
         **context,
     )
     keep_csrf_cookie(request, response, request.app.state.desk)
@@ -99,7 +99,7 @@ async def sign_in(request: Request, desk: Desk, render: Render) -> Response:
 async def sign_up_page(request: Request, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
     if viewer is not None:
         return RedirectResponse("/account", status_code=303)
-    mode = desk.settings.registration
+    mode = render.site.registration
     status = 200 if mode == "open" else 403
     return _form_page(render, request, "account/sign_up.html", status_code=status, mode=mode, user_name="", error=None)
 
@@ -107,7 +107,7 @@ async def sign_up_page(request: Request, desk: Desk, render: Render, viewer: Cur
 @router.post("/sign-up", response_class=HTMLResponse)
 async def sign_up(request: Request, desk: Desk, render: Render) -> Response:
     fields = await check_form(request, before_sign_in=True)
-    mode = desk.settings.registration
+    mode = render.site.registration
     if mode != "open":
         return _form_page(render, request, "account/sign_up.html", status_code=403, mode=mode, user_name="", error=None)
     name, password = fields.get("name", "")[: MAX_NAME_CHARS * 2], fields.get("password", "")

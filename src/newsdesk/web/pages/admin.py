@@ -1,4 +1,5 @@
-"""The operator's pages: ``/admin/users`` (every account: change a role, disable or enable).
+"""The operator's pages: ``/admin/users`` (every account: change a role, disable or enable) and ``/admin/site``
+(the site's name, who may create an account, the pages' default language).
 
 Only administrators see them: an anonymous reader is sent to sign in, anyone else gets the 403 page.
 The rule itself is the use case's (``people/accounts.py: Accounts.administer``); the page checks it
@@ -13,9 +14,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from newsdesk.errors import ForbiddenError
-from newsdesk.model import MAX_SOURCE_ID, Role
+from newsdesk.errors import AccountError, ForbiddenError
+from newsdesk.model import MAX_SOURCE_ID, Role, SiteSettings
 from newsdesk.web.deps import CurrentViewer, Desk, Viewer
+from newsdesk.web.pages.i18n import LOCALES
 from newsdesk.web.pages.render import Render
 from newsdesk.web.sessions import check_form
 
@@ -50,3 +52,26 @@ async def change_user(request: Request, user_id: UserId, desk: Desk, viewer: Cur
         raise ForbiddenError("nothing to change: choose a role, or disable or enable the account")
     user = await run_in_threadpool(lambda: desk.administer_user(actor, user_id, role=role, disabled=disabled))
     return RedirectResponse(f"/admin/users?changed={user.id}#user-{user.id}", status_code=303)
+
+
+@router.get("/admin/site", response_class=HTMLResponse)
+async def site_page(render: Render, viewer: CurrentViewer, saved: str = "") -> Response:
+    if viewer is None:
+        return RedirectResponse("/sign-in?next=/admin/site", status_code=303)
+    _admin(viewer)
+    return render("admin/site.html", values=render.site, error=None, saved=bool(saved), languages=LOCALES)
+
+
+@router.post("/admin/site", response_class=HTMLResponse)
+async def change_site(request: Request, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+    fields = await check_form(request)
+    actor = _admin(viewer).user
+    values = {k: fields.get(k, "")[:200] for k in ("name", "registration", "default_language")}
+    try:
+        await run_in_threadpool(lambda: desk.change_site(actor, LOCALES, **values))
+    except AccountError as exc:
+        shown = SiteSettings(**values)
+        return render(
+            "admin/site.html", status_code=400, values=shown, error=exc.reason, saved=False, languages=LOCALES
+        )
+    return RedirectResponse("/admin/site?saved=1", status_code=303)

@@ -41,15 +41,18 @@ def load_translations(locale: str) -> NullTranslations:
     return Translations(fp=compiled)
 
 
-def pick_locale(asked: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """``?lang=``, else the ``lang`` cookie, else the best of ``Accept-Language`` we have, else English."""
+def pick_locale(
+    asked: str | None, cookie: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE
+) -> str:
+    """``?lang=``, else the ``lang`` cookie, else the best of ``Accept-Language`` we have, else the site's
+    default language (an administrator's choice; English unless set)."""
     for choice in (asked, cookie):
         if choice and (base := choice.split("-")[0].split("_")[0].lower()) in LOCALES:
             return base
-    return best_accepted(accept_language or "")
+    return best_accepted(accept_language or "", default if default in LOCALES else DEFAULT_LOCALE)
 
 
-def best_accepted(header: str) -> str:
+def best_accepted(header: str, default: str = DEFAULT_LOCALE) -> str:
     """The offered locale an ``Accept-Language`` header prefers most (``fr-CA,fr;q=0.9,en;q=0.8`` → fr)."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(header.split(",")[:20]):
@@ -63,7 +66,7 @@ def best_accepted(header: str) -> str:
         base = tag.split("-")[0].lower()
         if base in LOCALES and quality > 0:
             ranked.append((-quality, position, base))
-    return min(ranked)[2] if ranked else DEFAULT_LOCALE
+    return min(ranked)[2] if ranked else default
 
 
 @functools.cache

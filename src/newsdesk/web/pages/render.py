@@ -34,7 +34,8 @@ from markupsafe import Markup, escape
 
 from newsdesk.config import VERSION
 from newsdesk.core import name_slug
-from newsdesk.model import Clock
+from newsdesk.errors import NewsdeskError
+from newsdesk.model import Clock, SiteSettings
 from newsdesk.web.deps import CurrentViewer, Viewer
 from newsdesk.web.pages.humanize import relative_time
 from newsdesk.web.pages.i18n import DEFAULT_LOCALE, LOCALES, is_rtl, language_name, load_translations, pick_locale
@@ -147,10 +148,11 @@ class Renderer:
     request: Request
     viewer: Viewer | None
     locale: str
+    site: SiteSettings
 
     def __call__(self, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         token = self.viewer.csrf_token if self.viewer is not None else ""  # account pages pass their own
-        base = {"request": self.request, "viewer": self.viewer, "csrf_token": token}
+        base = {"request": self.request, "viewer": self.viewer, "csrf_token": token, "site": self.site}
         html = self.templates.render(self.locale, name, base | context)
         response = HTMLResponse(html, status_code=status_code)
         response.headers["Content-Language"] = self.locale
@@ -167,10 +169,17 @@ class Renderer:
 def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
     """The page renderer bound to this request, its viewer and its language (a FastAPI dependency)."""
     templates: Templates = request.app.state.templates
+    try:
+        site = request.app.state.desk.site()
+    except NewsdeskError:  # the database is what failed: the error page still renders, with the defaults
+        site = SiteSettings()
     locale = pick_locale(
-        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+        request.query_params.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("accept-language"),
+        site.default_language,
     )
-    return Renderer(templates, request, viewer, locale)
+    return Renderer(templates, request, viewer, locale, site)
 
 
 Render = Annotated[Renderer, Depends(get_renderer)]
