@@ -5,7 +5,9 @@
   challenge, signature, user presence and verification). Passkeys are discoverable credentials
   (``residentKey: required``) with user verification required, so a passkey alone signs in — with no
   name typed (the authenticator offers this site's accounts), or with a name (then only that account's
-  passkeys are accepted).
+  passkeys are accepted). The options never list an account's credentials (``allowCredentials``): every
+  passkey is discoverable, so the list would help no authenticator and would tell anyone which names
+  exist and have passkeys; the options for any name, known or not, look alike.
 - **The relying party** is the site's public address (``Settings.public_url``): its host name is the
   relying-party id, its scheme, host and port the one origin accepted. WebAuthn takes domain names only,
   never IP addresses: a site served at ``http://127.0.0.1:8000`` has no passkeys (``http://localhost:8000``
@@ -192,22 +194,19 @@ class Passkeys:
     # -- signing in ----------------------------------------------------------------------------
 
     def sign_in_options(self, name: str | None = None) -> PasskeyCeremony:
-        """Begin signing in: any passkey of this site (no name), or only the named account's."""
+        """Begin signing in: any passkey of this site (no name), or only the named account's (the options
+        alike either way: see the module docstring)."""
         rp_id = self._checked_rp_id()
-        allowed: list[PublicKeyCredentialDescriptor] = []
         purpose, user_id = "sign-in", None
         if name and name.strip():
             purpose = "sign-in-named"  # an unknown name: a challenge no passkey can answer
             stored = self.storage.stored_user(name_key(name.strip())[:80])
-            if stored is not None:
-                user_id = stored.user.id
-                allowed = [_descriptor(p) for p in self.storage.passkeys(user_id)]
+            user_id = None if stored is None else stored.user.id
         challenge = secrets.token_bytes(32)
         options = generate_authentication_options(
             rp_id=rp_id,
             challenge=challenge,
             timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000) - 30_000,
-            allow_credentials=allowed,
             user_verification=UserVerificationRequirement.REQUIRED,
         )
         token = self._keep_challenge(purpose, challenge, user_id)
