@@ -315,6 +315,17 @@ def test_a_reader_removes_only_their_own_passkeys(desk: Newsdesk) -> None:
         desk.sign_in_with_passkey(ceremony.token, bob_auth.get(ceremony.options_json))
 
 
+def test_the_last_passkey_of_an_account_without_a_password_stays(desk: Newsdesk) -> None:
+    cat = desk.create_user("cat", None)
+    auth = SoftAuthenticator()
+    first = _register(desk, auth, "cat")
+    with _Raises("last"):
+        desk.remove_passkey(cat.id, first.id)
+    second = _register(desk, auth, "cat")
+    assert desk.remove_passkey(cat.id, first.id)
+    assert [p.id for p in desk.passkeys(cat.id)] == [second.id]
+
+
 def test_the_same_credential_twice_is_refused(desk: Newsdesk) -> None:
     ann = desk.create_user("ann", PASSWORD)
     auth = SoftAuthenticator()

@@ -259,3 +259,20 @@ def test_a_reader_adds_a_passkey_and_signs_in_with_it_in_chromium(
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the account page scrolls sideways at 390 px ({width})"
     context.close()
+
+
+def test_the_last_passkey_of_an_account_without_a_password_is_kept_with_a_message(sqlite_site: Site) -> None:
+    site = sqlite_site
+    cat = site.desk.create_user("cat", None)
+    ceremony = site.desk.passkey_registration_options(cat)
+    passkey = site.desk.add_passkey(
+        cat, ceremony.token, SoftAuthenticator(origin=site.url).create(ceremony.options_json)
+    )
+    link = site.desk.sign_in_link("cat").removeprefix(site.url)
+    with _client(site) as client:
+        page = client.get(link)
+        assert client.post(link, data={"csrf_token": _token(page.text)}).status_code == 303
+        token = _token(client.get("/account").text)
+        kept = client.post(f"/account/passkeys/{passkey.id}/remove", data={"csrf_token": token})
+        assert kept.status_code == 409 and "only way to sign in" in kept.text
+        assert [p.id for p in site.desk.passkeys(cat.id)] == [passkey.id]

@@ -186,6 +186,11 @@ class Passkeys:
         return [p.passkey for p in self.storage.passkeys(user_id)]
 
     def remove(self, user_id: int, passkey_id: int) -> bool:
+        """Remove one of the reader's passkeys; never the last of an account without a password (its only
+        way in but a link from the operator): PasskeyError ``last``."""
+        kept = self.storage.passkeys(user_id)
+        if [p.passkey.id for p in kept] == [passkey_id] and not self.storage.user(user_id).has_password:
+            raise PasskeyError("last", "an account without a password keeps at least one passkey")
         removed = self.storage.remove_passkey(user_id, passkey_id)
         if removed:
             log.info("passkey.removed user=%d passkey=%d", user_id, passkey_id)

@@ -15,7 +15,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.errors import AccountError, SignInLimitedError
-from newsdesk.model import MAX_NAME_CHARS, MAX_PASSKEY_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewSession
+from newsdesk.model import (
+    MAX_NAME_CHARS,
+    MAX_PASSKEY_NAME_CHARS,
+    MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS,
+    NewSession,
+    SignedIn,
+)
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.render import Render
 from newsdesk.web.sessions import (
@@ -152,12 +159,20 @@ async def use_link(request: Request, token: str, desk: Desk, render: Render) -> 
 async def account_page(render: Render, desk: Desk, viewer: CurrentViewer) -> Response:
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account", status_code=303)
+    return await render_account(render, desk, viewer)
+
+
+async def render_account(
+    render: Render, desk: Desk, viewer: SignedIn, *, passkey_error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The account page (``passkey_error``: why the last change to the passkeys was refused)."""
     passkeys = await run_in_threadpool(desk.passkeys, viewer.user.id)
-    response = render(
+    return render(
         "account/account.html",
+        status_code=status_code,
         user=viewer.user,
         passkeys=passkeys,
         passkeys_available=desk.passkeys_available,
         max_passkey_name=MAX_PASSKEY_NAME_CHARS,
+        passkey_error=passkey_error,
     )
-    return response

@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from newsdesk.errors import AccountError, ForbiddenError, PasskeyError
 from newsdesk.model import MAX_NAME_CHARS
 from newsdesk.web.deps import CurrentViewer, Desk
-from newsdesk.web.pages.account import local_path
+from newsdesk.web.pages.account import local_path, render_account
+from newsdesk.web.pages.render import Render
 from newsdesk.web.sessions import SESSION_COOKIE, begin_session, check_form, check_json, secure_cookies
 
 router = APIRouter()
@@ -106,12 +107,15 @@ async def add_passkey(request: Request, desk: Desk, viewer: CurrentViewer) -> Re
 
 @router.post("/account/passkeys/{passkey_id}/remove")
 async def remove_passkey(
-    request: Request, desk: Desk, viewer: CurrentViewer, passkey_id: int = Path(ge=1, le=2**31 - 1)
+    request: Request, desk: Desk, render: Render, viewer: CurrentViewer, passkey_id: int = Path(ge=1, le=2**31 - 1)
 ) -> Response:
     await check_form(request)
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account", status_code=303)
-    await run_in_threadpool(desk.remove_passkey, viewer.user.id, passkey_id)
+    try:
+        await run_in_threadpool(desk.remove_passkey, viewer.user.id, passkey_id)
+    except PasskeyError as exc:  # the last way in of an account without a password
+        return await render_account(render, desk, viewer, passkey_error=exc.code, status_code=409)
     return RedirectResponse("/account", status_code=303)
 
 
