@@ -42,6 +42,8 @@ from newsdesk.model import (
     FetchedDocument,
     Health,
     NewSession,
+    Passkey,
+    PasskeyCeremony,
     Progress,
     Related,
     Role,
@@ -67,6 +69,7 @@ from newsdesk.store.port import NewSource, SourceName
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
     from newsdesk.people.accounts import Accounts
+    from newsdesk.people.passkeys import Passkeys
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.scheduler import Scheduler
@@ -612,6 +615,43 @@ class Newsdesk:
     def use_sign_in_link(self, token: str) -> NewSession:
         """Spend a one-time sign-in link: a session for its account."""
         return self._accounts.use_sign_in_link(token)
+
+    # -- people: passkeys (people/passkeys.py) ---------------------------------------------
+
+    @functools.cached_property
+    def _passkeys(self) -> Passkeys:
+        from newsdesk.people.passkeys import Passkeys  # py_webauthn loads only where passkeys are used
+
+        return Passkeys(self.storage, self.clock, self.settings, self._accounts)
+
+    @property
+    def passkeys_available(self) -> bool:
+        """Whether the site can offer passkeys: WebAuthn needs a domain name (``site_url``), not an IP address."""
+        return self._passkeys.rp_id is not None
+
+    def passkeys(self, user_id: int) -> list[Passkey]:
+        """A reader's passkeys, oldest first."""
+        return self._passkeys.of(user_id)
+
+    def passkey_registration_options(self, user: User) -> PasskeyCeremony:
+        """Begin adding a passkey to a signed-in reader's account; PasskeyError."""
+        return self._passkeys.registration_options(user)
+
+    def add_passkey(self, user: User, token: str, credential: dict[str, Any], name: str = "") -> Passkey:
+        """Finish adding a passkey (the browser's answer to the ceremony of ``token``); PasskeyError."""
+        return self._passkeys.register(user, token, credential, name)
+
+    def remove_passkey(self, user_id: int, passkey_id: int) -> bool:
+        """Remove one of the reader's own passkeys; whether there was one."""
+        return self._passkeys.remove(user_id, passkey_id)
+
+    def passkey_sign_in_options(self, name: str | None = None) -> PasskeyCeremony:
+        """Begin signing in with a passkey (any of this site's, or the named account's); PasskeyError."""
+        return self._passkeys.sign_in_options(name)
+
+    def sign_in_with_passkey(self, token: str, credential: dict[str, Any]) -> NewSession:
+        """Finish signing in with a passkey: a new session; PasskeyError (one ``refused`` for every cause)."""
+        return self._passkeys.sign_in(token, credential)
 
     def warm_up(self) -> None:
         """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""

@@ -65,6 +65,17 @@ class SignInLimitedError(AccountError):
     """Too many failed sign-ins lately for this account name or from this address."""
 
 
+class PasskeyError(AccountError):
+    """A passkey could not be added or did not sign in. ``code`` says which way, for the page's message:
+    ``expired`` (no live challenge: too slow, or already used), ``refused`` (the passkey is unknown, the
+    signature or the origin wrong, the account disabled: one answer), ``unavailable`` (the site has no
+    domain name for WebAuthn), ``invalid`` (a malformed request)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
 class ForbiddenError(NewsdeskError):
     """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
 

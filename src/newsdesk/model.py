@@ -754,3 +754,26 @@ class SiteSettings:
     name: str = "newsdesk"
     registration: str = "closed"
     default_language: str = "en"
+
+
+MAX_PASSKEY_NAME_CHARS = 60
+"""The longest label a reader gives a passkey ("Phone", "Work laptop"): shown in a list, so short."""
+
+
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    """One of a reader's passkeys as their account page lists it (never its key or credential id)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyCeremony:
+    """A WebAuthn ceremony begun: the options for the browser's ``navigator.credentials`` call (JSON), and
+    the token of the challenge kept server-side, which the browser returns in a cookie to finish it."""
+
+    token: str
+    options_json: str

@@ -22,6 +22,7 @@ from newsdesk.model import (
     FeedUpdate,
     Neighbor,
     PageResult,
+    Passkey,
     PendingPage,
     PrimarySwap,
     Role,
@@ -133,6 +134,44 @@ class StoredUser:
 
     user: User
     password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPasskey:
+    """A verified WebAuthn credential to keep (``credential_id`` and ``user_handle`` base64url)."""
+
+    user_id: int
+    credential_id: str
+    user_handle: str
+    public_key: bytes
+    sign_count: int
+    transports: tuple[str, ...]
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPasskey:
+    """A passkey with what verifying a sign-in needs (the use case's alone: never shown)."""
+
+    passkey: Passkey
+    user_id: int
+    credential_id: str
+    user_handle: str
+    public_key: bytes
+    sign_count: int
+    transports: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChallenge:
+    """A WebAuthn challenge kept server-side: ``purpose`` "register" or "sign-in", ``challenge`` base64url."""
+
+    token_hash: str
+    purpose: str
+    challenge: str
+    user_id: int | None
+    user_handle: str | None
+    expires_at: datetime
 
 
 class Storage(Protocol):
@@ -369,4 +408,23 @@ class Storage(Protocol):
 
     def set_site_settings(self, values: Mapping[str, str], by: int | None, now: datetime) -> None:
         """Write the settings given and bump the ``site`` data version."""
+        ...
+
+    # passkeys (store/passkeys.py)
+    def add_passkey(self, new: NewPasskey, now: datetime) -> Passkey:
+        """Keep a verified credential; PasskeyError ``duplicate`` when its id is registered already."""
+        ...
+
+    def passkeys(self, user_id: int) -> list[StoredPasskey]: ...
+
+    def passkey_by_credential(self, credential_id: str) -> StoredPasskey | None: ...
+
+    def passkey_used(self, passkey_id: int, sign_count: int, now: datetime) -> None: ...
+
+    def remove_passkey(self, user_id: int, passkey_id: int) -> bool: ...
+
+    def add_challenge(self, challenge: StoredChallenge, now: datetime) -> None: ...
+
+    def spend_challenge(self, token_hash: str, now: datetime) -> StoredChallenge | None:
+        """Take the challenge out (single use): it, or None when unknown, spent or expired."""
         ...

@@ -268,6 +268,42 @@ sign_in_failures = Table(
     Index("ix_sign_in_failures_key_failed_at", "key", "failed_at"),
 )
 
+# Passkeys (WebAuthn): a reader's public-key credentials. ``credential_id`` is the authenticator's id
+# (base64url, at most 1023 bytes so 1364 characters); ``user_handle`` the random id the authenticator
+# keeps for the account (the same for all of one reader's passkeys, never the database id);
+# ``sign_count`` the authenticator's counter, which must grow (a cloned key's would fall behind).
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", String(1400), nullable=False),
+    Column("user_handle", String(100), nullable=False),
+    Column("public_key", LargeBinary, nullable=False),  # COSE-encoded
+    Column("sign_count", BigInteger, nullable=False, server_default="0"),
+    Column("transports", String(200), nullable=False, server_default=""),  # comma-separated hints
+    Column("name", String(60), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    UniqueConstraint("credential_id"),
+    Index("ix_passkeys_user_id", "user_id"),
+)
+
+# WebAuthn challenges, server-side, single use and short-lived: keyed by the SHA-256 of a random token
+# the browser holds in a cookie. ``purpose``: "register" (of ``user_id``) or "sign-in" (``user_id``: the
+# account whose name was typed, or NULL for any passkey of this site).
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("challenge", String(100), nullable=False),  # base64url
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("user_handle", String(100)),  # registering: the handle the options gave the authenticator
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_webauthn_challenges_expires_at", "expires_at"),
+)
+
 
 # The site's own settings, set by an administrator on /admin/site (name, registration, default language):
 # one row per setting, over the defaults of the configuration (people/site.py).

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from typing import Any
 
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from newsdesk.core import Newsdesk
-from newsdesk.errors import ForbiddenError
+from newsdesk.errors import AccountError, ForbiddenError
 from newsdesk.model import NewSession, SignedIn
 
 SESSION_COOKIE = "newsdesk_session"
@@ -105,6 +106,39 @@ async def check_form(request: Request, *, before_sign_in: bool = False) -> dict[
     if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise ForbiddenError("this form has expired or did not come from this site: reload the page and try again")
     return fields
+
+
+MAX_JSON_BYTES = 64 * 1024
+"""The largest JSON body a page's script sends (a WebAuthn answer is a few kilobytes)."""
+
+
+async def check_json(request: Request, *, before_sign_in: bool = False) -> dict[str, Any]:
+    """A page script's JSON object, after the checks :func:`check_form` makes (the token in the
+    ``X-CSRF-Token`` header, the origin); ForbiddenError, or AccountError for a body that is not one.
+
+    A JSON body (``Content-Type: application/json``) cannot come from another site's plain form, and
+    another site's script cannot send it without CORS, which this site never grants: the token and
+    the origin are checked anyway, as for every state-changing request."""
+    _check_origin(request)
+    given = request.headers.get(CSRF_HEADER, "")
+    viewer = None if before_sign_in else await viewer_of(request)
+    expected = viewer.csrf_token if viewer is not None else request.cookies.get(CSRF_COOKIE, "")
+    if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ForbiddenError("this page has expired or did not come from this site: reload the page and try again")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise AccountError("this request needs a JSON body")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise AccountError("this request is too large")
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise AccountError("this request is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise AccountError("this request needs a JSON object")
+    return value
 
 
 def _check_origin(request: Request) -> None:

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import about, account, admin, articles, categories, front, search, sources, stories, topics
+from newsdesk.web.pages import (
+    about,
+    account,
+    admin,
+    articles,
+    categories,
+    front,
+    passkeys,
+    search,
+    sources,
+    stories,
+    topics,
+)
 
 ROUTERS: list[APIRouter] = [
     front.router,  # /  (?tab=latest, ?category=, ?region=) and its fragment /fragments/stories
@@ -21,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     about.router,  # /about
     account.router,  # /sign-in, /sign-up, /sign-out, /sign-in/link/{token}, /account
     admin.router,  # /admin/users, /admin/site (administrators)
+    passkeys.router,  # /account/passkeys[/options], /account/passkeys/{id}/remove, /sign-in/passkey[/options]
 ]

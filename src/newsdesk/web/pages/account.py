@@ -16,7 +16,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.errors import AccountError, SignInLimitedError
-from newsdesk.model import MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewSession
+from newsdesk.model import (
+    MAX_NAME_CHARS,
+    MAX_PASSKEY_NAME_CHARS,
+    MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS,
+    NewSession,
+    SignedIn,
+)
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.render import Render
 from newsdesk.web.sessions import (
@@ -51,6 +58,7 @@ def _form_page(
         min_password=MIN_PASSWORD_CHARS,
         max_password=MAX_PASSWORD_CHARS,
         registration=render.site.registration,
+        passkeys_available=request.app.state.desk.passkeys_available,
         **context,
     )
     keep_csrf_cookie(request, response, request.app.state.desk)
@@ -149,11 +157,26 @@ async def use_link(request: Request, token: str, desk: Desk, render: Render) -> 
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account_page(render: Render, viewer: CurrentViewer) -> Response:
+async def account_page(render: Render, desk: Desk, viewer: CurrentViewer) -> Response:
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account", status_code=303)
-    response = render("account/account.html", user=viewer.user)
-    return response
+    return await render_account(render, desk, viewer)
+
+
+async def render_account(
+    render: Render, desk: Desk, viewer: SignedIn, *, passkey_error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The account page (``passkey_error``: why the last change to the passkeys was refused)."""
+    passkeys = await run_in_threadpool(desk.passkeys, viewer.user.id)
+    return render(
+        "account/account.html",
+        status_code=status_code,
+        user=viewer.user,
+        passkeys=passkeys,
+        passkeys_available=desk.passkeys_available,
+        max_passkey_name=MAX_PASSKEY_NAME_CHARS,
+        passkey_error=passkey_error,
+    )
 
 
 @router.get("/account/export")
