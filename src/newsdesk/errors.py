@@ -65,6 +65,19 @@ class SignInLimitedError(AccountError):
     """Too many failed sign-ins lately for this account name or from this address."""
 
 
+class CommentError(NewsdeskError):
+    """A comment cannot be posted or changed as asked; ``code`` names why, for the page to say it in the
+    reader's language (empty, too_long, banned, edit_window, no_target, reported, bad_parent)."""
+
+    def __init__(self, reason: str, code: str = "invalid") -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class CommentLimitedError(CommentError):
+    """Too many comments from one account lately (per minute or per day)."""
+
+
 class ForbiddenError(NewsdeskError):
     """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
 
