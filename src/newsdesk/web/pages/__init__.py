@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import about, account, articles, categories, front, search, sources, stories, topics
+from newsdesk.web.pages import (
+    about,
+    account,
+    articles,
+    categories,
+    comments,
+    front,
+    moderation,
+    search,
+    sources,
+    stories,
+    topics,
+)
 
 ROUTERS: list[APIRouter] = [
     front.router,  # /  (?tab=latest, ?category=, ?region=) and its fragment /fragments/stories
@@ -20,4 +32,6 @@ ROUTERS: list[APIRouter] = [
     search.router,  # /search and its fragment /fragments/search
     about.router,  # /about
     account.router,  # /sign-in, /sign-up, /sign-out, /sign-in/link/{token}, /account
+    comments.router,  # POST /comments, /comments/{id}/edit, /comments/{id}/delete, /comments/{id}/report
+    moderation.router,  # /moderation, POST /moderation/comments/{id}, /moderation/users/{id}
 ]
