@@ -289,6 +289,8 @@ def test_screenshots_of_a_thread_and_the_moderation_page(kind: str, tmp_path: Pa
         )
         bad = desk.post_comment(site.bob, CommentTarget.ARTICLE, "a1", "Buy cheap watches at **example**!")
         desk.report_comment(site.ann, bad.id, "spam")
+        worse = desk.post_comment(site.bob, CommentTarget.ARTICLE, "a1", "An insult.")
+        desk.moderate_comment(site.mod, worse.id, "hide", "insults another reader")
         SHOTS.mkdir(parents=True, exist_ok=True)
         for user, path, name in (
             (site.ann, "/articles/a1#comments", "article"),

@@ -1,5 +1,5 @@
 """A story's full coverage ("/stories/{id}"): every article grouped by publisher, the timeline of how
-the story grew, its languages, hashtags and category, and related stories.
+the story grew, its languages, hashtags and category, related stories, and readers' comments.
 
 Reads: the story with its articles (one query), its card (the lead and image, two), and the
 related reading of its representative article, whose other stories are the related stories.
