@@ -16,6 +16,8 @@ from newsdesk.model import MAX_COMMENT_CHARS, CommentStatus, CommentTarget, Role
 from newsdesk.people.comment_markup import render_comment
 from newsdesk.store import SqlStorage
 from tests.conftest import test_settings
+from tests.html_safety import assert_safe
+from tests.test_comment_pages import HOSTILE_COMMENTS
 from tests.test_pages import build
 
 ARTICLE = CommentTarget.ARTICLE
@@ -98,6 +100,10 @@ def test_text_is_bounded_and_rendered_safely(desk: Newsdesk) -> None:
     link = render_comment("[site](https://example.org/a?b=1)")
     assert link == '<p><a href="https://example.org/a?b=1" rel="nofollow ugc noopener">site</a></p>'
     assert "<h1>" not in render_comment("# big") and "<img" not in render_comment("![i](https://e.org/i.png)")
+    for hostile in HOSTILE_COMMENTS:
+        assert_safe(render_comment(hostile))
+    nested = render_comment(">" * 2500 + " deep\n" + "- " * 1200 + "x")  # nesting past 20 levels is dropped
+    assert nested.count("<blockquote>") <= 20 and nested.count("<ul>") <= 20 and len(nested) < 2000
 
 
 def test_only_the_author_edits_within_the_window_and_deletes(desk: Newsdesk, clock: Clock) -> None:
@@ -173,6 +179,7 @@ def test_the_first_comments_of_a_new_account_wait_for_a_moderator(
     assert {i.comment.id for i in desk.moderation_queue(mod)} == {first.id, second.id}
     desk.moderate_comment(mod, first.id, "approve", "fine")
     assert first.id in [t.comment.id for t in desk.comments(ARTICLE, "a1")]
+    assert [(e.action, e.comment_id, e.reason) for e in desk.moderation_log(mod)] == [("approve", first.id, "fine")]
     assert {i.comment.id for i in desk.moderation_queue(mod)} == {second.id}
 
 

@@ -293,8 +293,8 @@ class Storage(Protocol):
         ...
 
     def data_versions(self) -> tuple[tuple[str, int], ...]:
-        """Every counter (``stories``, ``articles``, ``sources``, ``search``) as (name, count), read at once:
-        while the tuple is unchanged, no write to anything a reader's page shows has committed."""
+        """Every counter (``stories``, ``articles``, ``sources``, ``search``, ``comments``) as (name, count), read
+        at once: while the tuple is unchanged, no write to anything a reader's page shows has committed."""
         ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...
