@@ -84,6 +84,7 @@ def test_anonymous_readers_see_the_thread_and_a_way_to_sign_in_and_new_comments_
             "No comments yet." in before.text and 'href="/sign-in?next=/articles/a1">Sign in to comment' in before.text
         )
         assert 'action="/comments"' not in before.text
+        assert len(site.desk.pages) >= 1 and anonymous.get("/articles/a1").text == before.text  # kept and replayed
         story = anonymous.get("/stories/story-a").text
         assert 'id="comments-h"' in story and "Sign in to comment" in story
         page = ann.get("/articles/a1")
@@ -193,6 +194,7 @@ def test_the_moderation_page_is_for_moderators_and_every_action_is_logged(site: 
         assert bob.get("/moderation").status_code == 403
         page = mod.get("/moderation")
         assert page.status_code == 200 and "buy cheap watches" in page.text
+        assert "buy cheap watches" in anonymous.get("/articles/a1").text  # kept in the anonymous readers' cache
         assert "spam &lt;b&gt;obviously&lt;/b&gt;" in page.text  # a reason is the reader's text: escaped
         token = _token(page.text)
         no_reason = mod.post(f"/moderation/comments/{cid}", data={"csrf_token": token, "action": "hide", "reason": " "})
@@ -307,4 +309,45 @@ def test_screenshots_of_a_thread_and_the_moderation_page(kind: str, tmp_path: Pa
                     target.screenshot(path=str(SHOTS / f"{name}-{label}-{scheme}.png"))
                     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                     assert overflow <= 0, (name, label)
+                    if name == "article" and scheme == "light":  # and the page that says why a comment was refused
+                        page.fill("#comment-body", "   ")
+                        page.click("#comment-form button[type=submit]")
+                        assert page.locator(".form-error").inner_text() == "A comment needs some text."
+                        page.screenshot(path=str(SHOTS / f"refused-{label}.png"))
                     context.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite"])
+def test_the_forms_work_without_javascript_and_from_the_keyboard(kind: str, tmp_path: Path, browser: Any) -> None:
+    for site in _site(kind, tmp_path):
+        token = site.desk.sign_in("ann", PASSWORD, "127.0.0.1").token
+        context = browser.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+        context.add_cookies([{"name": "newsdesk_session", "value": token, "url": site.url}])
+        page = context.new_page()
+        page.goto(site.url + "/articles/a1")
+        page.fill("#comment-body", "Posted with **no script** at all.")
+        page.click("#comment-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/articles/a1#comment-\d+$"))
+        top = int(page.url.rsplit("-", 1)[1])
+        assert "no script" in page.locator(f"#comment-{top}").inner_text()
+        page.click(f"#comment-{top} ~ details.comment-reply summary")
+        page.fill(f"#reply-{top}", "A reply, still no script.")
+        page.click(f"#reply-{top} ~ button")
+        page.wait_for_url(re.compile(r"#comment-\d+$"))
+        assert [t.replies[0].body for t in site.desk.comments(CommentTarget.ARTICLE, "a1")] == [
+            "A reply, still no script."
+        ]
+        context.close()
+
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_cookies([{"name": "newsdesk_session", "value": token, "url": site.url}])
+        page = context.new_page()
+        page.goto(site.url + "/articles/a1")
+        page.focus("#comment-body")
+        page.keyboard.type("Typed from the keyboard.")
+        page.keyboard.press("Tab")  # past the help text, to the button
+        assert page.evaluate("document.activeElement.textContent") == "Post comment"
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"#comment-\d+$"))
+        assert "Typed from the keyboard." in page.locator(".comment-list").inner_text()
+        context.close()
