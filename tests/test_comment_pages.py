@@ -203,6 +203,14 @@ def test_the_moderation_page_is_for_moderators_and_every_action_is_logged(site: 
         assert hidden.status_code == 303 and hidden.headers["location"] == "/moderation"
         assert "buy cheap watches" not in anonymous.get("/articles/a1").text
         assert "Hidden by a moderator" in mod.get("/articles/a1").text  # moderators still see it, marked
+        other = site.desk.post_comment(site.bob, CommentTarget.ARTICLE, "a1", "hide me from the page").id
+        article = mod.get("/articles/a1").text
+        assert f'action="/moderation/comments/{other}"' in article  # moderators act from the page too
+        back = f"/articles/a1#comment-{other}"
+        on_page = {"csrf_token": token, "action": "hide", "reason": "off topic"}
+        assert mod.post(f"/moderation/comments/{other}", data=on_page | {"back": back}).headers["location"] == back
+        elsewhere = on_page | {"action": "restore", "back": "https://evil.example/"}
+        assert mod.post(f"/moderation/comments/{other}", data=elsewhere).headers["location"] == "/moderation"
         ban = mod.post(
             f"/moderation/users/{site.ann.id}", data={"csrf_token": token, "action": "ban", "reason": "spammer"}
         )
@@ -217,6 +225,8 @@ def test_the_moderation_page_is_for_moderators_and_every_action_is_logged(site: 
     entries = site.desk.moderation_log(site.mod)
     assert [(e.moderator, e.action, e.reason) for e in entries] == [
         ("maud", "ban", "spammer"),
+        ("maud", "restore", "off topic"),
+        ("maud", "hide", "off topic"),
         ("maud", "hide", "spam"),
     ]
 
