@@ -20,7 +20,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.core import Newsdesk
 from newsdesk.errors import CommentError, CommentLimitedError, ForbiddenError
-from newsdesk.model import MAX_COMMENT_CHARS, MAX_REASON_CHARS, Comment, CommentTarget, CommentThread, User
+from newsdesk.model import (
+    MAX_COMMENT_CHARS,
+    MAX_REASON_CHARS,
+    Comment,
+    CommentStatus,
+    CommentTarget,
+    CommentThread,
+    User,
+)
 from newsdesk.web.deps import CurrentViewer, Desk, Viewer
 from newsdesk.web.pages.render import Render
 from newsdesk.web.sessions import check_form
@@ -43,7 +51,8 @@ class CommentSection:
 
     @property
     def count(self) -> int:
-        return sum(1 + len(t.replies) for t in self.threads)
+        """The comments shown with their text (a "[deleted]" placeholder is not one)."""
+        return sum(_live(c) for t in self.threads for c in (t.comment, *t.replies))
 
 
 def comment_section(desk: Newsdesk, target: CommentTarget, target_id: str, viewer: User | None) -> CommentSection:
@@ -58,7 +67,7 @@ def comment_section(desk: Newsdesk, target: CommentTarget, target_id: str, viewe
 
 
 def _live(c: Comment) -> bool:
-    return c.status.value in ("visible", "held")
+    return c.status in (CommentStatus.VISIBLE, CommentStatus.HELD)
 
 
 def page_of(comment: Comment) -> str:
