@@ -155,6 +155,14 @@ class Settings:
         " there waits until the window has gone by (logged as sign_in.limited).",
     )
     sign_in_window_s: float = _setting(900.0, "The window of SIGN_IN_ATTEMPTS, in seconds.")
+    comments_per_minute: int = _setting(3, "Comments one account may post in a minute; past it, the next waits.")
+    comments_per_day: int = _setting(50, "Comments one account may post in a day.")
+    hold_first_comments: int = _setting(
+        0,
+        "The first this many comments of every account wait for a moderator before anyone else sees them"
+        " (0: none wait).",
+    )
+    comment_edit_window_s: float = _setting(900.0, "Seconds after posting during which its author may edit a comment.")
     scheduler_tick_s: float = _setting(30.0, "How often `newsdesk serve` looks for due feeds.")
     lease_ttl_s: float = _setting(
         900.0,
@@ -337,10 +345,14 @@ def _validate(s: Settings) -> None:
         "session_days",
         "sign_in_attempts",
         "sign_in_window_s",
+        "comments_per_minute",
+        "comments_per_day",
     )
     for name in positive:
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name} must be positive, got {getattr(s, name)!r}")
+    if s.hold_first_comments < 0 or s.comment_edit_window_s < 0:
+        raise ConfigError("settings hold_first_comments and comment_edit_window_s must not be negative")
     if s.page_cache_max_bytes < 0:
         raise ConfigError(f"setting page_cache_max_bytes must not be negative, got {s.page_cache_max_bytes!r}")
     if s.min_check_interval_s > s.max_check_interval_s:

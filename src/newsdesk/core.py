@@ -37,10 +37,15 @@ from newsdesk.model import (
     Article,
     Category,
     Clock,
+    Comment,
+    CommentTarget,
+    CommentThread,
     Digest,
     EnrichReport,
     FetchedDocument,
     Health,
+    ModerationAction,
+    ModerationItem,
     NewSession,
     Passkey,
     PasskeyCeremony,
@@ -69,6 +74,7 @@ from newsdesk.store.port import NewSource, SourceName
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
     from newsdesk.people.accounts import Accounts
+    from newsdesk.people.comments import Comments
     from newsdesk.people.passkeys import Passkeys
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
@@ -652,6 +658,55 @@ class Newsdesk:
     def sign_in_with_passkey(self, token: str, credential: dict[str, Any]) -> NewSession:
         """Finish signing in with a passkey: a new session; PasskeyError (one ``refused`` for every cause)."""
         return self._passkeys.sign_in(token, credential)
+
+    # -- people: comments and their moderation (people/comments.py) ------------------------
+
+    @functools.cached_property
+    def _comments(self) -> Comments:
+        from newsdesk.people.comments import Comments  # markdown-it loads only where comments are used
+
+        return Comments(self.storage, self.clock, self.settings)
+
+    def comments(self, target: CommentTarget, target_id: str, viewer: User | None = None) -> list[CommentThread]:
+        """The comment threads under an article or story, as ``viewer`` may see them (None: anonymous)."""
+        return self._comments.thread(target, target_id, viewer)
+
+    def comment(self, comment_id: int) -> Comment:
+        """One comment, whatever its state (NotFoundError); pages show only what :meth:`comments` gives."""
+        return self._comments.comment(comment_id)
+
+    def post_comment(
+        self, author: User, target: CommentTarget, target_id: str, text: str, reply_to: int | None = None
+    ) -> Comment:
+        """A new comment or reply; CommentError (empty, too long, banned…), CommentLimitedError, NotFoundError."""
+        return self._comments.post(author, target, target_id, text, reply_to)
+
+    def edit_comment(self, author: User, comment_id: int, text: str) -> Comment:
+        """Its author's new text within the edit window; ForbiddenError for anyone else."""
+        return self._comments.edit(author, comment_id, text)
+
+    def delete_comment(self, author: User, comment_id: int) -> None:
+        """Its author deletes it; ForbiddenError for anyone else."""
+        self._comments.delete(author, comment_id)
+
+    def report_comment(self, reporter: User, comment_id: int, reason: str) -> None:
+        """A reader reports a comment to the moderators (once per reader and comment)."""
+        self._comments.report(reporter, comment_id, reason)
+
+    def moderation_queue(self, moderator: User) -> list[ModerationItem]:
+        """Held and reported comments; ForbiddenError unless ``moderator`` moderates."""
+        return self._comments.queue(moderator)
+
+    def moderation_log(self, moderator: User, limit: int = 100) -> list[ModerationAction]:
+        return self._comments.log(moderator, limit)
+
+    def moderate_comment(self, moderator: User, comment_id: int, action: str, reason: str) -> Comment:
+        """hide | restore | approve a comment, with a reason written to the moderation log."""
+        return self._comments.moderate(moderator, comment_id, action, reason)
+
+    def set_user_banned(self, moderator: User, user_id: int, banned: bool, reason: str) -> None:
+        """Ban an account from commenting, or lift the ban, with a reason written to the moderation log."""
+        self._comments.set_banned(moderator, user_id, banned, reason)
 
     def warm_up(self) -> None:
         """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""

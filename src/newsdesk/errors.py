@@ -76,6 +76,19 @@ class PasskeyError(AccountError):
         self.code = code
 
 
+class CommentError(NewsdeskError):
+    """A comment cannot be posted or changed as asked; ``code`` names why, for the page to say it in the
+    reader's language (empty, too_long, banned, edit_window, no_target, reported, bad_parent)."""
+
+    def __init__(self, reason: str, code: str = "invalid") -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class CommentLimitedError(CommentError):
+    """Too many comments from one account lately (per minute or per day)."""
+
+
 class ForbiddenError(NewsdeskError):
     """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
 

@@ -715,6 +715,7 @@ class User:
     disabled: bool
     created_at: datetime
     has_password: bool  # False: signs in with a passkey or a one-time link only
+    banned: bool = False  # by a moderator: may read and sign in, may not comment (``disabled`` blocks sign-in)
 
     @property
     def is_moderator(self) -> bool:
@@ -777,3 +778,83 @@ class PasskeyCeremony:
 
     token: str
     options_json: str
+
+
+# -- people: comments and their moderation (issue 14) --------------------------------------------------
+
+MAX_COMMENT_CHARS = 5000
+"""The longest comment taken: a few screens of text; longer is an essay, or a flood."""
+MAX_REASON_CHARS = 500
+"""The longest reason given with a report or a moderator's action."""
+
+
+class CommentTarget(enum.StrEnum):
+    """What a comment is on."""
+
+    ARTICLE = "article"
+    STORY = "story"
+
+
+class CommentStatus(enum.StrEnum):
+    """Where a comment stands: shown; held for a moderator (a new account's first comments); hidden by a
+    moderator; deleted by its author (its text gone; shown as "[deleted]" only while it has replies)."""
+
+    VISIBLE = "visible"
+    HELD = "held"
+    HIDDEN = "hidden"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment as the pages show it, with its author's name and *current* role (the badge comes from the
+    account, never from what the comment says)."""
+
+    id: int
+    target: CommentTarget
+    target_id: str
+    user_id: int
+    author: str
+    author_role: Role
+    parent_id: int | None  # None: a top comment; else the top comment it replies to (one level deep)
+    body: str  # the source text as written (empty once deleted)
+    html: str  # the body rendered and sanitized at write time
+    status: CommentStatus
+    created_at: datetime
+    edited_at: datetime | None
+    reports: int = 0  # unresolved reports (the moderation queue's)
+
+    @property
+    def author_is_staff(self) -> bool:
+        return self.author_role in (Role.MODERATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentThread:
+    """A top comment and its replies, oldest first."""
+
+    comment: Comment
+    replies: tuple[Comment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationItem:
+    """One entry of the moderation queue: a held or reported comment, with the reasons given."""
+
+    comment: Comment
+    author_banned: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationAction:
+    """One line of the moderation log: who did what to which comment or account, when, and why."""
+
+    id: int
+    moderator_id: int | None
+    moderator: str | None
+    action: str  # hide | restore | approve | ban | unban
+    comment_id: int | None
+    user_id: int | None
+    reason: str
+    at: datetime

@@ -205,4 +205,5 @@ def _user(row: Any) -> User:
         disabled=bool(row.disabled),
         created_at=row.created_at,
         has_password=row.password_hash is not None,
+        banned=bool(row.banned),
     )

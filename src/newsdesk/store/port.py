@@ -17,9 +17,14 @@ from newsdesk.model import (
     ArticleEnrichment,
     ArticleUpdate,
     Category,
+    Comment,
+    CommentStatus,
+    CommentTarget,
     CopyOf,
     EnrichInput,
     FeedUpdate,
+    ModerationAction,
+    ModerationItem,
     Neighbor,
     PageResult,
     Passkey,
@@ -174,6 +179,15 @@ class StoredChallenge:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A moderation log line to write with an action (its time is the action's)."""
+
+    moderator_id: int
+    action: str
+    reason: str
+
+
 class Storage(Protocol):
     """Everything newsdesk stores. Implemented by :class:`newsdesk.store.SqlStorage`."""
 
@@ -318,8 +332,8 @@ class Storage(Protocol):
         ...
 
     def data_versions(self) -> tuple[tuple[str, int], ...]:
-        """Every counter (``stories``, ``articles``, ``sources``, ``search``) as (name, count), read at once:
-        while the tuple is unchanged, no write to anything a reader's page shows has committed."""
+        """Every counter (``stories``, ``articles``, ``sources``, ``search``, ``comments``) as (name, count), read
+        at once: while the tuple is unchanged, no write to anything a reader's page shows has committed."""
         ...
 
     def article_tags_of(self, article_ids: Iterable[str]) -> dict[str, list[Tag]]: ...
@@ -427,4 +441,59 @@ class Storage(Protocol):
 
     def spend_challenge(self, token_hash: str, now: datetime) -> StoredChallenge | None:
         """Take the challenge out (single use): it, or None when unknown, spent or expired."""
+        ...
+
+    # comments (store/comments.py): every write bumps the "comments" data version; moderator actions log themselves
+    def comment_target_exists(self, target: CommentTarget, target_id: str) -> bool: ...
+
+    def add_comment(
+        self,
+        target: CommentTarget,
+        target_id: str,
+        user_id: int,
+        parent_id: int | None,
+        body: str,
+        html: str,
+        status: CommentStatus,
+        now: datetime,
+    ) -> Comment: ...
+
+    def comment(self, comment_id: int) -> Comment:
+        """The comment with this id; NotFoundError."""
+        ...
+
+    def comments_on(self, target: CommentTarget, target_id: str, limit: int = 1000) -> list[Comment]:
+        """Every comment on the target in any state, oldest first."""
+        ...
+
+    def comments_by(self, user_id: int, since: datetime | None = None) -> int:
+        """How many comments the account wrote (since ``since``), deleted ones too."""
+        ...
+
+    def has_replies(self, comment_id: int) -> bool: ...
+
+    def edit_comment(self, comment_id: int, body: str, html: str, now: datetime) -> Comment: ...
+
+    def delete_comment(self, comment_id: int, now: datetime) -> None:
+        """Its author's deletion: the text goes, the row stays (status deleted), its open reports resolved."""
+        ...
+
+    def report_comment(self, comment_id: int, reporter_id: int, reason: str, now: datetime) -> bool:
+        """A reader's report; False when this reader reported this comment already."""
+        ...
+
+    def moderate_comment(self, comment_id: int, status: CommentStatus, line: LogLine, now: datetime) -> Comment:
+        """Set a comment's state, resolve its reports and write the log line, in one transaction."""
+        ...
+
+    def set_banned(self, user_id: int, banned: bool, line: LogLine, now: datetime) -> None:
+        """Ban an account from commenting or lift the ban, with the log line, in one transaction."""
+        ...
+
+    def moderation_queue(self, limit: int = 200) -> list[ModerationItem]:
+        """Held comments and comments with open reports, oldest first."""
+        ...
+
+    def moderation_log(self, limit: int = 100) -> list[ModerationAction]:
+        """The latest moderator actions, newest first."""
         ...

@@ -232,6 +232,7 @@ users = Table(
     Column("role", String(16), nullable=False, server_default="reader"),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("banned", Boolean, nullable=False, server_default="0"),  # by a moderator: no commenting
     UniqueConstraint("name_key"),
 )
 
@@ -314,6 +315,54 @@ site_settings = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+# Comments on articles and stories (people/comments.py). ``parent_id`` is always a top comment (replies are one
+# level deep); ``body`` is what the author wrote, ``html`` its rendering, sanitized when written.
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_kind", String(16), nullable=False),  # article | story
+    Column("target_id", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="visible"),  # visible | held | hidden | deleted
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Index("ix_comments_target_kind_target_id", "target_kind", "target_id"),
+    Index("ix_comments_user_id_created_at", "user_id", "created_at"),
+    Index("ix_comments_status", "status"),
+)
+
+# Reports of comments by readers: one per reader and comment; resolved when a moderator acts on the comment.
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("reporter_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    UniqueConstraint("comment_id", "reporter_id"),
+    Index("ix_comment_reports_resolved_at", "resolved_at"),
+)
+
+# Every moderator action, written in the transaction of the action itself: who, what, on what, when, why.
+# The log outlives what it names: an account or a comment removed leaves its line, its id set to NULL.
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("moderator_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("action", String(16), nullable=False),  # hide | restore | approve | ban | unban
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="SET NULL")),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 

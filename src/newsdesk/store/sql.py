@@ -58,6 +58,7 @@ from newsdesk.model import (
     Stats,
 )
 from newsdesk.store.accounts import AccountStorage
+from newsdesk.store.comments import CommentStorage
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.passkeys import PasskeyStorage
@@ -194,7 +195,9 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage, PasskeyStorage, SiteStorage):
+class SqlStorage(
+    StoryStorage, LeaseStorage, SearchStorage, AccountStorage, PasskeyStorage, CommentStorage, SiteStorage
+):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is

@@ -14,7 +14,9 @@ from newsdesk.web.pages import (
     admin,
     articles,
     categories,
+    comments,
     front,
+    moderation,
     passkeys,
     search,
     sources,
@@ -34,4 +36,6 @@ ROUTERS: list[APIRouter] = [
     account.router,  # /sign-in, /sign-up, /sign-out, /sign-in/link/{token}, /account
     admin.router,  # /admin/users, /admin/site (administrators)
     passkeys.router,  # /account/passkeys[/options], /account/passkeys/{id}/remove, /sign-in/passkey[/options]
+    comments.router,  # POST /comments, /comments/{id}/edit, /comments/{id}/delete, /comments/{id}/report
+    moderation.router,  # /moderation, POST /moderation/comments/{id}, /moderation/users/{id}
 ]

@@ -15,8 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import Article, Digest, Related, StoryArticle, StoryDetail
-from newsdesk.web.deps import Desk
+from newsdesk.model import Article, CommentTarget, Digest, Related, StoryArticle, StoryDetail, User
+from newsdesk.web.deps import CurrentViewer, Desk
+from newsdesk.web.pages.comments import CommentSection, comment_section
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key
 
@@ -30,6 +31,7 @@ class ArticleView:
     also: tuple[StoryArticle, ...]  # the same text at other publishers (copies of it, or what it copies)
     related: Related
     digest: Digest
+    comments: CommentSection
 
 
 def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryArticle, ...]:
@@ -40,14 +42,15 @@ def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryAr
     return tuple(a for a in story.articles if a.id != article.id and (a.copy_of or a.id) == root)
 
 
-def article_view(desk: Newsdesk, article_id: str) -> ArticleView:
+def article_view(desk: Newsdesk, article_id: str, viewer: User | None = None) -> ArticleView:
     article = desk.article(article_id)
     story = desk.story(article.story_id) if article.story_id else None
     related = desk.related(article_id)
-    return ArticleView(article, story, also_published(article, story), related, desk.digest(article))
+    comments = comment_section(desk, CommentTarget.ARTICLE, article.id, viewer)
+    return ArticleView(article, story, also_published(article, story), related, desk.digest(article), comments)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-async def article_page(article_id: Key, desk: Desk, render: Render) -> HTMLResponse:
-    view = await run_in_threadpool(article_view, desk, article_id)
+async def article_page(article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> HTMLResponse:
+    view = await run_in_threadpool(article_view, desk, article_id, viewer.user if viewer else None)
     return render("article/article.html", view=view, article=view.article)

@@ -1,6 +1,7 @@
 """Rendering pages and fragments: one autoescaped Jinja2 environment per UI language, and what every page is given.
 
-Article HTML was sanitized at ingest and is the only value a template marks
+Article HTML (sanitized at ingest) and comment HTML (rendered and sanitized when
+written, ``people/comment_markup.py``) are the only values a template marks
 ``|safe``; everything else is escaped by Jinja2, and links taken from feeds pass
 :func:`safe_url` so a hostile feed cannot plant a ``javascript:`` link.
 

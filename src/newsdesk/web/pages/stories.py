@@ -1,5 +1,5 @@
 """A story's full coverage ("/stories/{id}"): every article grouped by publisher, the timeline of how
-the story grew, its languages, hashtags and category, and related stories.
+the story grew, its languages, hashtags and category, related stories, and readers' comments.
 
 Reads: the story with its articles (one query), its card (the lead and image, two), and the
 related reading of its representative article, whose other stories are the related stories.
@@ -16,8 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import RelatedArticle, StoryArticle, StoryCard, StoryDetail
-from newsdesk.web.deps import Desk
+from newsdesk.model import CommentTarget, RelatedArticle, StoryArticle, StoryCard, StoryDetail, User
+from newsdesk.web.deps import CurrentViewer, Desk
+from newsdesk.web.pages.comments import CommentSection, comment_section
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key
 
@@ -37,6 +38,7 @@ class StoryView:
     card: StoryCard
     publishers: tuple[Publisher, ...]  # the most articles first
     related: tuple[RelatedArticle, ...]  # one article per related story
+    comments: CommentSection
 
 
 def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
@@ -48,17 +50,18 @@ def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
     return tuple(Publisher(g[0].source_id, g[0].source_title, tuple(g)) for g in ordered)
 
 
-def story_view(desk: Newsdesk, story_id: str, language: str) -> StoryView:
+def story_view(desk: Newsdesk, story_id: str, language: str, viewer: User | None = None) -> StoryView:
     detail = desk.story(story_id)
     card = desk.story_cards([detail.story], language)[0]
     rep = detail.story.representative_id
     related = desk.related(rep).other_stories if rep else ()
-    return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id))
+    comments = comment_section(desk, CommentTarget.STORY, detail.story.id, viewer)
+    return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id), comments)
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-async def story_page(story_id: Key, desk: Desk, render: Render) -> Response:
-    view = await run_in_threadpool(story_view, desk, story_id, render.locale)
+async def story_page(story_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+    view = await run_in_threadpool(story_view, desk, story_id, render.locale, viewer.user if viewer else None)
     if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
     return render("stories/story.html", view=view, story=view.detail.story)
