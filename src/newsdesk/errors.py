@@ -65,6 +65,10 @@ class SignInLimitedError(AccountError):
     """Too many failed sign-ins lately for this account name or from this address."""
 
 
+class PersonalError(NewsdeskError):
+    """A reader's follow, filter or bookmark cannot be kept as given (too long, too many, not a kind)."""
+
+
 class ForbiddenError(NewsdeskError):
     """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
 

@@ -60,6 +60,7 @@ from newsdesk.model import (
 from newsdesk.store.accounts import AccountStorage
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
+from newsdesk.store.personal import PersonalStorage
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource, SourceName
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.search import INDEX_BATCH as SEARCH_INDEX_BATCH
@@ -75,7 +76,7 @@ from newsdesk.store.stories import (
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0015"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -192,7 +193,7 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 
 @_wrap_public_methods
-class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage):
+class SqlStorage(StoryStorage, LeaseStorage, SearchStorage, AccountStorage, PersonalStorage):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 
     An SQLite file that cannot be written (a read-only mount, a copy without write permission) is
