@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newsdesk.web.pages import about, account, articles, categories, front, search, sources, stories, topics
+from newsdesk.web.pages import (
+    about,
+    account,
+    articles,
+    categories,
+    front,
+    personal,
+    search,
+    sources,
+    stories,
+    topics,
+)
 
 ROUTERS: list[APIRouter] = [
     front.router,  # /  (?tab=latest, ?category=, ?region=) and its fragment /fragments/stories
@@ -20,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     search.router,  # /search and its fragment /fragments/search
     about.router,  # /about
     account.router,  # /sign-in, /sign-up, /sign-out, /sign-in/link/{token}, /account
+    personal.router,  # /for-you, /following, /bookmarks; POST /follow, /keyword-filters, /bookmarks, /languages
 ]

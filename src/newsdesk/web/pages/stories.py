@@ -16,8 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import RelatedArticle, StoryArticle, StoryCard, StoryDetail
-from newsdesk.web.deps import Desk
+from newsdesk.model import RelatedArticle, SignedIn, StoryArticle, StoryCard, StoryChange, StoryDetail
+from newsdesk.web.deps import CurrentViewer, Desk
+from newsdesk.web.pages.personal import FollowButton, follow_button
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key
 
@@ -37,6 +38,9 @@ class StoryView:
     card: StoryCard
     publishers: tuple[Publisher, ...]  # the most articles first
     related: tuple[RelatedArticle, ...]  # one article per related story
+    follow: FollowButton
+    change: StoryChange | None = None  # what came since the signed-in reader last opened it
+    hidden_languages: int = 0  # articles left out: not in the languages the reader reads
 
 
 def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
@@ -48,17 +52,37 @@ def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
     return tuple(Publisher(g[0].source_id, g[0].source_title, tuple(g)) for g in ordered)
 
 
-def story_view(desk: Newsdesk, story_id: str, language: str) -> StoryView:
+def in_languages(articles: tuple[StoryArticle, ...], languages: tuple[str, ...]) -> tuple[StoryArticle, ...]:
+    """The coverage in the reader's languages, in their order (each language oldest first); all of it when
+    they chose none or none of it is in their languages."""
+    if not languages:
+        return articles
+    rank = {code: i for i, code in enumerate(languages)}
+    kept = [a for a in articles if (a.language or "").split("-")[0].lower() in rank]
+    if not kept:
+        return articles
+    return tuple(sorted(kept, key=lambda a: rank[(a.language or "").split("-")[0].lower()]))
+
+
+def story_view(desk: Newsdesk, story_id: str, language: str, viewer: SignedIn | None = None) -> StoryView:
+    """The story's page; for a signed-in reader also what changed since their last visit (recorded now),
+    the coverage in the languages they read, and their follow."""
     detail = desk.story(story_id)
     card = desk.story_cards([detail.story], language)[0]
     rep = detail.story.representative_id
-    related = desk.related(rep).other_stories if rep else ()
-    return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id))
+    related = tuple(r for r in (desk.related(rep).other_stories if rep else ()) if r.story_id)
+    follow = follow_button(desk, viewer, "story", detail.story.id)
+    if viewer is None or detail.story.id != story_id:
+        return StoryView(detail, card, by_publisher(detail.articles), related, follow)
+    change = desk.open_story(viewer.user.id, detail)
+    shown = in_languages(detail.articles, desk.personal_filter(viewer.user.id).languages)
+    hidden = len(detail.articles) - len(shown)
+    return StoryView(detail, card, by_publisher(shown), related, follow, change, hidden)
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-async def story_page(story_id: Key, desk: Desk, render: Render) -> Response:
-    view = await run_in_threadpool(story_view, desk, story_id, render.locale)
+async def story_page(story_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+    view = await run_in_threadpool(story_view, desk, story_id, render.locale, viewer)
     if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
-    return render("stories/story.html", view=view, story=view.detail.story)
+    return render("stories/story.html", view=view, story=view.detail.story, follow=view.follow)
