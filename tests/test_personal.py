@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,12 +26,15 @@ class Clock:
     def __init__(self) -> None:
         self.now = NOW
 
-    def __call__(self):  # type: ignore[no-untyped-def]
+    def __call__(self) -> datetime:
         return self.now
 
 
+World = tuple[Newsdesk, dict[str, int], Clock]
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Newsdesk, dict[str, int], Clock]]:
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     clock = Clock()
     desk = make_newsdesk(test_settings(tmp_path, db=fresh_database(request.param, tmp_path)), clock)
     sources = build(desk)
@@ -43,7 +46,7 @@ def _users(desk: Newsdesk) -> tuple[int, int]:
     return desk.create_user("ann", PASSWORD).id, desk.create_user("bob", PASSWORD).id
 
 
-def test_follow_keys_are_resolved_as_pages_name_them_and_unknown_ones_refused(world) -> None:  # type: ignore[no-untyped-def]
+def test_follow_keys_are_resolved_as_pages_name_them_and_unknown_ones_refused(world: World) -> None:
     desk, sources, _ = world
     ann, _bob = _users(desk)
     desk.follow(ann, "tag", "#EmmanuelMacron")
@@ -78,7 +81,7 @@ def test_follow_keys_are_resolved_as_pages_name_them_and_unknown_ones_refused(wo
     assert not [f for f in desk.follows(ann) if f.kind == "tag"]
 
 
-def test_muting_a_source_hides_only_stories_all_of_whose_sources_are_muted(world) -> None:  # type: ignore[no-untyped-def]
+def test_muting_a_source_hides_only_stories_all_of_whose_sources_are_muted(world: World) -> None:
     desk, sources, _ = world
     ann, bob = _users(desk)
     cards = desk.story_cards(desk.front_page(limit=10), "en")
@@ -92,7 +95,7 @@ def test_muting_a_source_hides_only_stories_all_of_whose_sources_are_muted(world
     assert desk.screen(desk.personal_filter(ann), cards).cards == ()
 
 
-def test_muted_category_region_tag_and_story_are_hidden(world) -> None:  # type: ignore[no-untyped-def]
+def test_muted_category_region_tag_and_story_are_hidden(world: World) -> None:
     desk, _, _ = world
     ann, _bob = _users(desk)
     cards = desk.story_cards(desk.front_page(limit=10), "en")
@@ -113,7 +116,7 @@ def test_muted_category_region_tag_and_story_are_hidden(world) -> None:  # type:
     assert kept() == {"story-a", "story-b"}
 
 
-def test_keyword_filters_hide_or_blur_whole_words_in_one_language_or_all(world) -> None:  # type: ignore[no-untyped-def]
+def test_keyword_filters_hide_or_blur_whole_words_in_one_language_or_all(world: World) -> None:
     desk, _, _ = world
     ann, bob = _users(desk)
     cards = desk.story_cards(desk.front_page(limit=10), "en")
@@ -139,7 +142,7 @@ def test_keyword_filters_hide_or_blur_whole_words_in_one_language_or_all(world) 
     assert screen(PersonalFilter(), cards, {}).cards == tuple(cards)
 
 
-def test_bookmarks_belong_to_their_reader_and_notes_are_bounded(world) -> None:  # type: ignore[no-untyped-def]
+def test_bookmarks_belong_to_their_reader_and_notes_are_bounded(world: World) -> None:
     desk, _, _ = world
     ann, bob = _users(desk)
     mark = desk.bookmark(ann, "a1", "  read later  ")
@@ -162,16 +165,16 @@ def test_bookmarks_belong_to_their_reader_and_notes_are_bounded(world) -> None: 
     assert desk.bookmarks(ann) == []
 
 
-def _add_to_story(desk: Newsdesk, source_id: int, guid: str, story: str, when: object) -> None:
+def _add_to_story(desk: Newsdesk, source_id: int, guid: str, story: str, when: datetime) -> None:
     st = desk.storage
     draft = _draft(source_id, guid, 0, title=f"Update {guid}", language="en")
-    st.apply_feed_updates([ok_update(source_id, draft)], [insert(draft, ExtractionStatus.FEED)], when)  # type: ignore[arg-type]
+    st.apply_feed_updates([ok_update(source_id, draft)], [insert(draft, ExtractionStatus.FEED)], when)
     pending = [a for a in st.pending_enrichment(100) if a.id == guid]
-    st.apply_enrichment([ArticleEnrichment(article_id=guid, story_id=story, category="Science")], [], when)  # type: ignore[arg-type]
+    st.apply_enrichment([ArticleEnrichment(article_id=guid, story_id=story, category="Science")], [], when)
     assert pending
 
 
-def test_what_changed_marks_only_articles_added_since_the_last_visit(world) -> None:  # type: ignore[no-untyped-def]
+def test_what_changed_marks_only_articles_added_since_the_last_visit(world: World) -> None:
     desk, sources, clock = world
     ann, bob = _users(desk)
     assert desk.open_story(ann, desk.story("story-b")) is None  # the first visit: nothing to compare with
@@ -188,7 +191,7 @@ def test_what_changed_marks_only_articles_added_since_the_last_visit(world) -> N
     assert later is not None and later.new_articles == frozenset()
 
 
-def test_followed_stories_with_unseen_updates_come_first(world) -> None:  # type: ignore[no-untyped-def]
+def test_followed_stories_with_unseen_updates_come_first(world: World) -> None:
     desk, sources, clock = world
     ann, _bob = _users(desk)
     desk.follow(ann, "story", "story-b")
@@ -199,10 +202,10 @@ def test_followed_stories_with_unseen_updates_come_first(world) -> None:  # type
     clock.now = NOW + timedelta(hours=1)
     _add_to_story(desk, sources["fr"], "b2", "story-b", clock.now)
     followed = desk.followed_stories(ann)
-    assert [(f.story.id, f.unseen) for f in followed][0] == ("story-b", 1)
+    assert [(f.story.id, f.unseen) for f in followed] == [("story-b", 1), ("story-c", 0)]
 
 
-def test_for_you_ranks_what_the_reader_follows_and_says_why(world) -> None:  # type: ignore[no-untyped-def]
+def test_for_you_ranks_what_the_reader_follows_and_says_why(world: World) -> None:
     desk, sources, _ = world
     ann, bob = _users(desk)
     assert desk.for_you(ann) == []  # follows nothing, read nothing: nothing to say why
@@ -219,7 +222,7 @@ def test_for_you_ranks_what_the_reader_follows_and_says_why(world) -> None:  # t
     assert [(p.card.story.id, p.reasons) for p in desk.for_you(bob)] == [("story-a", (("source", "Le Quotidien"),))]
 
 
-def test_languages_a_reader_reads_are_kept_in_order_and_checked(world) -> None:  # type: ignore[no-untyped-def]
+def test_languages_a_reader_reads_are_kept_in_order_and_checked(world: World) -> None:
     desk, _, _ = world
     ann, _bob = _users(desk)
     assert desk.set_languages(ann, ["FR", "en", "fr"]) == ("fr", "en")
@@ -231,7 +234,7 @@ def test_languages_a_reader_reads_are_kept_in_order_and_checked(world) -> None: 
     assert not [f for f in desk.follows(ann) if f.kind == "language"]  # not listed among the follows
 
 
-def test_everything_personal_goes_with_the_account(world) -> None:  # type: ignore[no-untyped-def]
+def test_everything_personal_goes_with_the_account(world: World) -> None:
     desk, _, _ = world
     ann, _bob = _users(desk)
     desk.follow(ann, "category", "science")
