@@ -168,7 +168,8 @@ def test_bookmarks_belong_to_their_reader_and_notes_are_bounded(world: World) ->
 def _add_to_story(desk: Newsdesk, source_id: int, guid: str, story: str, when: datetime) -> None:
     st = desk.storage
     draft = _draft(source_id, guid, 0, title=f"Update {guid}", language="en")
-    st.apply_feed_updates([ok_update(source_id, draft)], [insert(draft, ExtractionStatus.FEED)], when)
+    update = replace(ok_update(source_id, draft), title=desk.source(source_id).title)  # the feed keeps its name
+    st.apply_feed_updates([update], [insert(draft, ExtractionStatus.FEED)], when)
     pending = [a for a in st.pending_enrichment(100) if a.id == guid]
     st.apply_enrichment([ArticleEnrichment(article_id=guid, story_id=story, category="Science")], [], when)
     assert pending
@@ -214,6 +215,8 @@ def test_for_you_ranks_what_the_reader_follows_and_says_why(world: World) -> Non
     picked = desk.for_you(ann, "en")
     assert [p.card.story.id for p in picked] == ["story-a", "story-c"]
     assert picked[0].reasons == (("tag", "#EmmanuelMacron"),) and picked[1].reasons == (("category", "Sports"),)
+    desk.add_keyword_filter(ann, "penalties", None, "blur")
+    assert [p.blurred for p in desk.for_you(ann, "en")] == [False, True]
     desk.follow(ann, "category", "sports", "mute")  # muting wins over following: it is one choice
     assert [p.card.story.id for p in desk.for_you(ann, "en")] == ["story-a"]
     desk.open_story(bob, desk.story("story-a"))  # bob read a story tagged #EmmanuelMacron, follows nothing

@@ -767,8 +767,8 @@ class Newsdesk:
         filt = self.personal_filter(user_id)
         reasons = dict((s.id, r) for s, r in ranked)
         cards = self.story_cards([s for s, _ in ranked[: limit * 2]], language)
-        kept = self.screen(filt, cards).cards[:limit]
-        return [ForYouCard(c, reasons[c.story.id]) for c in kept]
+        screened = self.screen(filt, cards)
+        return [ForYouCard(c, reasons[c.story.id], c.story.id in screened.blurred) for c in screened.cards[:limit]]
 
     def warm_up(self) -> None:
         """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""

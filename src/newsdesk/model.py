@@ -849,3 +849,4 @@ class FollowedStory:
 class ForYouCard:
     card: StoryCard
     reasons: tuple[tuple[str, str], ...]  # (kind, label): ("tag", "Climate") reads "because you follow #Climate"
+    blurred: bool = False  # a keyword filter of the reader blurs it
