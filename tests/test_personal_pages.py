@@ -128,7 +128,8 @@ def test_bookmarks_are_their_readers_own_and_others_ids_are_not_found(site: Site
             },
         )
         assert saved.status_code == 303 and saved.headers["location"] == "/articles/a1"
-        assert "Bookmarked. Your note" in ann.get("/articles/a1").text
+        with_mark = ann.get("/articles/a1").text
+        assert "Bookmarked. Your note" in with_mark and re.search(r'action="/bookmarks/\d+/delete"', with_mark)
         mine = ann.get("/bookmarks").text
         assert "&lt;b&gt;ask&lt;/b&gt; the mayor" in mine and "<b>ask</b>" not in mine
         bookmark_id = re.search(r'action="/bookmarks/(\d+)"', mine).group(1)  # type: ignore[union-attr]
@@ -214,3 +215,28 @@ def test_languages_i_read_filter_and_order_a_storys_coverage(site: Site) -> None
         assert "2 articles in other languages are left out" in coverage
         _post(ann, "/languages", page="/following", languages="")
         assert "/articles/a1" in ann.get("/stories/story-a").text.split('id="coverage-h"')[1]
+
+
+def test_personal_pages_in_french_leave_no_english_ui_text(site: Site) -> None:
+    from tests.test_pages import _template_messages
+
+    english = {m for m in _template_messages() if len(m) > 3 and " " in m}
+    with _reader(site, "ann") as ann:
+        _post(ann, "/follow", kind="tag", key="#EmmanuelMacron", mode="follow")
+        _post(ann, "/follow", kind="story", key="story-b", mode="follow")
+        _post(ann, "/follow", kind="source", key=str(site.sources["en"]), mode="mute")
+        _post(ann, "/keyword-filters", page="/following", phrase="penalties", action="blur", language="en")
+        _post(ann, "/bookmarks", page="/articles/a1", article_id="a1", note="une note")
+        ann.get("/stories/story-b")
+        for path in (
+            "/for-you",
+            "/following",
+            "/bookmarks",
+            "/stories/story-b",
+            "/articles/a1",
+            "/topics/emmanuelmacron",
+        ):
+            html = ann.get(path + "?lang=fr").text
+            shown = re.sub(r"<[^>]+>", "\n", html)
+            assert [m for m in english if m in shown] == [], path
+            assert 'lang="fr"' in html
