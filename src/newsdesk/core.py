@@ -631,6 +631,8 @@ class Newsdesk:
         except NotFoundError:
             canonical = key
         self._personal.remove_follow(user_id, kind, canonical)
+        if key != canonical:  # a story merged since: its old id is what was kept
+            self._personal.remove_follow(user_id, kind, key)
 
     def follows(self, user_id: int) -> list[Follow]:
         """What the reader follows and mutes, with labels to show (a source's name, a tag's label…)."""
