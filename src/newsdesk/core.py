@@ -34,7 +34,9 @@ from newsdesk.config import VERSION, Settings
 from newsdesk.errors import DiscoveryError, FetchError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
 from newsdesk.model import (
+    FOLLOW_KINDS,
     Article,
+    Bookmark,
     Category,
     Clock,
     Comment,
@@ -43,15 +45,21 @@ from newsdesk.model import (
     Digest,
     EnrichReport,
     FetchedDocument,
+    Follow,
+    FollowedStory,
+    ForYouCard,
     Health,
+    KeywordFilter,
     ModerationAction,
     ModerationItem,
     NewSession,
     Passkey,
     PasskeyCeremony,
+    PersonalFilter,
     Progress,
     Related,
     Role,
+    Screened,
     SearchQuery,
     SearchResults,
     SignedIn,
@@ -60,6 +68,7 @@ from newsdesk.model import (
     Stats,
     Story,
     StoryCard,
+    StoryChange,
     StoryDetail,
     TaxonomyName,
     TopicPage,
@@ -76,6 +85,7 @@ if TYPE_CHECKING:
     from newsdesk.people.accounts import Accounts
     from newsdesk.people.comments import Comments
     from newsdesk.people.passkeys import Passkeys
+    from newsdesk.people.personal import Personal
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.scheduler import Scheduler
@@ -707,6 +717,192 @@ class Newsdesk:
     def set_user_banned(self, moderator: User, user_id: int, banned: bool, reason: str) -> None:
         """Ban an account from commenting, or lift the ban, with a reason written to the moderation log."""
         self._comments.set_banned(moderator, user_id, banned, reason)
+
+    # -- people: personal reading (people/personal.py) -------------------------------------------
+
+    @functools.cached_property
+    def _personal(self) -> Personal:
+        from newsdesk.people.personal import Personal
+
+        return Personal(self.storage, self.clock)
+
+    def follow_key(self, kind: str, key: str) -> tuple[str, str]:
+        """(the canonical key, its label) of what a page names: a tag as the topic pages take it, a category
+        or region by its taxonomy name, a source or story by its id; NotFoundError for an unknown one."""
+        from newsdesk.queries.topics import resolve_topic
+
+        if kind == "tag":
+            canonical = resolve_topic(self.storage, key)
+            label = self.storage.tag_label(canonical)
+            if label is None:
+                raise NotFoundError(f"no news carries the hashtag #{key.strip().removeprefix('#')}")
+            return canonical, label
+        if kind in ("category", "region"):
+            name = taxonomy_name("category" if kind == "category" else "region", key).name
+            return name, name
+        if kind == "source":
+            if not key.isdigit():
+                raise NotFoundError(f"no source with id {key}")
+            return key, self.storage.get_source(int(key)).title or key
+        if kind == "story":
+            story = self.storage.get_story(key).story
+            return story.id, story.headline or story.id
+        raise NotFoundError(f"nothing to follow of kind {kind!r}")
+
+    def follow(self, user_id: int, kind: str, key: str, mode: str = "follow") -> None:
+        """Follow (or mute: ``mode="mute"``) a source, hashtag, category, region or story, named as pages
+        name it; NotFoundError when it does not exist."""
+        canonical, _ = self.follow_key(kind, key)
+        self._personal.set_follow(user_id, kind, canonical, mode)
+
+    def unfollow(self, user_id: int, kind: str, key: str) -> None:
+        """Stop following or muting (keys as :meth:`follow` takes them; a stored key works too, so a thing
+        gone from the database can still be removed)."""
+        try:
+            canonical, _ = self.follow_key(kind, key)
+        except NotFoundError:
+            canonical = key
+        self._personal.remove_follow(user_id, kind, canonical)
+        if key != canonical:  # a story merged since: its old id is what was kept
+            self._personal.remove_follow(user_id, kind, key)
+
+    def follows(self, user_id: int) -> list[Follow]:
+        """What the reader follows and mutes, with labels to show (a source's name, a tag's label…)."""
+        shown = []
+        for f in self.storage.follows(user_id):
+            if f.kind not in FOLLOW_KINDS:
+                continue
+            try:
+                label = self.follow_key(f.kind, f.key)[1]
+            except NotFoundError:
+                label = f.key
+            shown.append(dataclasses.replace(f, label=label))
+        return shown
+
+    def follow_state(self, user_id: int, kind: str, key: str) -> str | None:
+        """``follow``, ``mute`` or None: what the reader chose for this (canonical) key."""
+        for f in self.storage.follows(user_id):
+            if f.kind == kind and f.key == key:
+                return f.mode
+        return None
+
+    def personal_filter(self, user_id: int) -> PersonalFilter:
+        """The reader's mutes, keyword filters and languages, to apply with :meth:`screen`."""
+        return self._personal.filter(user_id)
+
+    def screen(self, filt: PersonalFilter, cards: Sequence[StoryCard]) -> Screened:
+        """The cards the reader keeps under their mutes (``people/personal.py``), and which show blurred."""
+        from newsdesk.people.personal import screen
+
+        if filt.empty:
+            return Screened(tuple(cards), frozenset(), 0)
+        return screen(filt, cards, self.storage.story_sources([c.story.id for c in cards]))
+
+    def article_verdict(
+        self,
+        filt: PersonalFilter,
+        *,
+        source_id: int,
+        title: str | None,
+        language: str | None,
+        category: str | None = None,
+        story_id: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> str | None:
+        """``hide``, ``blur`` or None for one article in a listing (topic pages, search)."""
+        from newsdesk.people.personal import article_verdict
+
+        return article_verdict(
+            filt, source_id=source_id, title=title, language=language, category=category, story_id=story_id, tags=tags
+        )
+
+    def set_languages(self, user_id: int, codes: Sequence[str]) -> tuple[str, ...]:
+        """The languages the reader reads, in order: coverage lists show them first and others not at all."""
+        return self._personal.set_languages(user_id, codes)
+
+    def add_keyword_filter(self, user_id: int, phrase: str, language: str | None, action: str) -> KeywordFilter:
+        return self._personal.add_keyword_filter(user_id, phrase, language, action)
+
+    def remove_keyword_filter(self, user_id: int, filter_id: int) -> None:
+        self._personal.remove_keyword_filter(user_id, filter_id)
+
+    def keyword_filters(self, user_id: int) -> list[KeywordFilter]:
+        return self.storage.keyword_filters(user_id)
+
+    def bookmark(self, user_id: int, article_id: str, note: str | None = None) -> Bookmark:
+        """Bookmark an article with an optional note (again: the note is replaced); NotFoundError, PersonalError."""
+        return self._personal.bookmark(user_id, article_id, note)
+
+    def set_bookmark_note(self, user_id: int, bookmark_id: int, note: str | None) -> None:
+        """NotFoundError for a bookmark that is not this reader's."""
+        self._personal.set_note(user_id, bookmark_id, note)
+
+    def remove_bookmark(self, user_id: int, bookmark_id: int) -> None:
+        """NotFoundError for a bookmark that is not this reader's."""
+        self._personal.remove_bookmark(user_id, bookmark_id)
+
+    def bookmarks(self, user_id: int, *, limit: int = 100, offset: int = 0) -> list[Bookmark]:
+        return self.storage.bookmarks(user_id, limit=limit, offset=offset)
+
+    def bookmark_of(self, user_id: int, article_id: str) -> Bookmark | None:
+        found = self.storage.bookmarks(user_id, article_id=article_id)
+        return found[0] if found else None
+
+    def mark_article_read(self, user_id: int, article_id: str) -> None:
+        self.storage.record_read(user_id, "article", article_id, self.clock())
+
+    def open_story(self, user_id: int, detail: StoryDetail) -> StoryChange | None:
+        """Record that the reader opened the story; what it gained since their last visit (None the first)."""
+        return self._personal.open_story(user_id, detail)
+
+    def followed_stories(self, user_id: int) -> list[FollowedStory]:
+        """The stories the reader follows, those with unseen articles first."""
+        return self._personal.followed_stories(user_id)
+
+    def for_you(self, user_id: int, language: str | None = None, *, limit: int = 30) -> list[ForYouCard]:
+        """Stories for this reader from what they follow and read lately, each with its reasons, their mutes
+        applied. Candidates: the front page, the latest of each followed hashtag, category and region,
+        the followed stories, and what followed sources covered this week."""
+        from newsdesk.people.personal import FOR_YOU_WINDOW, for_you
+
+        follows = [f for f in self.storage.follows(user_id) if f.mode == "follow"]
+        since = self.clock() - FOR_YOU_WINDOW
+        front = self.front_page(limit=100)
+        candidates: dict[str, Story] = {s.id: s for s in front}
+        extra: list[Story] = []
+        for f in follows[:50]:
+            if f.kind == "tag":
+                extra += self.storage.list_stories(tag=f.key, limit=20, since=since)
+            elif f.kind == "category":
+                extra += self.storage.list_stories(category=f.key, limit=20, since=since)
+            elif f.kind == "region":
+                extra += self.storage.list_stories(region=f.key, limit=20, since=since)
+        story_ids = [f.key for f in follows if f.kind == "story"]
+        if story_ids:
+            extra += self.storage.list_stories(ids=story_ids, limit=len(story_ids))
+        source_ids = [int(f.key) for f in follows if f.kind == "source" and f.key.isdigit()]
+        of_sources = self.storage.stories_of_sources(source_ids, since, 100)
+        if of_sources:
+            extra += self.storage.list_stories(ids=of_sources, limit=len(of_sources))
+        for story in extra:
+            candidates.setdefault(story.id, story)
+        stories = list(candidates.values())
+        sources_of = self.storage.story_sources([s.id for s in stories])
+        names = {s.id: s.title or s.url for s in self.storage.list_sources()} if source_ids else {}
+        ranked = for_you(
+            stories,
+            {s.id: i for i, s in enumerate(front)},
+            follows,
+            self._personal.interests(user_id),
+            self.storage.read_marks(user_id, "story", [s.id for s in stories]),
+            sources_of,
+            names,
+        )
+        filt = self.personal_filter(user_id)
+        reasons = dict((s.id, r) for s, r in ranked)
+        cards = self.story_cards([s for s, _ in ranked[: limit * 2]], language)
+        screened = self.screen(filt, cards)
+        return [ForYouCard(c, reasons[c.story.id], c.story.id in screened.blurred) for c in screened.cards[:limit]]
 
     def warm_up(self) -> None:
         """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""

@@ -89,6 +89,10 @@ class CommentLimitedError(CommentError):
     """Too many comments from one account lately (per minute or per day)."""
 
 
+class PersonalError(NewsdeskError):
+    """A reader's follow, filter or bookmark cannot be kept as given (too long, too many, not a kind)."""
+
+
 class ForbiddenError(NewsdeskError):
     """The request may not do this: no valid form token (CSRF), or not signed in as someone who may."""
 

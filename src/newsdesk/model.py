@@ -474,6 +474,7 @@ class StoryArticle:
     published_at: datetime
     language: str | None
     copy_of: str | None = None  # exact or near duplicate of this article (shown as "also in …")
+    added_at: datetime | None = None  # when newsdesk first fetched it ("new since you read it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -858,3 +859,112 @@ class ModerationAction:
     user_id: int | None
     reason: str
     at: datetime
+
+
+# -- people: personal reading (issue 14, section 2) ---------------------------------------------------
+
+FOLLOW_KINDS = ("source", "tag", "category", "region", "story")
+"""What a reader can follow or mute."""
+MAX_NOTE_CHARS = 2000
+"""The longest note on a bookmark."""
+MAX_PHRASE_CHARS = 100
+"""The longest keyword filter phrase."""
+MAX_FOLLOWS = 500
+"""Follows and mutes one reader may keep: bounded, since every page they read checks them."""
+MAX_KEYWORD_FILTERS = 100
+MAX_BOOKMARKS = 5000
+MAX_READ_LANGUAGES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """A source, hashtag, category, region or story a reader follows (or mutes), by its canonical key:
+    a source's id, a tag's key, a category's or region's name, a story's id."""
+
+    kind: str  # one of FOLLOW_KINDS
+    key: str
+    mode: str  # follow | mute
+    created_at: datetime
+    label: str | None = None  # what pages show: the source's name, the tag's label, the story's headline
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordFilter:
+    """Stories whose headline holds ``phrase`` (ignoring case) are hidden, or shown blurred, for one reader;
+    only in ``language`` when it is set."""
+
+    id: int
+    phrase: str
+    language: str | None
+    action: str  # hide | blur
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmark:
+    id: int
+    article_id: str
+    note: str | None
+    created_at: datetime
+    title: str | None = None
+    source_title: str | None = None
+    story_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMark:
+    """When a reader last opened an article or a story, and for a story what it held then."""
+
+    kind: str  # article | story
+    key: str
+    read_at: datetime
+    article_count: int | None = None
+    last_article_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalFilter:
+    """What one reader mutes, ready to apply to any listing (``people/personal.py``)."""
+
+    sources: frozenset[int] = frozenset()
+    tags: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    stories: frozenset[str] = frozenset()
+    keywords: tuple[KeywordFilter, ...] = ()
+    languages: tuple[str, ...] = ()  # the languages the reader reads, in their order; empty: all
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.tags or self.categories or self.regions or self.stories or self.keywords)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """A listing after a reader's mutes: what is left, and which of it is shown blurred."""
+
+    cards: tuple[StoryCard, ...]
+    blurred: frozenset[str]  # story ids
+    hidden: int  # how many were left out
+
+
+@dataclass(frozen=True, slots=True)
+class StoryChange:
+    """What a story gained since a reader last opened it."""
+
+    read_at: datetime
+    new_articles: frozenset[str]  # article ids
+    new_sources: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedStory:
+    story: Story
+    read: ReadMark | None
+    unseen: int  # articles added since the reader last opened it
+
+
+@dataclass(frozen=True, slots=True)
+class ForYouCard:
+    card: StoryCard
+    reasons: tuple[tuple[str, str], ...]  # (kind, label): ("tag", "Climate") reads "because you follow #Climate"
+    blurred: bool = False  # a keyword filter of the reader blurs it

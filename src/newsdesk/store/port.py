@@ -16,6 +16,7 @@ from newsdesk.model import (
     Article,
     ArticleEnrichment,
     ArticleUpdate,
+    Bookmark,
     Category,
     Comment,
     CommentStatus,
@@ -23,6 +24,8 @@ from newsdesk.model import (
     CopyOf,
     EnrichInput,
     FeedUpdate,
+    Follow,
+    KeywordFilter,
     ModerationAction,
     ModerationItem,
     Neighbor,
@@ -30,6 +33,7 @@ from newsdesk.model import (
     Passkey,
     PendingPage,
     PrimarySwap,
+    ReadMark,
     Role,
     SearchQuery,
     SearchRow,
@@ -497,3 +501,53 @@ class Storage(Protocol):
     def moderation_log(self, limit: int = 100) -> list[ModerationAction]:
         """The latest moderator actions, newest first."""
         ...
+
+    # -- personal reading (store/personal.py): every call scoped by the reader's id -------------------
+
+    def personal_count(self, user_id: int, what: str) -> int:
+        """How many ``follows``, ``keyword_filters`` or ``bookmarks`` the reader keeps."""
+        ...
+
+    def set_follow(self, user_id: int, kind: str, key: str, mode: str, now: datetime) -> None:
+        """Follow or mute (one row per reader and thing: the last choice wins)."""
+        ...
+
+    def remove_follow(self, user_id: int, kind: str, key: str) -> bool: ...
+
+    def follows(self, user_id: int) -> list[Follow]: ...
+
+    def add_keyword_filter(
+        self, user_id: int, phrase: str, language: str | None, action: str, now: datetime
+    ) -> KeywordFilter: ...
+
+    def remove_keyword_filter(self, user_id: int, filter_id: int) -> bool: ...
+
+    def keyword_filters(self, user_id: int) -> list[KeywordFilter]: ...
+
+    def save_bookmark(self, user_id: int, article_id: str, note: str | None, now: datetime) -> Bookmark: ...
+
+    def set_bookmark_note(self, user_id: int, bookmark_id: int, note: str | None) -> bool: ...
+
+    def remove_bookmark(self, user_id: int, bookmark_id: int) -> bool: ...
+
+    def bookmarks(
+        self, user_id: int, *, article_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Bookmark]: ...
+
+    def record_read(
+        self,
+        user_id: int,
+        kind: str,
+        key: str,
+        now: datetime,
+        article_count: int | None = None,
+        last_article_at: datetime | None = None,
+    ) -> ReadMark | None:
+        """Mark read now; the mark replaced (None the first time)."""
+        ...
+
+    def read_marks(self, user_id: int, kind: str, keys: Sequence[str] | None = None) -> dict[str, ReadMark]: ...
+
+    def story_sources(self, story_ids: Sequence[str]) -> dict[str, frozenset[int]]: ...
+
+    def stories_of_sources(self, source_ids: Sequence[int], since: datetime, limit: int) -> list[str]: ...

@@ -365,6 +365,59 @@ moderation_log = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# Personal reading (issue 14, section 2): what each reader follows and mutes, hides by keyword, bookmarks and
+# has read. ``key`` is the canonical key of what is followed (a source's id, a tag's key, a category's or
+# region's name, a story's id); one row per reader and thing, so following a muted thing unmutes it.
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # source | tag | category | region | story | language
+    Column("key", String(200), nullable=False),
+    Column("mode", String(8), nullable=False),  # follow | mute
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "kind", "key"),
+)
+
+keyword_filters = Table(
+    "keyword_filters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("phrase", String(100), nullable=False),
+    Column("language", String(16)),  # NULL: every language
+    Column("action", String(8), nullable=False),  # hide | blur
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_keyword_filters_user_id", "user_id"),
+)
+
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", String(40), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("note", Text),  # at most MAX_NOTE_CHARS
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "article_id"),
+)
+
+# When a reader last opened an article or a story; for a story also what it held then, so its page can
+# mark what came since ("3 new articles since you read it") and /following can list unseen updates.
+reads = Table(
+    "reads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # article | story
+    Column("key", String(40), nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+    Column("article_count", Integer),
+    Column("last_article_at", UTCDateTime),
+    UniqueConstraint("user_id", "kind", "key"),
+)
+
 
 def complete_metadata() -> MetaData:
     """``metadata`` with the partial indexes, for Alembic and the schema test (idempotent).

@@ -62,6 +62,7 @@ from newsdesk.store.comments import CommentStorage
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
 from newsdesk.store.passkeys import PasskeyStorage
+from newsdesk.store.personal import PersonalStorage
 from newsdesk.store.port import AddedSources, KnownKeys, NewSource, SourceName
 from newsdesk.store.schema import articles, categories, sources
 from newsdesk.store.search import INDEX_BATCH as SEARCH_INDEX_BATCH
@@ -196,7 +197,14 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
 
 @_wrap_public_methods
 class SqlStorage(
-    StoryStorage, LeaseStorage, SearchStorage, AccountStorage, PasskeyStorage, CommentStorage, SiteStorage
+    StoryStorage,
+    LeaseStorage,
+    SearchStorage,
+    AccountStorage,
+    PasskeyStorage,
+    CommentStorage,
+    PersonalStorage,
+    SiteStorage,
 ):
     """Storage on SQLite or PostgreSQL via SQLAlchemy Core (stories and enrichment: ``store/stories.py``).
 

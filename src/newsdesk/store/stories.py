@@ -480,6 +480,7 @@ class StoryStorage:
                     when,
                     articles.c.language,
                     func.coalesce(articles.c.duplicate_of, articles.c.near_duplicate_of).label("copy_of"),
+                    articles.c.fetched_at,
                 )
                 .select_from(articles.join(sources, articles.c.source_id == sources.c.id))
                 .where(articles.c.story_id == story_id)
@@ -497,6 +498,7 @@ class StoryStorage:
                     published_at=r.when,
                     language=r.language,
                     copy_of=r.copy_of,
+                    added_at=r.fetched_at,
                 )
                 for r in coverage
             ),

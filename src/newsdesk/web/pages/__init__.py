@@ -18,6 +18,7 @@ from newsdesk.web.pages import (
     front,
     moderation,
     passkeys,
+    personal,
     search,
     sources,
     stories,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     passkeys.router,  # /account/passkeys[/options], /account/passkeys/{id}/remove, /sign-in/passkey[/options]
     comments.router,  # POST /comments, /comments/{id}/edit, /comments/{id}/delete, /comments/{id}/report
     moderation.router,  # /moderation, POST /moderation/comments/{id}, /moderation/users/{id}
+    personal.router,  # /for-you, /following, /bookmarks; POST /follow, /keyword-filters, /bookmarks, /languages
 ]

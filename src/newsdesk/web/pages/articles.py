@@ -15,7 +15,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import Article, CommentTarget, Digest, Related, StoryArticle, StoryDetail, User
+from newsdesk.model import (
+    MAX_NOTE_CHARS,
+    Article,
+    Bookmark,
+    CommentTarget,
+    Digest,
+    Related,
+    SignedIn,
+    StoryArticle,
+    StoryDetail,
+)
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.comments import CommentSection, comment_section
 from newsdesk.web.pages.render import Render
@@ -32,6 +42,7 @@ class ArticleView:
     related: Related
     digest: Digest
     comments: CommentSection
+    bookmark: Bookmark | None = None  # the signed-in reader's bookmark of it
 
 
 def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryArticle, ...]:
@@ -42,15 +53,22 @@ def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryAr
     return tuple(a for a in story.articles if a.id != article.id and (a.copy_of or a.id) == root)
 
 
-def article_view(desk: Newsdesk, article_id: str, viewer: User | None = None) -> ArticleView:
+def article_view(desk: Newsdesk, article_id: str, viewer: SignedIn | None = None) -> ArticleView:
+    """The article and what surrounds it; for a signed-in reader also their bookmark, and the read mark."""
     article = desk.article(article_id)
     story = desk.story(article.story_id) if article.story_id else None
     related = desk.related(article_id)
-    comments = comment_section(desk, CommentTarget.ARTICLE, article.id, viewer)
-    return ArticleView(article, story, also_published(article, story), related, desk.digest(article), comments)
+    comments = comment_section(desk, CommentTarget.ARTICLE, article.id, viewer.user if viewer else None)
+    bookmark = None
+    if viewer is not None:
+        bookmark = desk.bookmark_of(viewer.user.id, article.id)
+        desk.mark_article_read(viewer.user.id, article.id)
+    return ArticleView(
+        article, story, also_published(article, story), related, desk.digest(article), comments, bookmark
+    )
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article_page(article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> HTMLResponse:
-    view = await run_in_threadpool(article_view, desk, article_id, viewer.user if viewer else None)
-    return render("article/article.html", view=view, article=view.article)
+    view = await run_in_threadpool(article_view, desk, article_id, viewer)
+    return render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS)

@@ -12,8 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import name_slug
-from newsdesk.web.deps import Desk
+from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.front import Tab, story_listing
+from newsdesk.web.pages.personal import follow_button
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key, Offset
 
@@ -21,14 +22,20 @@ router = APIRouter()
 
 
 @router.get("/categories/{name:path}", response_class=HTMLResponse)
-async def category_page(name: Key, desk: Desk, render: Render, tab: Tab = "top", offset: Offset = 0) -> HTMLResponse:
+async def category_page(
+    name: Key, desk: Desk, render: Render, viewer: CurrentViewer, tab: Tab = "top", offset: Offset = 0
+) -> HTMLResponse:
     path = f"/categories/{name_slug(name)}"
-    view = await run_in_threadpool(story_listing, desk, path, tab, name, None, offset, render.locale)
-    return render("front/index.html", view=view)
+    view = await run_in_threadpool(story_listing, desk, path, tab, name, None, offset, render.locale, viewer)
+    follow = await run_in_threadpool(follow_button, desk, viewer, "category", view.category or name)
+    return render("front/index.html", view=view, follow=follow)
 
 
 @router.get("/regions/{name:path}", response_class=HTMLResponse)
-async def region_page(name: Key, desk: Desk, render: Render, tab: Tab = "top", offset: Offset = 0) -> HTMLResponse:
+async def region_page(
+    name: Key, desk: Desk, render: Render, viewer: CurrentViewer, tab: Tab = "top", offset: Offset = 0
+) -> HTMLResponse:
     path = f"/regions/{name_slug(name)}"
-    view = await run_in_threadpool(story_listing, desk, path, tab, None, name, offset, render.locale)
-    return render("front/index.html", view=view)
+    view = await run_in_threadpool(story_listing, desk, path, tab, None, name, offset, render.locale, viewer)
+    follow = await run_in_threadpool(follow_button, desk, viewer, "region", view.region or name)
+    return render("front/index.html", view=view, follow=follow)

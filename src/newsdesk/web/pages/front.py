@@ -16,8 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk, taxonomy, taxonomy_name
-from newsdesk.model import StoryCard
-from newsdesk.web.deps import Desk
+from newsdesk.model import SignedIn, StoryCard
+from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.listing import Pager, pager
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Filter, Offset
@@ -42,22 +42,37 @@ class Listing:
     empty: str | None  # why there are no cards: past_end, filtered, no_stories, no_articles
     categories: tuple[str, ...]
     regions: tuple[str, ...]
+    blurred: frozenset[str] = frozenset()  # story ids a signed-in reader's keyword filters blur
+    muted: int = 0  # cards of this page the reader's mutes left out
 
 
 def story_listing(
-    desk: Newsdesk, path: str, tab: str, category: str | None, region: str | None, offset: int, language: str
+    desk: Newsdesk,
+    path: str,
+    tab: str,
+    category: str | None,
+    region: str | None,
+    offset: int,
+    language: str,
+    viewer: SignedIn | None = None,
 ) -> Listing:
     """The page at ``offset`` of the listing at ``path``, headlines in the reader's ``language`` where a story
-    has them (an unknown category or region is a NotFoundError)."""
+    has them (an unknown category or region is a NotFoundError). A signed-in ``viewer``'s mutes and keyword
+    filters apply (:meth:`~newsdesk.core.Newsdesk.screen`); their pages are never cached for others."""
     filters = {"category": category, "region": region}
     if tab == "latest":
         stories = desk.stories(limit=PAGE_SIZE + 1, offset=offset, **filters)
     else:
         stories = desk.front_page(limit=PAGE_SIZE + 1, offset=offset, **filters)
     cards = desk.story_cards(stories[:PAGE_SIZE], language)
+    blurred: frozenset[str] = frozenset()
+    muted = 0
+    if viewer is not None:
+        screened = desk.screen(desk.personal_filter(viewer.user.id), cards)
+        cards, blurred, muted = list(screened.cards), screened.blurred, screened.hidden
     empty = None
     if not cards:
-        empty = "past_end" if offset else "filtered" if category or region else None
+        empty = "past_end" if offset else "muted" if muted else "filtered" if category or region else None
         empty = empty or ("no_stories" if desk.stats().articles else "no_articles")
     names, regions = (tuple(e.name for e in taxonomy(kind)) for kind in ("category", "region"))
     shown = {
@@ -66,21 +81,33 @@ def story_listing(
     }
     kept = {"tab": "latest" if tab == "latest" else None} | (filters if path == "/" else {})
     links = pager(path, FRAGMENT, offset, PAGE_SIZE, len(stories) > PAGE_SIZE, kept, filters)
-    return Listing(tab, shown["category"], shown["region"], cards, links, empty, names, regions)
+    return Listing(tab, shown["category"], shown["region"], cards, links, empty, names, regions, blurred, muted)
 
 
 @router.get("/", response_class=HTMLResponse)
 async def front_page(
-    desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
+    desk: Desk,
+    render: Render,
+    viewer: CurrentViewer,
+    tab: Tab = "top",
+    category: Filter = None,
+    region: Filter = None,
+    offset: Offset = 0,
 ) -> HTMLResponse:
-    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale)
-    return render("front/index.html", view=view)
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale, viewer)
+    return render("front/index.html", view=view, follow=None)
 
 
 @router.get(FRAGMENT, response_class=HTMLResponse)
 async def more_stories(
-    desk: Desk, render: Render, tab: Tab = "top", category: Filter = None, region: Filter = None, offset: Offset = 0
+    desk: Desk,
+    render: Render,
+    viewer: CurrentViewer,
+    tab: Tab = "top",
+    category: Filter = None,
+    region: Filter = None,
+    offset: Offset = 0,
 ) -> HTMLResponse:
     """The cards of one page of a listing and its pager, for htmx to append to the list."""
-    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale)
-    return render("partials/cards.html", cards=view.cards, pager=view.pager, fragment=True)
+    view = await run_in_threadpool(story_listing, desk, "/", tab, category, region, offset, render.locale, viewer)
+    return render("partials/cards.html", cards=view.cards, pager=view.pager, fragment=True, blurred=view.blurred)

@@ -18,8 +18,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import day_start
-from newsdesk.web.deps import Desk
+from newsdesk.model import SearchHit, SignedIn, day_start
+from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText
 
@@ -83,10 +83,31 @@ def _form(
 SearchForm = Annotated[_Form, Depends(_form)]
 
 
-async def _results(desk: Newsdesk, form: _Form, offset: int) -> dict[str, Any]:
-    """One page of results and the query string of the next page (``None`` on the last one)."""
+def screened_hits(desk: Newsdesk, viewer: SignedIn, hits: tuple[SearchHit, ...]) -> tuple[list[SearchHit], set[str]]:
+    """The hits a signed-in reader keeps under their mutes, and the ids of those their keyword filters blur."""
+    filt = desk.personal_filter(viewer.user.id)
+    kept, blurred = [], set()
+    for hit in hits:
+        verdict = desk.article_verdict(
+            filt,
+            source_id=hit.source_id,
+            title=hit.title,
+            language=hit.language,
+            category=hit.category,
+            story_id=hit.story_id,
+        )
+        if verdict == "blur":
+            blurred.add(hit.article_id)
+        if verdict != "hide":
+            kept.append(hit)
+    return kept, blurred
+
+
+async def _results(desk: Newsdesk, form: _Form, offset: int, viewer: SignedIn | None = None) -> dict[str, Any]:
+    """One page of results and the query string of the next page (``None`` on the last one); a signed-in
+    reader's mutes leave hits out (the page may then hold fewer than ``PAGE_SIZE``)."""
     if not form.q.strip():
-        return {"hits": (), "more": None}
+        return {"hits": (), "more": None, "blurred": ()}
     results = await run_in_threadpool(
         lambda: desk.search(
             form.q,
@@ -100,7 +121,11 @@ async def _results(desk: Newsdesk, form: _Form, offset: int) -> dict[str, Any]:
             offset=offset,
         )
     )
-    return {"hits": results.hits, "more": form.query_string(offset + PAGE_SIZE) if results.more else None}
+    more = form.query_string(offset + PAGE_SIZE) if results.more else None
+    if viewer is None:
+        return {"hits": results.hits, "more": more, "blurred": ()}
+    hits, blurred = await run_in_threadpool(screened_hits, desk, viewer, results.hits)
+    return {"hits": hits, "more": more, "blurred": blurred}
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -108,9 +133,10 @@ async def search_page(
     desk: Desk,
     render: Render,
     form: SearchForm,
+    viewer: CurrentViewer,
     offset: Offset = 0,
 ) -> HTMLResponse:
-    listing = await _results(desk, form, offset)
+    listing = await _results(desk, form, offset, viewer)
     names = await run_in_threadpool(desk.source_names, MAX_SOURCE_CHOICES + 1)  # not every source, whole
     choices = [(s.id, s.name) for s in names] if len(names) <= MAX_SOURCE_CHOICES else None
     ranked = format_decimal(RANKED_MATCHES, locale=render.locale)
@@ -122,7 +148,8 @@ async def more_results(
     desk: Desk,
     render: Render,
     form: SearchForm,
+    viewer: CurrentViewer,
     offset: Offset = 0,
 ) -> HTMLResponse:
     """The results of one page of /search and the link to the next, for htmx to put in place of the link."""
-    return render("partials/search_results.html", **await _results(desk, form, offset))
+    return render("partials/search_results.html", **await _results(desk, form, offset, viewer))

@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from newsdesk.web.deps import Desk
+from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.listing import pager
+from newsdesk.web.pages.personal import follow_button
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Offset, SourceId
 
@@ -23,12 +24,16 @@ async def sources_page(desk: Desk, render: Render) -> HTMLResponse:
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
-async def source_page(source_id: SourceId, desk: Desk, render: Render, offset: Offset = 0) -> HTMLResponse:
+async def source_page(
+    source_id: SourceId, desk: Desk, render: Render, viewer: CurrentViewer, offset: Offset = 0
+) -> HTMLResponse:
     source = await run_in_threadpool(desk.source, source_id)
+    follow = await run_in_threadpool(follow_button, desk, viewer, "source", str(source.id))
     articles = await run_in_threadpool(lambda: desk.articles(source_id=source_id, limit=PAGE_SIZE + 1, offset=offset))
     path = f"/sources/{source_id}"
     links = pager(path, f"/fragments{path}", offset, PAGE_SIZE, len(articles) > PAGE_SIZE)
-    return render("sources/source.html", source=source, articles=articles[:PAGE_SIZE], pager=links, offset=offset)
+    shown = articles[:PAGE_SIZE]
+    return render("sources/source.html", source=source, articles=shown, pager=links, offset=offset, follow=follow)
 
 
 @router.get("/fragments/sources/{source_id}", response_class=HTMLResponse)

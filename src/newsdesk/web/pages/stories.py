@@ -16,9 +16,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import CommentTarget, RelatedArticle, StoryArticle, StoryCard, StoryDetail, User
+from newsdesk.model import (
+    CommentTarget,
+    RelatedArticle,
+    SignedIn,
+    StoryArticle,
+    StoryCard,
+    StoryChange,
+    StoryDetail,
+)
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.comments import CommentSection, comment_section
+from newsdesk.web.pages.personal import FollowButton, follow_button
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key
 
@@ -39,6 +48,9 @@ class StoryView:
     publishers: tuple[Publisher, ...]  # the most articles first
     related: tuple[RelatedArticle, ...]  # one article per related story
     comments: CommentSection
+    follow: FollowButton
+    change: StoryChange | None = None  # what came since the signed-in reader last opened it
+    hidden_languages: int = 0  # articles left out: not in the languages the reader reads
 
 
 def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
@@ -50,18 +62,38 @@ def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
     return tuple(Publisher(g[0].source_id, g[0].source_title, tuple(g)) for g in ordered)
 
 
-def story_view(desk: Newsdesk, story_id: str, language: str, viewer: User | None = None) -> StoryView:
+def in_languages(articles: tuple[StoryArticle, ...], languages: tuple[str, ...]) -> tuple[StoryArticle, ...]:
+    """The coverage in the reader's languages, in their order (each language oldest first); all of it when
+    they chose none or none of it is in their languages."""
+    if not languages:
+        return articles
+    rank = {code: i for i, code in enumerate(languages)}
+    kept = [a for a in articles if (a.language or "").split("-")[0].lower() in rank]
+    if not kept:
+        return articles
+    return tuple(sorted(kept, key=lambda a: rank[(a.language or "").split("-")[0].lower()]))
+
+
+def story_view(desk: Newsdesk, story_id: str, language: str, viewer: SignedIn | None = None) -> StoryView:
+    """The story's page; for a signed-in reader also what changed since their last visit (recorded now),
+    the coverage in the languages they read, and their follow."""
     detail = desk.story(story_id)
     card = desk.story_cards([detail.story], language)[0]
     rep = detail.story.representative_id
-    related = desk.related(rep).other_stories if rep else ()
-    comments = comment_section(desk, CommentTarget.STORY, detail.story.id, viewer)
-    return StoryView(detail, card, by_publisher(detail.articles), tuple(r for r in related if r.story_id), comments)
+    related = tuple(r for r in (desk.related(rep).other_stories if rep else ()) if r.story_id)
+    comments = comment_section(desk, CommentTarget.STORY, detail.story.id, viewer.user if viewer else None)
+    follow = follow_button(desk, viewer, "story", detail.story.id)
+    if viewer is None or detail.story.id != story_id:
+        return StoryView(detail, card, by_publisher(detail.articles), related, comments, follow)
+    change = desk.open_story(viewer.user.id, detail)
+    shown = in_languages(detail.articles, desk.personal_filter(viewer.user.id).languages)
+    hidden = len(detail.articles) - len(shown)
+    return StoryView(detail, card, by_publisher(shown), related, comments, follow, change, hidden)
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 async def story_page(story_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
-    view = await run_in_threadpool(story_view, desk, story_id, render.locale, viewer.user if viewer else None)
+    view = await run_in_threadpool(story_view, desk, story_id, render.locale, viewer)
     if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
-    return render("stories/story.html", view=view, story=view.detail.story)
+    return render("stories/story.html", view=view, story=view.detail.story, follow=view.follow)

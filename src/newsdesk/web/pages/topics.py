@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
 from newsdesk.errors import NotFoundError
-from newsdesk.model import StoryCard, TopicPage
-from newsdesk.web.deps import Desk
+from newsdesk.model import SignedIn, StoryCard, TopicPage
+from newsdesk.web.deps import CurrentViewer, Desk
+from newsdesk.web.pages.personal import FollowButton, follow_button
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Key
 
@@ -28,16 +29,42 @@ router = APIRouter()
 class TopicView:
     topic: TopicPage
     cards: list[StoryCard]
+    follow: FollowButton
+    blurred: frozenset[str] = frozenset()  # story and article ids a signed-in reader's keyword filters blur
 
 
-def topic_view(desk: Newsdesk, tag: str, language: str) -> TopicView:
+def topic_view(desk: Newsdesk, tag: str, language: str, viewer: SignedIn | None = None) -> TopicView:
+    """The topic's stories and articles; a signed-in reader's mutes leave out what they muted."""
     topic = desk.topic(tag, limit=TOPIC_LIMIT)
     if topic.label is None and not topic.articles and not topic.stories:
         raise NotFoundError(f"no news carries the hashtag #{tag.strip().removeprefix('#')}")
-    return TopicView(topic, desk.story_cards(topic.stories, language))
+    cards = desk.story_cards(topic.stories, language)
+    follow = follow_button(desk, viewer, "tag", topic.tag)
+    if viewer is None:
+        return TopicView(topic, cards, follow)
+    filt = desk.personal_filter(viewer.user.id)
+    screened = desk.screen(filt, cards)
+    blurred = set(screened.blurred)
+    kept = []
+    for a in topic.articles:
+        verdict = desk.article_verdict(
+            filt,
+            source_id=a.source_id,
+            title=a.title,
+            language=a.language,
+            category=a.category,
+            story_id=a.story_id,
+            tags=[t.key for t in a.tags],
+        )
+        if verdict == "blur":
+            blurred.add(a.id)
+        if verdict != "hide":
+            kept.append(a)
+    shown = TopicPage(topic.tag, topic.label, tuple(kept), tuple(c.story for c in screened.cards))
+    return TopicView(shown, list(screened.cards), follow, frozenset(blurred))
 
 
 @router.get("/topics/{tag:path}", response_class=HTMLResponse)
-async def topic_page(tag: Key, desk: Desk, render: Render) -> HTMLResponse:
-    view = await run_in_threadpool(topic_view, desk, tag, render.locale)
-    return render("topics/topic.html", view=view, topic=view.topic)
+async def topic_page(tag: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> HTMLResponse:
+    view = await run_in_threadpool(topic_view, desk, tag, render.locale, viewer)
+    return render("topics/topic.html", view=view, topic=view.topic, follow=view.follow, blurred=view.blurred)
