@@ -241,3 +241,32 @@ def test_site_settings_default_to_the_configuration_and_only_administrators_chan
     desk.change_site(admin, ("en", "fr"), name="  The   Daily ", registration="invite", default_language="fr")
     assert dict(desk.data_versions())["site"] == before + 1
     assert (desk.site().name, desk.site().registration, desk.site().default_language) == ("The Daily", "invite", "fr")
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_deleting_an_account_keeps_its_comments_as_a_deleted_account_or_empties_them(
+    desk: Newsdesk, keep: bool
+) -> None:
+    from newsdesk.model import ArticleEnrichment, CommentStatus, CommentTarget
+    from tests.test_stories import NOW, seed
+
+    seed(desk.storage)  # type: ignore[arg-type]  # articles in a story to comment on
+    batch = desk.storage.pending_enrichment(100)
+    desk.storage.apply_enrichment([ArticleEnrichment(article_id=a.id, story_id="story-x") for a in batch], [], NOW)
+    ann, bob = desk.create_user("ann", PASSWORD), desk.create_user("bob", PASSWORD)
+    first = desk.post_comment(ann, CommentTarget.STORY, "story-x", "Ann's *first* word.")
+    desk.post_comment(bob, CommentTarget.STORY, "story-x", "Bob replies.", first.id)
+    data = desk.export_account(ann)
+    assert [c["text"] for c in data["comments"]] == ["Ann's *first* word."]
+    assert {"follows", "keyword_filters", "bookmarks", "read", "passkeys"} <= data.keys()
+    before = dict(desk.data_versions()).get("comments", 0)
+    desk.delete_account(ann, PASSWORD, keep_comments=keep)
+    assert dict(desk.data_versions())["comments"] > before  # the article pages show it at once
+    (thread,) = desk.comments(CommentTarget.STORY, "story-x")
+    top = thread.comment
+    assert top.user_id is None and top.author == ""
+    if keep:
+        assert top.status is CommentStatus.VISIBLE and "first" in top.html
+    else:
+        assert top.status is CommentStatus.DELETED and top.body == "" and top.html == ""
+    assert [r.author for r in thread.replies] == ["bob"]  # the others' replies keep their place

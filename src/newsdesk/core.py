@@ -609,9 +609,10 @@ class Newsdesk:
         """Everything newsdesk keeps about the reader, JSON-ready (their right to a copy)."""
         return self._accounts.export(user)
 
-    def delete_account(self, user: User, password: str | None) -> None:
-        """Delete the reader's own account (their password again, if it has one)."""
-        self._accounts.delete(user, password)
+    def delete_account(self, user: User, password: str | None, *, keep_comments: bool = True) -> None:
+        """Delete the reader's own account (their password again, if it has one); their comments stay as
+        "deleted account" (``keep_comments``) or are emptied."""
+        self._accounts.delete(user, password, keep_comments=keep_comments)
 
     def sign_in(self, name: str, password: str, address: str) -> NewSession:
         """A new session; SignInError (one message for every cause), SignInLimitedError past the limit."""

@@ -814,8 +814,8 @@ class Comment:
     id: int
     target: CommentTarget
     target_id: str
-    user_id: int
-    author: str
+    user_id: int | None  # None: its author deleted their account and left their comments
+    author: str  # empty for a deleted account
     author_role: Role
     parent_id: int | None  # None: a top comment; else the top comment it replies to (one level deep)
     body: str  # the source text as written (empty once deleted)

@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -145,23 +145,64 @@ class Accounts:
         return self.storage.update_user(user_id, password_hash=self.hasher.hash(checked_password(password)))
 
     def export(self, user: User) -> dict[str, Any]:
-        """What newsdesk keeps about the reader, as JSON-ready data (never a hash or a token)."""
-        sessions = self.storage.user_sessions(user.id)
+        """What newsdesk keeps about the reader, as JSON-ready data: the account, its sessions (times only),
+        passkeys (names and times), follows and mutes, keyword filters, bookmarks, read history and comments.
+        Never a password hash, a token or a key."""
+        at = _iso
+        user_id = user.id
         return {
             "format": "newsdesk-account-export/1",
-            "exported_at": self.clock().isoformat(),
+            "exported_at": at(self.clock()),
             "account": {
                 "name": user.name,
                 "role": user.role.value,
-                "created_at": user.created_at.isoformat(),
+                "created_at": at(user.created_at),
                 "has_password": user.has_password,
             },
-            "sessions": [{"began": b.isoformat(), "expires": e.isoformat()} for b, e in sessions],
+            "sessions": [{"began": at(b), "expires": at(e)} for b, e in self.storage.user_sessions(user_id)],
+            "passkeys": [
+                {
+                    "name": p.passkey.name,
+                    "created_at": at(p.passkey.created_at),
+                    "last_used_at": at(p.passkey.last_used_at),
+                }
+                for p in self.storage.passkeys(user_id)
+            ],
+            "follows": [
+                {"kind": f.kind, "key": f.key, "mode": f.mode, "since": at(f.created_at)}
+                for f in self.storage.follows(user_id)
+            ],
+            "keyword_filters": [
+                {"phrase": k.phrase, "language": k.language, "action": k.action}
+                for k in self.storage.keyword_filters(user_id)
+            ],
+            "bookmarks": [
+                {"article_id": b.article_id, "title": b.title, "note": b.note, "saved_at": at(b.created_at)}
+                for b in self.storage.bookmarks(user_id, limit=100_000)
+            ],
+            "read": [
+                {"kind": r.kind, "id": r.key, "read_at": at(r.read_at)}
+                for kind in ("article", "story")
+                for r in self.storage.read_marks(user_id, kind).values()
+            ],
+            "comments": [
+                {
+                    "on": c.target.value,
+                    "id": c.target_id,
+                    "reply_to": c.parent_id,
+                    "text": c.body,
+                    "status": c.status.value,
+                    "posted_at": at(c.created_at),
+                    "edited_at": at(c.edited_at),
+                }
+                for c in self.storage.comments_of(user_id)
+            ],
         }
 
-    def delete(self, user: User, password: str | None) -> None:
+    def delete(self, user: User, password: str | None, *, keep_comments: bool = True) -> None:
         """Delete the reader's own account. One with a password must give it again (a left-open laptop is
-        not enough); the last administrator cannot leave the site without one."""
+        not enough); the last administrator cannot leave the site without one. ``keep_comments``: their
+        comments stay, signed "deleted account"; else they are emptied as if each were deleted by its author."""
         stored = self.storage.stored_user(name_key(user.name))
         if stored is None:
             raise NotFoundError(f"no account named {user.name!r}")
@@ -169,8 +210,10 @@ class Accounts:
             raise AccountError("the password is not right: the account is kept")
         if user.is_admin and sum(u.is_admin and not u.disabled for u in self.storage.users(100_000)) <= 1:
             raise AccountError("you are the only administrator: make someone else one first")
+        if not keep_comments:
+            self.storage.blank_comments_of(user.id)
         self.storage.delete_user(user.id)
-        log.info("account.deleted user=%d", user.id)
+        log.info("account.deleted user=%d comments=%s", user.id, "kept" if keep_comments else "removed")
 
     # -- signing in ----------------------------------------------------------------------------
 
@@ -239,3 +282,7 @@ class Accounts:
         if user.disabled:
             raise SignInError()
         return self.begin_session(user)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()

@@ -17,6 +17,7 @@ from newsdesk.errors import NameTakenError, NotFoundError
 from newsdesk.model import Role, SignedIn, User
 from newsdesk.store.port import StoredUser
 from newsdesk.store.schema import sessions, sign_in_failures, sign_in_links, users
+from newsdesk.store.stories import bump_version
 
 
 class AccountStorage:
@@ -101,6 +102,7 @@ class AccountStorage:
             conn.execute(delete(sign_in_links).where(sign_in_links.c.user_id == user_id))
             if conn.execute(delete(users).where(users.c.id == user_id)).rowcount == 0:
                 raise NotFoundError(f"no account with id {user_id}")
+            bump_version(conn, "comments")  # the comments it leaves now read "deleted account"
 
     def user_sessions(self, user_id: int) -> list[tuple[datetime, datetime]]:
         """(began, expires) of the account's sessions, oldest first: never their tokens."""

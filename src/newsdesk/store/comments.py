@@ -84,6 +84,26 @@ class CommentStorage:
         with self.engine.connect() as conn:
             return [_comment(r) for r in conn.execute(query)]
 
+    def blank_comments_of(self, user_id: int) -> int:
+        """Empty every comment of the account, as deleting one's own does (a comment with replies stays as
+        "[deleted]", so the others' replies keep their place); how many."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(comments)
+                .where(comments.c.user_id == user_id)
+                .values(status=CommentStatus.DELETED.value, body="", html="")
+            ).rowcount
+            bump_version(conn, COMMENTS_VERSION)
+        return int(done)
+
+    def comments_of(self, user_id: int, limit: int = 100_000) -> list[Comment]:
+        """The account's comments, oldest first (for the reader's export)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                _select().where(comments.c.user_id == user_id).order_by(comments.c.id).limit(limit)
+            ).all()
+        return [_comment(r) for r in rows]
+
     def comments_by(self, user_id: int, since: datetime | None = None) -> int:
         """How many comments the account has written (since ``since``), deleted ones too."""
         query = select(func.count()).select_from(comments).where(comments.c.user_id == user_id)
@@ -221,7 +241,7 @@ def _select() -> Any:
     )
     return select(
         comments, users.c.name.label("author"), users.c.role.label("author_role"), reports.label("reports")
-    ).select_from(comments.join(users, users.c.id == comments.c.user_id))
+    ).select_from(comments.outerjoin(users, users.c.id == comments.c.user_id))  # no user: a deleted account
 
 
 def _one(conn: Connection, comment_id: int) -> Comment:
@@ -250,8 +270,8 @@ def _comment(row: Any) -> Comment:
         target=CommentTarget(row.target_kind),
         target_id=row.target_id,
         user_id=row.user_id,
-        author=row.author,
-        author_role=Role(row.author_role),
+        author=row.author or "",
+        author_role=Role(row.author_role or Role.READER.value),
         parent_id=row.parent_id,
         body=row.body,
         html=row.html,

@@ -325,7 +325,8 @@ comments = Table(
     Column("id", Integer, primary_key=True),
     Column("target_kind", String(16), nullable=False),  # article | story
     Column("target_id", String(64), nullable=False),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # NULL once its author deleted their account and chose to leave their comments ("deleted account")
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
     Column("body", Text, nullable=False),
     Column("html", Text, nullable=False),

@@ -206,7 +206,10 @@ async def delete_account(request: Request, desk: Desk, render: Render, viewer: C
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account/delete", status_code=303)
     try:
-        await run_in_threadpool(desk.delete_account, viewer.user, fields.get("password", ""))
+        keep = fields.get("comments", "keep") != "remove"
+        await run_in_threadpool(
+            lambda: desk.delete_account(viewer.user, fields.get("password", ""), keep_comments=keep)
+        )
     except AccountError as exc:
         return render("account/delete.html", status_code=400, user=viewer.user, error=exc.reason)
     response = RedirectResponse("/?account=deleted", status_code=303)

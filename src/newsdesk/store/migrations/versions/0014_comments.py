@@ -25,14 +25,14 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("target_kind", sa.String(16), nullable=False),
         sa.Column("target_id", sa.String(64), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),  # NULL: a deleted account's comment kept
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), server_default="visible", nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("edited_at", UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_comments_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_comments_user_id_users"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["comments.id"], name=op.f("fk_comments_parent_id_comments"), ondelete="CASCADE"
         ),
