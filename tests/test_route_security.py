@@ -20,7 +20,7 @@ from tests.conftest import test_settings
 from tests.loopback import serving
 
 PASSWORD = "correct horse battery staple"
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def state_changing_routes(app: object) -> list[tuple[str, str]]:
@@ -28,15 +28,16 @@ def state_changing_routes(app: object) -> list[tuple[str, str]]:
     return [(method, re.sub(r"\{[^}]+\}", "1", path)) for method, path in _routes(getattr(app, "routes", []), "")]
 
 
-def _routes(routes: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
+def _routes(routes: list[Any], prefix: str, methods: frozenset[str] = STATE_CHANGING) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route answering one of ``methods``, through included routers and mounts."""
     for route in routes:
         if isinstance(route, APIRoute):
-            for method in sorted(route.methods & STATE_CHANGING):
+            for method in sorted(route.methods & methods):
                 yield method, prefix + route.path
         elif (included := getattr(route, "include_context", None)) is not None:  # FastAPI >= 0.160: routers kept
-            yield from _routes(included.included_router.routes, prefix + included.prefix)
+            yield from _routes(included.included_router.routes, prefix + included.prefix, methods)
         elif isinstance(getattr(route, "routes", None), list):  # a Mount of routes
-            yield from _routes(route.routes, prefix + getattr(route, "path", ""))
+            yield from _routes(route.routes, prefix + getattr(route, "path", ""), methods)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from newsdesk.errors import AccountError, ForbiddenError, PasskeyError
+from newsdesk.errors import AccountError, ForbiddenError, NotFoundError, PasskeyError
 from newsdesk.model import MAX_NAME_CHARS
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.account import local_path, render_account
@@ -113,9 +113,11 @@ async def remove_passkey(
     if viewer is None:
         return RedirectResponse("/sign-in?next=/account", status_code=303)
     try:
-        await run_in_threadpool(desk.remove_passkey, viewer.user.id, passkey_id)
+        removed = await run_in_threadpool(desk.remove_passkey, viewer.user.id, passkey_id)
     except PasskeyError as exc:  # the last way in of an account without a password
         return await render_account(render, desk, viewer, passkey_error=exc.code, status_code=409)
+    if not removed:  # not one of this reader's passkeys: as if it did not exist
+        raise NotFoundError(f"no passkey {passkey_id} on this account")
     return RedirectResponse("/account", status_code=303)
 
 
