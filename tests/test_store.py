@@ -452,3 +452,46 @@ def test_source_names_are_a_forms_choices_by_name(storage: SqlStorage) -> None:
         SourceName(untitled.id, "https://0.example/feed"),
     ]
     assert len(storage.source_names(2)) == 2
+
+
+def test_the_people_migrations_keep_every_article_story_and_source(db_url: str) -> None:
+    """From the schema before accounts (0011) to today's: the news is all there, and accounts work."""
+    from sqlalchemy import text as sql
+
+    from newsdesk.model import Role
+
+    s = SqlStorage(db_url)
+    try:
+        s.migrate("0011")
+        with s.engine.begin() as conn:
+            conn.execute(
+                sql("INSERT INTO sources (id, url, created_at, error_count, paused) VALUES (7, 'u7', :t, 0, false)"),
+                {"t": NOW},
+            )
+            for aid in ("a" * 32, "b" * 32):
+                conn.execute(
+                    sql(
+                        "INSERT INTO articles (id, source_id, guid, fetched_at, word_count, reading_time_s, "
+                        "entry_hash, extraction_status, story_id, title) "
+                        "VALUES (:id, 7, :guid, :t, 0, 0, 'e', 'feed', 's1', 'A title')"
+                    ),
+                    {"id": aid, "guid": aid, "t": NOW},
+                )
+            conn.execute(
+                sql(
+                    "INSERT INTO stories (id, article_count, source_count, tags, updated_at) "
+                    "VALUES ('s1', 2, 1, '[]', :t)"
+                ),
+                {"t": NOW},
+            )
+        s.migrate()
+        with s.engine.connect() as conn:
+            counts = [
+                conn.execute(sql(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("sources", "articles", "stories")
+            ]
+        assert counts == [1, 2, 1]
+        assert s.get_article("a" * 32).title == "A title" and s.get_story("s1").story.article_count == 2
+        user = s.add_user("ann", "ann", None, Role.READER, NOW)
+        assert s.users() == [user] and s.site_settings() == {}
+    finally:
+        s.close()
