@@ -814,9 +814,12 @@ UserName = Annotated[str, typer.Argument(callback=_at_most(MAX_NAME_CHARS), help
 
 def _read_password() -> str:
     """The new password: asked twice on a terminal, else the first line of standard input (for scripts)."""
-    if sys.stdin.isatty():
-        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    line = sys.stdin.readline(MAX_PASSWORD_CHARS + 2)
+    try:
+        if sys.stdin.isatty():
+            return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+        line = sys.stdin.readline(MAX_PASSWORD_CHARS + 2)
+    except (OSError, ValueError) as exc:  # no standard input to read (closed, or not a file)
+        raise FileError("<stdin>", f"cannot read the password from it ({exc.__class__.__name__})") from exc
     return line.removesuffix("\n").removesuffix("\r")
 
 
@@ -834,8 +837,8 @@ def users_create(
     if admin and moderator:
         raise typer.BadParameter("--admin or --moderator, not both")
     role = Role.ADMIN if admin else Role.MODERATOR if moderator else Role.READER
-    password = None if no_password else _read_password()
-    with _desk(ctx) as desk:
+    with _desk(ctx) as desk:  # the settings and the database first: no password asked for in vain
+        password = None if no_password else _read_password()
         user = desk.create_user(name, password, role)
     typer.echo(f"created {user.role.value} {user.name} (id {user.id})")
 
