@@ -129,3 +129,25 @@ def test_the_number_of_keys_is_bounded() -> None:
     assert cache.get(4, lambda: calls.append(1) or -1) == 4  # kept: among the 3 most recent
     assert cache.get(0, lambda: calls.append(1) or -1) == -1  # dropped: computed again
     assert calls == [1]
+
+
+def test_while_a_value_is_renewed_the_other_readers_take_the_one_it_replaces() -> None:
+    clock = [NOW]
+    cache: FreshCache[str] = FreshCache(lambda: 1, lambda: clock[0])
+    assert cache.get("front", lambda: "old") == "old"
+    clock[0] = NOW + MAX_AGE  # expired: the next reader renews it, slowly
+    started = threading.Event()
+
+    def slow() -> str:
+        started.set()
+        time.sleep(0.3)
+        return "new"
+
+    renewing = threading.Thread(target=lambda: cache.get("front", slow))
+    renewing.start()
+    started.wait(5)
+    before = time.monotonic()
+    assert cache.get("front", lambda: "never") == "old"  # at once, without computing it again
+    assert time.monotonic() - before < 0.2
+    renewing.join()
+    assert cache.get("front", lambda: "never") == "new"

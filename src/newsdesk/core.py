@@ -78,7 +78,7 @@ from newsdesk.model import (
 from newsdesk.queries.cache import FreshCache, PageStore, StoredPage
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
-from newsdesk.store.port import NewSource, SourceName
+from newsdesk.store.port import CardFacts, NewSource, SourceName
 
 if TYPE_CHECKING:
     from newsdesk.net.fetcher import Fetcher
@@ -140,6 +140,9 @@ class Newsdesk:
         self._media_key: bytes | None = None
         # Ranked front pages, kept while no write changed the stories and for at most a minute (queries/cache.py).
         self._front_pages: FreshCache[list[Story]] = FreshCache(self.storage.data_version, clock)
+        # The cards' facts of a list of stories in a language: the same for every reader of that list (a
+        # signed-in reader's mutes are applied to the cards afterwards), kept while no write changes them.
+        self._card_facts: FreshCache[dict[str, CardFacts]] = FreshCache(self._card_versions, clock, max_keys=1024)
         # Rendered pages of anonymous readers, kept while no write changed anything a page shows and for
         # at most a minute (queries/cache.py); the web layer fills and replays it (web/pagecache.py).
         self.pages = PageStore(clock, max_bytes=settings.page_cache_max_bytes)
@@ -485,9 +488,16 @@ class Newsdesk:
     def story_cards(self, stories: Sequence[Story], language: str | None = None) -> list[StoryCard]:
         """Each story with the headline and lead of its best article (in ``language`` where the story has
         it), its image and its publishers (for front-page cards)."""
-        from newsdesk.queries.cards import story_cards
+        from newsdesk.queries.cards import cards_from
 
-        return story_cards(self.storage, stories, language)
+        key = (tuple(s.id for s in stories), language)
+        facts = self._card_facts.get(key, lambda: self.storage.card_facts(stories, language))
+        return cards_from(stories, facts)
+
+    def _card_versions(self) -> tuple[int, ...]:
+        """The versions card facts are read from: stories, their articles and the sources' names."""
+        kept = ("articles", "sources", "stories")
+        return tuple(v for name, v in self.storage.data_versions() if name in kept)
 
     def stories(
         self,

@@ -10,10 +10,11 @@ as a standfirst), else its opening sentences, cut at a sentence end near :data:`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from newsdesk.model import Story, StoryCard
 from newsdesk.store import Storage
+from newsdesk.store.port import CardFacts
 
 LEAD_CHARS = 280
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
@@ -21,7 +22,11 @@ _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 
 def story_cards(storage: Storage, stories: Sequence[Story], language: str | None = None) -> list[StoryCard]:
     """The cards of ``stories``, in their order; headline and lead in ``language`` where a story has it."""
-    facts = storage.card_facts(stories, language)
+    return cards_from(stories, storage.card_facts(stories, language))
+
+
+def cards_from(stories: Sequence[Story], facts: Mapping[str, CardFacts]) -> list[StoryCard]:
+    """The cards of ``stories`` from their facts (read by :meth:`Storage.card_facts`, or kept)."""
     cards = []
     for story in stories:
         f = facts.get(story.id)

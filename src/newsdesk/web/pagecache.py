@@ -12,7 +12,8 @@ minute (relative times such as "5 minutes ago" age with the clock alone).
 - Only ``GET`` requests for the page routes, answered 200 as HTML without ``Set-Cookie``: errors,
   redirects, the language switcher's cookie, the API, images and static files pass straight through.
 - Signed-in readers are never served from it nor stored in it: their pages show who they are. Any
-  request with a session cookie steps around it (a stale cookie too, which its first page clears).
+  request with a session cookie steps around it (a stale cookie too, which its first page clears), but
+  its page takes a render slot like any other (below).
 - One rendering per key at a time: when a popular page expires under load, the first request renders
   it and the others wait for it, instead of all rendering the same page.
 - At most :data:`RENDER_SLOTS` renderings at a time (from the request to the response's start; the
@@ -72,7 +73,7 @@ class CachedPages:
             return
         request = Request(scope)
         if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
-            await self.app(scope, receive, send)
+            await self._in_a_slot(scope, receive, send)  # but it takes its turn to render like any other
             return
         versions = await self.versions.current()  # read after this request arrived, before rendering
         site = self.desk.site(dict(versions).get("site", 0))  # read again only after an administrator's change
@@ -92,6 +93,21 @@ class CachedPages:
             await send({"type": "http.response.body", "body": page.body})
             return
         await self._render(key, versions, scope, receive, send)
+
+    async def _in_a_slot(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Render without keeping the page, in one of the render slots (held until the response starts)."""
+        slot = _Slot(self._slots)
+
+        async def forward(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                slot.release()
+            await send(message)
+
+        await slot.acquire()
+        try:
+            await self.app(scope, receive, forward)
+        finally:
+            slot.release()
 
     async def _render(
         self, key: Hashable, versions: tuple[tuple[str, int], ...], scope: Scope, receive: Receive, send: Send
