@@ -51,6 +51,7 @@ RUN_PREFIX = "bench"
 @dataclass
 class Tally:
     pages_ms: list[float] = field(default_factory=list)
+    pages_at: list[float] = field(default_factory=list)  # when each page was asked for (monotonic seconds)
     page_errors: dict[int, int] = field(default_factory=dict)
     posted: int = 0
     refused: dict[int, int] = field(default_factory=dict)
@@ -200,6 +201,7 @@ async def _load(
 def _count(tally: Tally, status: int, started: float) -> None:
     if status == 200:
         tally.pages_ms.append((time.perf_counter() - started) * 1000)
+        tally.pages_at.append(started)
     else:
         tally.page_errors[status] = tally.page_errors.get(status, 0) + 1
 
@@ -233,6 +235,17 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
 
 
+def _windows(tally: Tally, width_s: float = 10.0) -> str:
+    """The p95 of each ``width_s`` of the run, in order: where the slow pages were."""
+    if not tally.pages_at:
+        return "-"
+    start = min(tally.pages_at)
+    buckets: dict[int, list[float]] = {}
+    for at, ms in zip(tally.pages_at, tally.pages_ms, strict=True):
+        buckets.setdefault(int((at - start) // width_s), []).append(ms)
+    return " ".join(f"{_p(buckets[k], 95):.0f}" for k in sorted(buckets))
+
+
 def _report(kind: str, personal: Tally, ref: Tally, stored: int, locked: int) -> bool:
     p50, p95 = _p(personal.pages_ms, 50), _p(personal.pages_ms, 95)
     r50, r95 = _p(ref.pages_ms, 50), _p(ref.pages_ms, 95)
@@ -240,6 +253,7 @@ def _report(kind: str, personal: Tally, ref: Tally, stored: int, locked: int) ->
     print(f"{kind}: personal front page  {len(personal.pages_ms)} pages, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"{kind}: reference (20 items) {len(ref.pages_ms)} pages, p50 {r50:.1f} ms, p95 {r95:.1f} ms")
     print(f"{kind}: p95 ratio personal/reference {p95 / r95:.2f}x; target p95 <= {P95_TARGET_MS:.0f} ms")
+    print(f"{kind}: p95 per 10 s of the run: {_windows(personal)}")
     print(f"{kind}: page errors {personal.page_errors or 'none'}; 'database is locked' in the log: {locked}")
     print(f"{kind}: comments posted {personal.posted}, refused {personal.refused or 'none'}, stored {stored}")
     print(f"{kind}: {'met' if ok else 'NOT met'}")
