@@ -124,3 +124,26 @@ def test_unknown_names_are_not_found_and_list_the_valid_ones() -> None:
     with pytest.raises(NotFoundError, match="North America"):
         resolve("region", "atlantis")
     assert slug("Climate/Environment") == "climate-environment" and slug("Middle East") == "middle-east"
+
+
+def test_a_card_is_rendered_once_a_minute_for_every_reader_who_sees_it() -> None:
+    from newsdesk.model import Story, StoryCard
+    from newsdesk.web.pages.render import Templates
+
+    templates = Templates(
+        clock=lambda: NOW, demo_notice=None, site_url="http://news.example", proxied=lambda u: u or ""
+    )
+    story = Story("s1", "H", None, NOW - timedelta(hours=3), NOW - timedelta(hours=2), 3, 2, {"en": 2, "fr": 1})
+    card = StoryCard(story, "Headline one", "A lead long enough to show.", None, "en", ("A", "B"))
+    page = templates.envs["en"].from_string("{{ card_html(card, blurred) }}")
+    first = page.render(card=card, blurred=None, now=NOW, locale="en")
+    assert "Headline one" in first and "2 sources · 2 languages" in first and "2 hours ago" in first
+    assert page.render(card=card, blurred=None, now=NOW + timedelta(seconds=30), locale="en") == first
+    assert len(templates.cards._entries) == 1  # the same minute: rendered once
+    assert "Headline two" in page.render(
+        card=replace(card, headline="Headline two"), blurred=None, now=NOW, locale="en"
+    )
+    blurred = page.render(card=card, blurred={"s1"}, now=NOW, locale="en")
+    assert 'class="card blurred"' in blurred and 'class="card blurred"' not in first
+    later = page.render(card=card, blurred=None, now=NOW + timedelta(hours=1), locale="en")
+    assert "3 hours ago" in later  # a new minute, a new rendering
