@@ -77,6 +77,7 @@ class CachedPages:
             return
         versions = await self.versions.current()  # read after this request arrived, before rendering
         site = self.desk.site(dict(versions).get("site", 0))  # read again only after an administrator's change
+        scope.setdefault("state", {})["site"] = site  # the renderer's, so it need not read the version again
         locale = pick_locale(
             request.query_params.get("lang"),
             request.cookies.get("lang"),
@@ -95,7 +96,8 @@ class CachedPages:
         await self._render(key, versions, scope, receive, send)
 
     async def _in_a_slot(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Render without keeping the page, in one of the render slots (held until the response starts)."""
+        """Run the app in one of the render slots, held until the response starts (rendered: sending to a slow
+        reader holds none)."""
         slot = _Slot(self._slots)
 
         async def forward(message: Message) -> None:
@@ -119,23 +121,17 @@ class CachedPages:
         started = self.desk.clock()
         start: Message | None = None
         body: list[bytes] = []
-        slot = _Slot(self._slots)
 
         async def keep(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                slot.release()  # rendered: sending to a slow reader holds no slot
                 start = {**message, "headers": list(message.get("headers", []))}  # before outer layers add theirs
             elif message["type"] == "http.response.body":
                 body.append(message.get("body", b""))
             await send(message)
 
         try:
-            await slot.acquire()
-            try:
-                await self.app(scope, receive, keep)
-            finally:
-                slot.release()
+            await self._in_a_slot(scope, receive, keep)
             if start is not None and _keepable(start):
                 self.store.put(key, start["status"], start["headers"], b"".join(body), versions, started)
         finally:

@@ -241,8 +241,8 @@ class Renderer:
 def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
     """The page renderer bound to this request, its viewer and its language (a FastAPI dependency)."""
     templates: Templates = request.app.state.templates
-    try:
-        site = request.app.state.desk.site()
+    try:  # the page cache has read it with the data versions; signed-in readers' pages read it here
+        site = getattr(request.state, "site", None) or request.app.state.desk.site()
     except NewsdeskError:  # the database is what failed: the error page still renders, with the defaults
         site = SiteSettings()
     locale = pick_locale(
