@@ -13,8 +13,15 @@ import pytest
 
 from newsdesk.core import Newsdesk, make_newsdesk
 from newsdesk.errors import NotFoundError, PersonalError
-from newsdesk.model import MAX_NOTE_CHARS, ArticleEnrichment, ExtractionStatus, KeywordFilter, PersonalFilter
-from newsdesk.people.personal import keyword_action, screen
+from newsdesk.model import (
+    MAX_NOTE_CHARS,
+    ArticleEnrichment,
+    ExtractionStatus,
+    KeywordFilter,
+    PersonalFilter,
+    RelatedArticle,
+)
+from newsdesk.people.personal import keyword_action, screen, screen_related
 from tests.conftest import fresh_database, test_settings
 from tests.test_pages import MACRON, NOW, _draft, build
 from tests.test_store import insert, ok_update
@@ -140,6 +147,29 @@ def test_keyword_filters_hide_or_blur_whole_words_in_one_language_or_all(world: 
     assert keyword_action([hide], "War in the north", "en") == "hide"
     assert keyword_action([hide], "An award for the mayor", "en") is None  # whole words only
     assert screen(PersonalFilter(), cards, {}).cards == tuple(cards)
+
+
+def test_related_reading_leaves_out_what_the_reader_mutes_or_filters(world: World) -> None:
+    desk, sources, _ = world
+    ann, bob = _users(desk)
+
+    def item(n: int, source: int, title: str, story: str, category: str | None = None) -> RelatedArticle:
+        return RelatedArticle(f"r{n}", title, "Paper", NOW, story, 0.8, source, "en", category)
+
+    items = [
+        item(1, sources["en"], "A muted source's report", "s1"),
+        item(2, sources["fr"], "Penalties decide the cup", "s2"),
+        item(3, sources["fr"], "Election results are in", "s3", "Politics"),
+        item(4, sources["fr"], "A muted story's article", "story-c"),
+        item(5, sources["fr"], "Rain all week", "s5"),
+    ]
+    desk.follow(ann, "source", str(sources["en"]), "mute")
+    desk.follow(ann, "category", "politics", "mute")
+    desk.follow(ann, "story", "story-c", "mute")
+    desk.add_keyword_filter(ann, "penalties", None, "blur")  # blurred in a listing, left out of suggestions
+    assert [r.id for r in desk.screen_related(desk.personal_filter(ann), items)] == ["r5"]
+    assert desk.screen_related(desk.personal_filter(bob), items) == tuple(items)
+    assert screen_related(PersonalFilter(), items) == tuple(items)
 
 
 def test_bookmarks_belong_to_their_reader_and_notes_are_bounded(world: World) -> None:

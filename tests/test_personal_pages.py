@@ -83,6 +83,13 @@ def test_muting_a_source_hides_its_stories_from_that_reader_only(site: Site) -> 
         assert _stories(httpx.get(site.url + "/").text) == {"story-a", "story-b", "story-c"}  # and from the cache
         hits = ann.get("/search?q=telescope").text
         assert "/articles/b1" not in hits and "/articles/b1" in bob.get("/search?q=telescope").text
+        # the JSON API answers a signed-in reader under their mutes too
+        api = ann.get("/api/v1/frontpage").json()
+        assert {s["id"] for s in api["stories"]} == {"story-a"} and api["muted"] == 2
+        assert {s["id"] for s in bob.get("/api/v1/frontpage").json()["stories"]} == {"story-a", "story-b", "story-c"}
+        assert {s["id"] for s in ann.get("/api/v1/stories").json()["stories"]} == {"story-a"}
+        assert "b1" not in {h["article_id"] for h in ann.get("/api/v1/search?q=telescope").json()["hits"]}
+        assert "b1" in {h["article_id"] for h in httpx.get(site.url + "/api/v1/search?q=telescope").json()["hits"]}
         # a muted hashtag: its stories and articles leave the reader's other pages, the topic's page says so
         _post(ann, "/follow", kind="source", key=str(en), mode="remove")
         _post(ann, "/follow", kind="tag", key="#EmmanuelMacron", mode="mute")

@@ -58,8 +58,10 @@ from newsdesk.model import (
     PersonalFilter,
     Progress,
     Related,
+    RelatedArticle,
     Role,
     Screened,
+    SearchHit,
     SearchQuery,
     SearchResults,
     SignedIn,
@@ -808,6 +810,43 @@ class Newsdesk:
         if filt.empty:
             return Screened(tuple(cards), frozenset(), 0)
         return screen(filt, cards, self.storage.story_sources([c.story.id for c in cards]))
+
+    def screen_stories(self, user_id: int, stories: Sequence[Story]) -> tuple[list[Story], int]:
+        """The stories a reader keeps under their mutes (the JSON API's listings), and how many were left out."""
+        filt = self.personal_filter(user_id)
+        if filt.empty:
+            return list(stories), 0
+        screened = self.screen(filt, self.story_cards(stories))
+        return [c.story for c in screened.cards], screened.hidden
+
+    def screen_hits(self, user_id: int, hits: Sequence[SearchHit]) -> tuple[list[SearchHit], frozenset[str]]:
+        """The search hits a reader keeps under their mutes, and the ids of those their keyword filters blur."""
+        from newsdesk.people.personal import article_verdict
+
+        filt = self.personal_filter(user_id)
+        if filt.empty:
+            return list(hits), frozenset()
+        kept, blurred = [], set()
+        for hit in hits:
+            verdict = article_verdict(
+                filt,
+                source_id=hit.source_id,
+                title=hit.title,
+                language=hit.language,
+                category=hit.category,
+                story_id=hit.story_id,
+            )
+            if verdict == "blur":
+                blurred.add(hit.article_id)
+            if verdict != "hide":
+                kept.append(hit)
+        return kept, frozenset(blurred)
+
+    def screen_related(self, filt: PersonalFilter, items: Sequence[RelatedArticle]) -> tuple[RelatedArticle, ...]:
+        """Related reading without what the reader muted or filters out (``people/personal.py``)."""
+        from newsdesk.people.personal import screen_related
+
+        return screen_related(filt, items)
 
     def article_verdict(
         self,

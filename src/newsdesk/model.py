@@ -491,6 +491,9 @@ class RelatedArticle:
     published_at: datetime | None
     story_id: str | None
     similarity: float
+    source_id: int | None = None  # what a reader's mutes are checked against (people/personal.py)
+    language: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from newsdesk.model import (
     KeywordFilter,
     PersonalFilter,
     ReadMark,
+    RelatedArticle,
     Screened,
     Story,
     StoryCard,
@@ -152,6 +153,26 @@ def article_verdict(
     if any(t in filt.tags for t in tags):
         return "hide"
     return keyword_action(filt.keywords, title, language)
+
+
+def screen_related(filt: PersonalFilter, items: Sequence[RelatedArticle]) -> tuple[RelatedArticle, ...]:
+    """Related reading the reader keeps: what their mutes hide is left out, and so is what a keyword filter
+    would blur (a blurred line in a short list of suggestions is noise, not a warning worth its place)."""
+    if filt.empty:
+        return tuple(items)
+    return tuple(
+        r
+        for r in items
+        if article_verdict(
+            filt,
+            source_id=r.source_id if r.source_id is not None else -1,
+            title=r.title,
+            language=r.language,
+            category=r.category,
+            story_id=r.story_id,
+        )
+        is None
+    )
 
 
 def story_change(previous: ReadMark | None, detail: StoryDetail) -> StoryChange | None:

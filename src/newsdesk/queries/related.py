@@ -44,7 +44,17 @@ def related_articles(
             continue  # removed since the search (its source was)
         when = other.published_at or other.fetched_at
         found.append(
-            RelatedArticle(other.id, other.title, other.source_title, when, other.story_id, round(similarity, 4))
+            RelatedArticle(
+                other.id,
+                other.title,
+                other.source_title,
+                when,
+                other.story_id,
+                round(similarity, 4),
+                other.source_id,
+                other.language,
+                other.category,
+            )
         )
     return Related(article.id, tuple(found), same_story)
 
@@ -55,7 +65,9 @@ def _same_story(storage: Storage, article: Article, limit: int) -> tuple[Related
         return ()
     detail = storage.get_story(article.story_id)
     return tuple(
-        RelatedArticle(a.id, a.title, a.source_title, a.published_at, detail.story.id, 1.0)
+        RelatedArticle(
+            a.id, a.title, a.source_title, a.published_at, detail.story.id, 1.0, a.source_id, a.language, None
+        )
         for a in reversed(detail.articles)
         if a.id != article.id and a.copy_of is None
     )[:limit]

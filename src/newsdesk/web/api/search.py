@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
 from newsdesk.model import day_start
-from newsdesk.web.deps import Desk
+from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.params import DayFilter, Filter, Offset, SearchText, SourceFilter
 
 router = APIRouter(tags=["search"])
@@ -18,6 +18,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search")
 async def search(
     desk: Desk,
+    viewer: CurrentViewer,
     q: SearchText,
     source_id: SourceFilter = None,
     language: Filter = None,
@@ -32,6 +33,7 @@ async def search(
 
     ``title_html`` and ``snippet_html`` are escaped text with the matched words in ``<mark>``;
     ``since`` and ``until`` are days (UTC), both included; ``more`` says whether a next page exists.
+    With a reader's session cookie their mutes apply: ``blurred`` lists the hits their keyword filters blur.
     """
     results = await run_in_threadpool(
         lambda: desk.search(
@@ -46,4 +48,7 @@ async def search(
             offset=offset,
         )
     )
-    return {"hits": plain(results.hits), "more": results.more, "limit": limit, "offset": offset}
+    hits, blurred = list(results.hits), frozenset[str]()
+    if viewer is not None:
+        hits, blurred = await run_in_threadpool(desk.screen_hits, viewer.user.id, results.hits)
+    return {"hits": plain(hits), "more": results.more, "limit": limit, "offset": offset, "blurred": sorted(blurred)}

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
-from newsdesk.model import SearchHit, SignedIn, day_start
+from newsdesk.model import SignedIn, day_start
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.render import Render
 from newsdesk.web.params import DayFilter, Filter, FormSourceFilter, Offset, SearchText
@@ -83,26 +83,6 @@ def _form(
 SearchForm = Annotated[_Form, Depends(_form)]
 
 
-def screened_hits(desk: Newsdesk, viewer: SignedIn, hits: tuple[SearchHit, ...]) -> tuple[list[SearchHit], set[str]]:
-    """The hits a signed-in reader keeps under their mutes, and the ids of those their keyword filters blur."""
-    filt = desk.personal_filter(viewer.user.id)
-    kept, blurred = [], set()
-    for hit in hits:
-        verdict = desk.article_verdict(
-            filt,
-            source_id=hit.source_id,
-            title=hit.title,
-            language=hit.language,
-            category=hit.category,
-            story_id=hit.story_id,
-        )
-        if verdict == "blur":
-            blurred.add(hit.article_id)
-        if verdict != "hide":
-            kept.append(hit)
-    return kept, blurred
-
-
 async def _results(desk: Newsdesk, form: _Form, offset: int, viewer: SignedIn | None = None) -> dict[str, Any]:
     """One page of results and the query string of the next page (``None`` on the last one); a signed-in
     reader's mutes leave hits out (the page may then hold fewer than ``PAGE_SIZE``)."""
@@ -124,7 +104,7 @@ async def _results(desk: Newsdesk, form: _Form, offset: int, viewer: SignedIn | 
     more = form.query_string(offset + PAGE_SIZE) if results.more else None
     if viewer is None:
         return {"hits": results.hits, "more": more, "blurred": ()}
-    hits, blurred = await run_in_threadpool(screened_hits, desk, viewer, results.hits)
+    hits, blurred = await run_in_threadpool(desk.screen_hits, viewer.user.id, results.hits)
     return {"hits": hits, "more": more, "blurred": blurred}
 
 
