@@ -22,7 +22,7 @@ from newsdesk.model import (
     FeedUpdate,
     PageResult,
 )
-from newsdesk.store import SqlStorage
+from newsdesk.store import SqlStorage, open_storage
 from newsdesk.store.schema import complete_metadata
 from newsdesk.store.search import is_index_table
 
@@ -495,3 +495,37 @@ def test_the_people_migrations_keep_every_article_story_and_source(db_url: str) 
         assert s.users() == [user] and s.site_settings() == {}
     finally:
         s.close()
+
+
+def test_postgresql_connections_the_server_dropped_are_replaced_before_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection idle a while is pinged before it is handed out (no ping per read while busy): after
+    the server dropped every connection of the pool (a restart, an idle timeout), reads and writes go on."""
+    import sqlalchemy
+
+    from newsdesk.store import sql as sql_module
+    from tests.conftest import fresh_database
+
+    url = fresh_database("postgresql", tmp_path)
+    storage = open_storage(url)
+    try:
+        source = storage.add_source("http://127.0.0.1:9/feed.xml", title="Feed", now=datetime.now(UTC))
+        assert storage.get_source(source.id).title == "Feed"
+        assert storage.reader is not storage.engine  # reads: their own autocommit pool
+        admin = sqlalchemy.create_engine(url)
+        with admin.begin() as conn:
+            dropped = conn.execute(
+                sqlalchemy.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        admin.dispose()
+        assert dropped >= 1
+        monkeypatch.setattr(sql_module, "PING_AFTER_IDLE_S", 0.0)  # every pooled connection counts as idle
+        assert storage.get_source(source.id).title == "Feed"
+        assert storage.add_source("http://127.0.0.1:9/other.xml", title="Other", now=datetime.now(UTC)).id != source.id
+        assert len(storage.list_sources()) == 2
+    finally:
+        storage.close()

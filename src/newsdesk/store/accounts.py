@@ -24,6 +24,7 @@ class AccountStorage:
     """The accounts part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def add_user(self, name: str, name_key: str, password_hash: str | None, role: Role, now: datetime) -> User:
         """A new account; :class:`NameTakenError` when ``name_key`` is taken."""
@@ -46,12 +47,12 @@ class AccountStorage:
 
     def stored_user(self, name_key: str) -> StoredUser | None:
         """The account named ``name_key`` (casefolded) with its password hash, or None."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(users).where(users.c.name_key == name_key)).one_or_none()
         return None if row is None else StoredUser(_user(row), row.password_hash)
 
     def user(self, user_id: int) -> User:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(users).where(users.c.id == user_id)).one_or_none()
         if row is None:
             raise NotFoundError(f"no account with id {user_id}")
@@ -59,12 +60,12 @@ class AccountStorage:
 
     def users(self, limit: int = 1000, offset: int = 0) -> list[User]:
         """Accounts, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.id).limit(limit).offset(offset)).all()
         return [_user(r) for r in rows]
 
     def user_count(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
     def update_user(
@@ -106,7 +107,7 @@ class AccountStorage:
 
     def user_sessions(self, user_id: int) -> list[tuple[datetime, datetime]]:
         """(began, expires) of the account's sessions, oldest first: never their tokens."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(sessions.c.created_at, sessions.c.expires_at)
                 .where(sessions.c.user_id == user_id)
@@ -130,7 +131,7 @@ class AccountStorage:
 
     def session(self, token_hash: str, now: datetime) -> SignedIn | None:
         """The live session with this token hash, of an account not disabled; None otherwise."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(users, sessions.c.csrf_token, sessions.c.expires_at)
                 .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
@@ -185,7 +186,7 @@ class AccountStorage:
             conn.execute(insert(sign_in_failures), [{"key": k, "failed_at": now} for k in keys])
 
     def sign_in_failures(self, key: str, since: datetime) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(
                 conn.execute(
                     select(func.count())

@@ -36,10 +36,11 @@ class CommentStorage:
     """The comments part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def comment_target_exists(self, target: CommentTarget, target_id: str) -> bool:
         table = articles if target is CommentTarget.ARTICLE else stories
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(table.c.id).where(table.c.id == target_id)).first() is not None
 
     def add_comment(
@@ -70,7 +71,7 @@ class CommentStorage:
             return _one(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
 
     def comment(self, comment_id: int) -> Comment:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return _one(conn, comment_id)
 
     def comments_on(self, target: CommentTarget, target_id: str, limit: int = 1000) -> list[Comment]:
@@ -81,7 +82,7 @@ class CommentStorage:
             .order_by(comments.c.created_at, comments.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_comment(r) for r in conn.execute(query)]
 
     def blank_comments_of(self, user_id: int) -> int:
@@ -98,7 +99,7 @@ class CommentStorage:
 
     def comments_of(self, user_id: int, limit: int = 100_000) -> list[Comment]:
         """The account's comments, oldest first (for the reader's export)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 _select().where(comments.c.user_id == user_id).order_by(comments.c.id).limit(limit)
             ).all()
@@ -109,11 +110,11 @@ class CommentStorage:
         query = select(func.count()).select_from(comments).where(comments.c.user_id == user_id)
         if since is not None:
             query = query.where(comments.c.created_at >= since)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def has_replies(self, comment_id: int) -> bool:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(comments.c.id).where(comments.c.parent_id == comment_id)).first() is not None
 
     def edit_comment(self, comment_id: int, body: str, html: str, now: datetime) -> Comment:
@@ -194,7 +195,7 @@ class CommentStorage:
             .order_by(comments.c.created_at, comments.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query).all()
             ids = [r.id for r in rows]
             reasons: dict[int, list[str]] = defaultdict(list)
@@ -217,7 +218,7 @@ class CommentStorage:
             .order_by(moderation_log.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 ModerationAction(
                     id=r.id,

@@ -35,6 +35,7 @@ class LeaseStorage:
     """The leases part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def claim(self, kind: str, keys: Sequence[str], holder: str, now: datetime, ttl_s: float) -> list[str]:
         """Claim ``keys`` of ``kind`` for ``holder`` until ``now + ttl_s``; the keys it now holds, in order.

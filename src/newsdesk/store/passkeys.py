@@ -23,6 +23,7 @@ class PasskeyStorage:
     """The passkeys part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def add_passkey(self, new: NewPasskey, now: datetime) -> Passkey:
         """Keep a verified credential; PasskeyError ``duplicate`` when its id is registered already."""
@@ -47,12 +48,12 @@ class PasskeyStorage:
 
     def passkeys(self, user_id: int) -> list[StoredPasskey]:
         """A reader's passkeys, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(passkeys).where(passkeys.c.user_id == user_id).order_by(passkeys.c.id)).all()
         return [_stored(r) for r in rows]
 
     def passkey_by_credential(self, credential_id: str) -> StoredPasskey | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(passkeys).where(passkeys.c.credential_id == credential_id)).one_or_none()
         return None if row is None else _stored(row)
 

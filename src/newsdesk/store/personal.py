@@ -23,11 +23,12 @@ class PersonalStorage:
     """The personal part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def personal_count(self, user_id: int, what: str) -> int:
         """How many follows (and mutes), keyword filters or bookmarks the reader keeps (for the bounds)."""
         table: Table = {"follows": follows, "keyword_filters": keyword_filters, "bookmarks": bookmarks}[what]
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(
                 conn.execute(select(func.count()).select_from(table).where(table.c.user_id == user_id)).scalar_one()
             )
@@ -57,7 +58,7 @@ class PersonalStorage:
 
     def follows(self, user_id: int) -> list[Follow]:
         """The reader's follows and mutes, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(follows).where(follows.c.user_id == user_id).order_by(follows.c.created_at, follows.c.id)
             ).all()
@@ -97,7 +98,7 @@ class PersonalStorage:
         return bool(done.rowcount)
 
     def keyword_filters(self, user_id: int) -> list[KeywordFilter]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(keyword_filters).where(keyword_filters.c.user_id == user_id).order_by(keyword_filters.c.id)
             ).all()
@@ -136,7 +137,7 @@ class PersonalStorage:
         self, user_id: int, *, article_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[Bookmark]:
         """The reader's bookmarks, newest first (with each article's title and source)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return _bookmarks(conn, user_id, article_id=article_id, limit=limit, offset=offset)
 
     # -- read marks ----------------------------------------------------------------------------
@@ -173,7 +174,7 @@ class PersonalStorage:
             if not keys:
                 return {}
             query = query.where(reads.c.key.in_(list(keys)))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query.order_by(reads.c.read_at.desc()).limit(2000)).all()
         return {r.key: _read(r) for r in rows}
 
@@ -183,7 +184,7 @@ class PersonalStorage:
         """The sources that covered each story (for "mute a source": a story all of whose sources are muted)."""
         if not story_ids:
             return {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(articles.c.story_id, articles.c.source_id)
                 .where(articles.c.story_id.in_(list(story_ids)))
@@ -199,7 +200,7 @@ class PersonalStorage:
         if not source_ids:
             return []
         when = func.max(func.coalesce(articles.c.published_at, articles.c.fetched_at))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(articles.c.story_id)
                 .where(

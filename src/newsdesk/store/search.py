@@ -235,6 +235,7 @@ class SearchStorage:
     """The search part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def index_search(self, limit: int = INDEX_BATCH) -> int:
         """(Re)index up to ``limit`` queued articles in one transaction; how many were taken off the queue."""
@@ -245,7 +246,7 @@ class SearchStorage:
 
     def search_backlog(self) -> int:
         """Articles waiting to be (re)indexed."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(search_queue)).scalar_one())
 
     rank_cap: int | None = RANK_CAP
@@ -258,7 +259,7 @@ class SearchStorage:
         parsed = parse_query(query.text)
         if not parsed.groups or query.limit <= 0:
             return []
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             dialect = conn.dialect.name
             where, params = _filters(query, dialect)
             params |= {"limit": query.limit, "offset": query.offset}

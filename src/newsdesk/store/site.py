@@ -18,9 +18,10 @@ class SiteStorage:
     """The site settings part of the storage (mixed into :class:`~newsdesk.store.sql.SqlStorage`)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
 
     def site_settings(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {r.name: r.value for r in conn.execute(select(site_settings.c.name, site_settings.c.value))}
 
     def set_site_settings(self, values: Mapping[str, str], by: int | None, now: datetime) -> None:

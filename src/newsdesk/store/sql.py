@@ -15,6 +15,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
 from newsdesk.errors import NotFoundError, SourceExistsError, StorageError
 from newsdesk.logs import event as log_event
@@ -195,6 +196,37 @@ def _read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
     return connect
 
 
+PING_AFTER_IDLE_S = 1.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (one round trip)."""
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: on PostgreSQL a round trip before each read, as
+    many again as the reads themselves. A connection in steady use is known to be alive; one that sat idle
+    (the server may have restarted, or closed it) is pinged, and a dead one is replaced before the caller
+    sees it (the pool retries on :class:`DisconnectionError`). A server lost while connections are busy
+    fails those requests once, as it would with pre-ping, and the pool then reconnects.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection did not answer: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection did not answer")
+
+
 @_wrap_public_methods
 class SqlStorage(
     StoryStorage,
@@ -231,7 +263,12 @@ class SqlStorage(
                     event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
                 self.location = make_url(url).render_as_string(hide_password=True)
-                self.engine = create_engine(url, pool_pre_ping=True)
+                self.engine = create_engine(url)
+                self.reader = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
+                for engine in (self.engine, self.reader):
+                    _ping_idle_connections(engine)
+            if not hasattr(self, "reader"):
+                self.reader = self.engine
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(f"cannot open the database at {self.location}: {exc}") from exc
 
@@ -242,6 +279,8 @@ class SqlStorage(
     def close(self) -> None:
         self.close_versions()
         self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
     def index_search(self, limit: int = SEARCH_INDEX_BATCH) -> int:
         """:meth:`SearchStorage.index_search`, then one more count of the ``search`` data version once the
@@ -255,7 +294,7 @@ class SqlStorage(
     # -- schema ---------------------------------------------------------------
 
     def current_revision(self) -> str | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -287,7 +326,7 @@ class SqlStorage(
     # -- categories -------------------------------------------------------------
 
     def list_categories(self) -> list[Category]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(categories).order_by(categories.c.name)).all()
         return [Category(id=r.id, name=r.name, parent_id=r.parent_id) for r in rows]
 
@@ -405,25 +444,25 @@ class SqlStorage(
         return AddedSources(tuple(added), tuple(existing))
 
     def get_source(self, source_id: int) -> Source:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(self._source_query().where(sources.c.id == source_id)).first()
         if row is None:
             raise NotFoundError(f"no source with id {source_id}")
         return self._source(row)
 
     def find_source(self, url: str) -> Source | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(self._source_query().where(sources.c.url == url)).first()
         return self._source(row) if row else None
 
     def list_sources(self) -> list[Source]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(self._source_query().order_by(sources.c.id)).all()
         return [self._source(r) for r in rows]
 
     def source_names(self, limit: int) -> list[SourceName]:
         name = func.coalesce(sources.c.title, sources.c.url)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(sources.c.id, name.label("name")).order_by(func.lower(name), sources.c.id).limit(limit)
             )
@@ -462,7 +501,7 @@ class SqlStorage(
         )
         if limit:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [self._source(r) for r in conn.execute(query).all()]
 
     # -- articles: ingest -------------------------------------------------------
@@ -471,7 +510,7 @@ class SqlStorage(
         keys = KnownKeys()
         by_id, by_url, by_hash = self._key_queries
         dialect = self.dialect
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             if wanted := sorted(set(ids)):
                 for key, value in conn.execute(by_id, {"keys": array_param(dialect, wanted)}):
                     keys.entry_hash_by_id[key] = value
@@ -546,7 +585,7 @@ class SqlStorage(
         if holder is not None and now is not None:  # not the pages another process is fetching
             query = query.where(articles.c.id.not_in(keys_held_by_others("page", holder, now)))
         query = query.order_by(articles.c.fetched_at.desc(), articles.c.id).limit(limit)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 PendingPage(
                     article_id=r.id, url=r.url, source_id=r.source_id, summary=r.summary, published_at=r.published_at
@@ -620,7 +659,7 @@ class SqlStorage(
             articles.c.duplicate_of == None,  # noqa: E711
         )
         groups: dict[str, list[CopyOf]] = {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             for r in conn.execute(select(*fields).where(articles.c.duplicate_of != None)):  # noqa: E711
                 groups.setdefault(r.duplicate_of, []).append(_copy_of(r))
             primaries = conn.execute(unenriched_primaries, {"ids": array_param(self.dialect, list(groups))})
@@ -674,7 +713,7 @@ class SqlStorage(
         )
 
     def get_article(self, article_id: str) -> Article:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(self._article_query().where(articles.c.id == article_id)).first()
         if row is None:
             raise NotFoundError(f"no article with id {article_id}")
@@ -686,7 +725,7 @@ class SqlStorage(
         if not wanted:
             return {}
         query = self._article_query().where(in_array(self.dialect, articles.c.id, "ids"))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query, {"ids": array_param(self.dialect, wanted)})
             return {r.id: _article(r) for r in rows}
 
@@ -705,19 +744,19 @@ class SqlStorage(
             query = query.where(articles.c.duplicate_of == None)  # noqa: E711
         newest = func.coalesce(articles.c.published_at, articles.c.fetched_at)
         query = query.order_by(newest.desc(), articles.c.id).limit(limit).offset(offset)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_article(r) for r in conn.execute(query)]
 
     def article_count(self, include_duplicates: bool = True) -> int:
         query = select(func.count()).select_from(articles)
         if not include_duplicates:
             query = query.where(articles.c.duplicate_of == None)  # noqa: E711
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def stats(self) -> Stats:
         with_text = articles.c.extraction_status.in_([ExtractionStatus.FEED.value, ExtractionStatus.EXTRACTED.value])
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             s = conn.execute(
                 select(
                     func.count(),

@@ -107,6 +107,7 @@ class StoryStorage:
     """Enrichment and story queries (mixed into ``SqlStorage``)."""
 
     engine: Engine
+    reader: Engine  # reads: autocommit on PostgreSQL (SqlStorage)
     _pgvector: PgVector | None = None
     _versions_conn: Connection | None = None  # data_versions' own connection (see there)
     _versions_lock = threading.Lock()  # replaced per instance by SqlStorage
@@ -150,7 +151,7 @@ class StoryStorage:
         )
         if after is not None:
             query = query.where(or_(_when() > after[0], and_(_when() == after[0], articles.c.id > after[1])))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 EnrichInput(
                     id=r.id,
@@ -181,7 +182,7 @@ class StoryStorage:
             .order_by(when, articles.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 EnrichInput(r.id, r.source_id, r.title, r.text or "", r.when, r.language) for r in conn.execute(query)
             ]
@@ -236,7 +237,7 @@ class StoryStorage:
             )
             .order_by(when, articles.c.id)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 WindowArticle(
                     id=r.id,
@@ -379,7 +380,7 @@ class StoryStorage:
         story_ids = [s.id for s in stories_]
         if not story_ids:
             return {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             shown = {s.id: s.representative_id for s in stories_ if s.representative_id}
             if language:
                 shown |= _first_reports_in(conn, [s for s in stories_ if _also_in(s, language)], language)
@@ -423,7 +424,7 @@ class StoryStorage:
     def data_version(self, name: str = STORIES_VERSION) -> int:
         """How many writes have changed ``name`` (``stories``: story rows and their articles) so far:
         equal numbers, unchanged data, whichever process wrote it."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             version = conn.execute(select(data_versions.c.version).where(data_versions.c.name == name)).scalar()
         return int(version or 0)
 
@@ -438,7 +439,7 @@ class StoryStorage:
         with self._versions_lock:
             for attempt in (1, 2):
                 # autocommit: each read is its own statement, no BEGIN/ROLLBACK round trips around it
-                conn = self._versions_conn or self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                conn = self._versions_conn or self.reader.connect().execution_options(isolation_level="AUTOCOMMIT")
                 self._versions_conn = None
                 try:
                     rows = conn.execute(query).all()
@@ -460,7 +461,7 @@ class StoryStorage:
 
     def get_story(self, story_id: str) -> StoryDetail:
         """A story with its coverage, oldest article first; a merged story's id leads to its successor."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = None
             for _ in range(10):  # follow merged_into links (a chain is short; a cycle is impossible but bounded)
                 row = conn.execute(select(stories).where(stories.c.id == story_id)).first()
@@ -533,7 +534,7 @@ class StoryStorage:
         if region is not None:
             query = query.where(stories.c.regions.like(f'%"{_like_escape(region)}"%', escape="\\"))
         query = query.order_by(stories.c.last_seen_at.desc(), stories.c.id).limit(limit).offset(offset)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_story(r) for r in conn.execute(query)]
 
     def active_stories(self, since: datetime) -> list[ActiveStory]:
@@ -549,7 +550,7 @@ class StoryStorage:
             c.article_count > 0,
             c.last_seen_at >= since,
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query).all()
         times = self._window_times(since)
         return [
@@ -572,7 +573,7 @@ class StoryStorage:
         """
         times: dict[str, list[datetime]] = defaultdict(list)
         when = _when().label("when")
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(articles.c.story_id, when).where(
                     when >= since,
@@ -589,7 +590,7 @@ class StoryStorage:
         out: dict[str, list[Tag]] = defaultdict(list)
         if not wanted:
             return out
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(article_tags)
                 .where(article_tags.c.article_id.in_(wanted))
@@ -602,7 +603,7 @@ class StoryStorage:
     def tagged_article_ids(self, tag: str, limit: int) -> list[str]:
         """Newest primary articles carrying ``tag``."""
         when = _when()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return list(
                 conn.execute(
                     select(articles.c.id)
@@ -614,7 +615,7 @@ class StoryStorage:
             )
 
     def tag_label(self, tag: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             label: str | None = conn.execute(
                 select(article_tags.c.label).where(article_tags.c.tag == tag).limit(1)
             ).scalar()
@@ -624,7 +625,7 @@ class StoryStorage:
         wanted = list(article_ids)
         if not wanted:
             return {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(article_vectors.c.article_id, article_vectors.c.vector).where(
                     article_vectors.c.article_id.in_(wanted),
@@ -636,7 +637,7 @@ class StoryStorage:
 
     def vector_of(self, article_id: str) -> StoredVector | None:
         """(model id, vector) stored for an article, if it was embedded."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(article_vectors.c.model, article_vectors.c.vector).where(
                     article_vectors.c.article_id == article_id,
@@ -648,7 +649,7 @@ class StoryStorage:
     def vectors_since(self, since: datetime, model: str) -> list[WindowVector]:
         """(article id, story id, time, vector) of recent primaries: what the related-articles index holds."""
         when = _when().label("when")
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(articles.c.id, articles.c.story_id, when, article_vectors.c.vector)
                 .select_from(articles.join(article_vectors, article_vectors.c.article_id == articles.c.id))
@@ -669,7 +670,7 @@ class StoryStorage:
         if not wanted:
             return {}
         when = _when().label("when")
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(
                     article_vectors.c.key,
@@ -691,7 +692,7 @@ class StoryStorage:
 
     def enrichment_counts(self) -> EnrichmentCounts:
         """How many primary articles are enriched, and how many wait for enrichment."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             done = conn.execute(
                 select(func.count()).select_from(articles).where(articles.c.enriched_at != None)  # noqa: E711
             ).scalar_one()
