@@ -69,6 +69,7 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=100)
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--comment-every", type=float, default=5.0)
+    parser.add_argument("--processes", type=int, default=1, help="web processes of the server (web_processes)")
     args = parser.parse_args()
     ok = True
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
@@ -93,6 +94,7 @@ def run(kind: str, args: argparse.Namespace) -> bool:
         "NEWSDESK_ENRICH": "false",
         "NEWSDESK_COMMENTS_PER_MINUTE": "1000",
         "NEWSDESK_COMMENTS_PER_DAY": "100000",
+        "NEWSDESK_WEB_PROCESSES": str(args.processes),
     }
     readers, articles, run_id = _readers(url, data, args.readers)
     _quiet_scheduler(url)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from newsdesk.core import make_newsdesk
 from newsdesk.model import ArticleEnrichment, ExtractionStatus
-from newsdesk.queries.cache import MAX_AGE, FreshCache
+from newsdesk.queries.cache import MAX_AGE, FreshCache, KeptByVersion
 from newsdesk.store import SqlStorage
 from newsdesk.store.schema import stories
 from tests.conftest import test_settings
@@ -151,3 +151,46 @@ def test_while_a_value_is_renewed_the_other_readers_take_the_one_it_replaces() -
     assert time.monotonic() - before < 0.2
     renewing.join()
     assert cache.get("front", lambda: "never") == "new"
+
+
+def test_a_value_kept_by_version_is_used_only_under_that_version_and_keys_are_bounded() -> None:
+    kept: KeptByVersion[str] = KeptByVersion(max_keys=2)
+    calls: list[str] = []
+
+    def compute(value: str) -> str:
+        calls.append(value)
+        return value
+
+    assert kept.get("ann", 1, lambda: compute("a1")) == "a1"
+    assert kept.get("ann", 1, lambda: compute("unused")) == "a1"  # same version: kept
+    assert kept.get("ann", 2, lambda: compute("a2")) == "a2"  # a newer count: computed again
+    kept.get("bob", 1, lambda: compute("b1"))
+    kept.get("cy", 1, lambda: compute("c1"))  # a third key: the least recently used (ann) goes
+    assert kept.get("ann", 2, lambda: compute("a2 again")) == "a2 again"
+    assert calls == ["a1", "a2", "b1", "c1", "a2 again"]
+
+
+def test_within_versions_read_the_caches_check_the_versions_given_not_the_database(
+    storage: SqlStorage, tmp_path: Path
+) -> None:
+    """A signed-in page reads the data versions once (shared with the requests arriving with it); the facade's
+    caches use them. Outside the block, every check reads the database again."""
+    desk = make_newsdesk(test_settings(tmp_path), storage=storage)
+    seed(storage)
+    _enrich(storage, dict.fromkeys(range(6), "story-a"))
+    versions = desk.data_versions()
+    first = desk.front_page(limit=10)
+    reads: list[str] = []
+    real = storage.data_version
+
+    def counted(name: str = "stories") -> int:
+        reads.append(name)
+        return real(name)
+
+    storage.data_version = counted  # type: ignore[method-assign]
+    with desk.versions_read(versions):
+        assert desk.front_page(limit=10) == first
+        desk.site()
+    assert reads == []
+    desk.front_page(limit=10)
+    assert reads == ["stories"]

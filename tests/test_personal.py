@@ -282,3 +282,30 @@ def test_everything_personal_goes_with_the_account(world: World) -> None:
         conn.execute(delete(users).where(users.c.id == ann))
     assert (desk.follows(ann), desk.bookmarks(ann), desk.keyword_filters(ann)) == ([], [], [])
     assert replace(desk.personal_filter(ann), languages=()).empty
+
+
+def test_a_kept_filter_is_read_again_after_a_change_made_in_another_process(world: World) -> None:
+    """Each web process keeps signed-in readers' filters by the count of their changes read with their session;
+    a mute made through another process (another facade on the same database) shows on the next request."""
+    desk, sources, clock = world
+    ann, _bob = _users(desk)
+    token = desk.use_sign_in_link(desk.sign_in_link("ann").rsplit("/", 1)[1]).token
+    other = make_newsdesk(desk.settings, clock)  # a second web process
+    try:
+        first = desk.signed_in(token)
+        assert first is not None
+        assert desk.personal_filter(ann, first.personal_version).sources == frozenset()
+        other.follow(ann, "source", str(sources["en"]), "mute")
+        other.add_keyword_filter(ann, "penalties", None, "blur")
+        again = desk.signed_in(token)
+        assert again is not None and again.personal_version == first.personal_version + 2
+        kept = desk.personal_filter(ann, again.personal_version)
+        assert kept.sources == {sources["en"]} and [k.phrase for k in kept.keywords] == ["penalties"]
+        other.unfollow(ann, "source", str(sources["en"]))
+        third = desk.signed_in(token)
+        assert third is not None and desk.personal_filter(ann, third.personal_version).sources == frozenset()
+        other.unfollow(ann, "source", str(sources["en"]))  # nothing left to remove: no change counted
+        fourth = desk.signed_in(token)
+        assert fourth is not None and fourth.personal_version == third.personal_version
+    finally:
+        other.close()

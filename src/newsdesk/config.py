@@ -137,6 +137,12 @@ class Settings:
     media_cache_max_bytes: int = _setting(
         500_000_000, "Disk the image proxy's cache (DATA_DIR/media) may use; the least recently used go first."
     )
+    web_processes: int = _setting(
+        1,
+        "Processes `newsdesk serve` answers requests with (one event loop and GIL each, caches of their own);"
+        " each runs the scheduler too, and they split due feeds by leases. More than one pays on PostgreSQL"
+        " with spare cores.",
+    )
     page_cache_max_bytes: int = _setting(
         64_000_000,
         "Memory the web process may keep rendered pages of anonymous readers in (each for at most a minute,"
@@ -347,6 +353,7 @@ def _validate(s: Settings) -> None:
         "sign_in_window_s",
         "comments_per_minute",
         "comments_per_day",
+        "web_processes",
     )
     for name in positive:
         if getattr(s, name) <= 0:

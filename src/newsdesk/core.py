@@ -16,6 +16,7 @@ its thread pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -23,6 +24,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +79,7 @@ from newsdesk.model import (
     UpdateReport,
     User,
 )
-from newsdesk.queries.cache import FreshCache, PageStore, StoredPage
+from newsdesk.queries.cache import FreshCache, KeptByVersion, PageStore, StoredPage
 from newsdesk.store import Storage, open_storage
 from newsdesk.store.leases import new_holder
 from newsdesk.store.port import CardFacts, NewSource, SourceName
@@ -118,6 +120,10 @@ class ImportReport:
 
 
 IMPORT_CHUNK = 5000  # sources checked and written per transaction (and per step of the progress bar)
+FILTERS_KEPT = 4096  # signed-in readers whose filters a process keeps (a few KB each at most)
+
+# The data versions read for the request being answered (Newsdesk.versions_read), where one was.
+_versions_read: ContextVar[dict[str, int] | None] = ContextVar("newsdesk_versions_read", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ class Newsdesk:
         self.holder = new_holder()  # this facade's name in the leases (store/leases.py)
         self._media_key: bytes | None = None
         # Ranked front pages, kept while no write changed the stories and for at most a minute (queries/cache.py).
-        self._front_pages: FreshCache[list[Story]] = FreshCache(self.storage.data_version, clock)
+        self._front_pages: FreshCache[list[Story]] = FreshCache(self._data_version, clock)
         # The cards' facts of a list of stories in a language: the same for every reader of that list (a
         # signed-in reader's mutes are applied to the cards afterwards), kept while no write changes them.
         self._card_facts: FreshCache[dict[str, CardFacts]] = FreshCache(self._card_versions, clock, max_keys=1024)
@@ -149,6 +155,8 @@ class Newsdesk:
         # at most a minute (queries/cache.py); the web layer fills and replays it (web/pagecache.py).
         self.pages = PageStore(clock, max_bytes=settings.page_cache_max_bytes)
         self._site: tuple[int, SiteSettings] | None = None  # the site's settings, by the version read with them
+        # Signed-in readers' filters, each by the count of their changes read with their session.
+        self._filters: KeptByVersion[PersonalFilter] = KeptByVersion(max_keys=FILTERS_KEPT)
 
     @property
     def storage(self) -> Storage:
@@ -498,8 +506,25 @@ class Newsdesk:
 
     def _card_versions(self) -> tuple[int, ...]:
         """The versions card facts are read from: stories, their articles and the sources' names."""
-        kept = ("articles", "sources", "stories")
-        return tuple(v for name, v in self.storage.data_versions() if name in kept)
+        known = _versions_read.get()
+        versions = known if known is not None else dict(self.storage.data_versions())
+        return tuple(versions.get(name, 0) for name in ("articles", "sources", "stories"))
+
+    def _data_version(self, name: str = "stories") -> int:
+        """One data version: as read for this request (:meth:`versions_read`) when it was, else read now."""
+        known = _versions_read.get()
+        return known.get(name, 0) if known is not None else self.storage.data_version(name)
+
+    @contextlib.contextmanager
+    def versions_read(self, versions: Sequence[tuple[str, int]]) -> Iterator[None]:
+        """Within the block (and the threads it hands work to), the data versions are these, read once by the
+        caller after its request arrived: the caches check them instead of reading each its own. A web
+        request that changes nothing needs nothing newer; one that writes must not use this."""
+        token = _versions_read.set(dict(versions))
+        try:
+            yield
+        finally:
+            _versions_read.reset(token)
 
     def stories(
         self,
@@ -601,7 +626,7 @@ class Newsdesk:
         changed them: ``version`` is the ``site`` data version when the caller has it (the page cache)."""
         from newsdesk.people.site import site_settings
 
-        version = self.storage.data_version("site") if version is None else version
+        version = self._data_version("site") if version is None else version
         kept = self._site
         if kept is not None and kept[0] == version:
             return kept[1]
@@ -799,9 +824,13 @@ class Newsdesk:
                 return f.mode
         return None
 
-    def personal_filter(self, user_id: int) -> PersonalFilter:
-        """The reader's mutes, keyword filters and languages, to apply with :meth:`screen`."""
-        return self._personal.filter(user_id)
+    def personal_filter(self, user_id: int, version: int | None = None) -> PersonalFilter:
+        """The reader's mutes, keyword filters and languages, to apply with :meth:`screen`. With ``version`` (the
+        ``personal_version`` read with their session) a filter this process keeps under that version is used:
+        every change to what they follow or filter counts one more, in whichever process it is made."""
+        if version is None:
+            return self._personal.filter(user_id)
+        return self._filters.get(user_id, version, lambda: self._personal.filter(user_id))
 
     def screen(self, filt: PersonalFilter, cards: Sequence[StoryCard]) -> Screened:
         """The cards the reader keeps under their mutes (``people/personal.py``), and which show blurred."""
@@ -811,19 +840,19 @@ class Newsdesk:
             return Screened(tuple(cards), frozenset(), 0)
         return screen(filt, cards, self.storage.story_sources([c.story.id for c in cards]))
 
-    def screen_stories(self, user_id: int, stories: Sequence[Story]) -> tuple[list[Story], int]:
+    def screen_stories(self, viewer: SignedIn, stories: Sequence[Story]) -> tuple[list[Story], int]:
         """The stories a reader keeps under their mutes (the JSON API's listings), and how many were left out."""
-        filt = self.personal_filter(user_id)
+        filt = self.personal_filter(viewer.user.id, viewer.personal_version)
         if filt.empty:
             return list(stories), 0
         screened = self.screen(filt, self.story_cards(stories))
         return [c.story for c in screened.cards], screened.hidden
 
-    def screen_hits(self, user_id: int, hits: Sequence[SearchHit]) -> tuple[list[SearchHit], frozenset[str]]:
+    def screen_hits(self, viewer: SignedIn, hits: Sequence[SearchHit]) -> tuple[list[SearchHit], frozenset[str]]:
         """The search hits a reader keeps under their mutes, and the ids of those their keyword filters blur."""
         from newsdesk.people.personal import article_verdict
 
-        filt = self.personal_filter(user_id)
+        filt = self.personal_filter(viewer.user.id, viewer.personal_version)
         if filt.empty:
             return list(hits), frozenset()
         kept, blurred = [], set()

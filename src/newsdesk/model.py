@@ -737,6 +737,7 @@ class SignedIn:
     user: User
     csrf_token: str
     expires_at: datetime
+    personal_version: int = 0  # counts the reader's changes to what they follow and mute (a kept filter's key)
 
 
 @dataclass(frozen=True, slots=True)

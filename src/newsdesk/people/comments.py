@@ -127,11 +127,13 @@ class Comments:
             raise NotFoundError(f"no {target.value} {target_id!r}")
         now = self.clock()
         s = self.settings
-        for window, limit in ((timedelta(minutes=1), s.comments_per_minute), (timedelta(days=1), s.comments_per_day)):
-            if self.storage.comments_by(author.id, now - window) >= limit:
-                log.info("comment.limited user=%d", author.id)
-                raise CommentLimitedError("too many comments lately: wait a little", "limited")
-        held = not author.is_moderator and self.storage.comments_by(author.id) < s.hold_first_comments
+        written, last_minute, last_day = self.storage.comments_by(
+            author.id, now - timedelta(minutes=1), now - timedelta(days=1)
+        )
+        if last_minute >= s.comments_per_minute or last_day >= s.comments_per_day:
+            log.info("comment.limited user=%d", author.id)
+            raise CommentLimitedError("too many comments lately: wait a little", "limited")
+        held = not author.is_moderator and written < s.hold_first_comments
         status = CommentStatus.HELD if held else CommentStatus.VISIBLE
         comment = self.storage.add_comment(
             target, target_id, author.id, parent_id, body, render_comment(body), status, now

@@ -1,5 +1,6 @@
 """Read results kept while what they were computed from is unchanged: the front page's ranking
-(:class:`FreshCache`) and the rendered pages of anonymous readers (:class:`PageStore`).
+(:class:`FreshCache`), the rendered pages of anonymous readers (:class:`PageStore`), and values whose caller
+knows their version (:class:`KeptByVersion`: a reader's mutes, by the count read with their session).
 
 Ranking the front page reads every story active in the window with its articles' times (tens of
 thousands of rows at 100k articles) and scores them all: hundreds of milliseconds, for a page
@@ -103,6 +104,31 @@ class FreshCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class KeptByVersion(Generic[V]):
+    """``get(key, version, compute)``: the value kept for ``key`` if it was computed under ``version``, else
+    ``compute()`` (kept under that version). The caller reads the version *before* asking, so a value is never
+    kept under a version newer than the data it was computed from. Bounded: least recently used go first."""
+
+    def __init__(self, max_keys: int) -> None:
+        self._max_keys = max_keys
+        self._entries: OrderedDict[Hashable, tuple[Hashable, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Hashable, compute: Callable[[], V]) -> V:
+        with self._lock:
+            kept = self._entries.get(key)
+            if kept is not None and kept[0] == version:
+                self._entries.move_to_end(key)
+                return kept[1]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_keys:
+                self._entries.popitem(last=False)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,7 +139,7 @@ class AccountStorage:
             ).one_or_none()
         if row is None:
             return None
-        return SignedIn(_user(row), row.csrf_token, row.expires_at)
+        return SignedIn(_user(row), row.csrf_token, row.expires_at, row.personal_version)
 
     def end_session(self, token_hash: str) -> None:
         with self.engine.begin() as conn:

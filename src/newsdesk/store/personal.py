@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, se
 from sqlalchemy.exc import IntegrityError
 
 from newsdesk.model import Bookmark, Follow, KeywordFilter, ReadMark
-from newsdesk.store.schema import articles, bookmarks, follows, keyword_filters, reads, sources
+from newsdesk.store.schema import articles, bookmarks, follows, keyword_filters, reads, sources, users
 
 
 class PersonalStorage:
@@ -45,6 +45,7 @@ class PersonalStorage:
                         conn.execute(
                             insert(follows).values(user_id=user_id, kind=kind, key=key, mode=mode, created_at=now)
                         )
+                    _changed(conn, user_id)
                 return
             except IntegrityError:
                 continue
@@ -54,6 +55,8 @@ class PersonalStorage:
             done = conn.execute(
                 delete(follows).where(follows.c.user_id == user_id, follows.c.kind == kind, follows.c.key == key)
             )
+            if done.rowcount:
+                _changed(conn, user_id)
         return bool(done.rowcount)
 
     def follows(self, user_id: int) -> list[Follow]:
@@ -79,6 +82,7 @@ class PersonalStorage:
                     else keyword_filters.c.language == language,
                 )
             ).first()
+            _changed(conn, user_id)
             if same is not None:
                 conn.execute(update(keyword_filters).where(keyword_filters.c.id == same.id).values(action=action))
                 return KeywordFilter(same.id, phrase, language, action)
@@ -95,6 +99,8 @@ class PersonalStorage:
             done = conn.execute(
                 delete(keyword_filters).where(keyword_filters.c.user_id == user_id, keyword_filters.c.id == filter_id)
             )
+            if done.rowcount:
+                _changed(conn, user_id)
         return bool(done.rowcount)
 
     def keyword_filters(self, user_id: int) -> list[KeywordFilter]:
@@ -213,6 +219,12 @@ class PersonalStorage:
                 .limit(limit)
             ).all()
         return [r.story_id for r in rows]
+
+
+def _changed(conn: Connection, user_id: int) -> None:
+    """Count one more change to what the reader follows, mutes or filters (``users.personal_version``), in the
+    transaction that makes it: a web process's kept filter of theirs is then read again."""
+    conn.execute(update(users).where(users.c.id == user_id).values(personal_version=users.c.personal_version + 1))
 
 
 def _bookmarks(

@@ -470,8 +470,8 @@ class Storage(Protocol):
         """Every comment on the target in any state, oldest first."""
         ...
 
-    def comments_by(self, user_id: int, since: datetime | None = None) -> int:
-        """How many comments the account wrote (since ``since``), deleted ones too."""
+    def comments_by(self, user_id: int, *since: datetime) -> tuple[int, ...]:
+        """How many comments the account has written: in all, then since each of ``since`` (one read)."""
         ...
 
     def has_replies(self, comment_id: int) -> bool: ...

@@ -233,6 +233,8 @@ users = Table(
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("banned", Boolean, nullable=False, server_default="0"),  # by a moderator: no commenting
+    # changes to the reader's follows, mutes, filters and languages: whether a kept filter is still theirs
+    Column("personal_version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("name_key"),
 )
 

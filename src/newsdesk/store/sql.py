@@ -80,7 +80,7 @@ from newsdesk.store.stories import (
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0016"
+HEAD_REVISION = "0017"
 
 P = ParamSpec("P")
 T = TypeVar("T")

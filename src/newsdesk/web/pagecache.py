@@ -73,7 +73,11 @@ class CachedPages:
             return
         request = Request(scope)
         if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
-            await self._in_a_slot(scope, receive, send)  # but it takes its turn to render like any other
+            # The data versions are read once for all the requests arriving together, as for cached pages;
+            # the facade's caches (ranking, card facts, site settings) check them instead of each its own.
+            versions = await self.versions.current()
+            with self.desk.versions_read(versions):
+                await self._in_a_slot(scope, receive, send)  # it takes its turn to render like any other
             return
         versions = await self.versions.current()  # read after this request arrived, before rendering
         site = self.desk.site(dict(versions).get("site", 0))  # read again only after an administrator's change

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -18,10 +21,14 @@ from newsdesk.web.app import create_app
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 5  # open requests a stopping server waits for (htmx polls, a slow client)
+WORKER_SETTINGS = "NEWSDESK_SERVE_WORKER_SETTINGS"  # the parent's settings, as JSON, for its worker processes
 
 
-def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None) -> FastAPI:
-    """The web app; with ``schedule`` it also checks due feeds in the background while it serves.
+def build_app(
+    desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None, close_desk: bool = False
+) -> FastAPI:
+    """The web app; with ``schedule`` it also checks due feeds in the background while it serves, and with
+    ``close_desk`` it closes the facade when it stops (a worker process's own).
 
     The scheduler comes from the facade (the web layer never imports ``tasks``) and lives on
     ``app.state.scheduler``, where its ``passes`` and ``last_error`` can be read.
@@ -38,6 +45,8 @@ def build_app(desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None 
         yield
         await warming
         await scheduler.stop()
+        if close_desk:
+            desk.close()
 
     app = create_app(desk, lifespan=lifespan, demo_notice=demo_notice)
     app.state.scheduler = scheduler
@@ -52,6 +61,9 @@ def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | N
     lifespan's end, where the scheduler stops: a pass in progress is cancelled, its chunk commits or
     rolls back, its pools close and its enrichment ends after the batch being written.
     """
+    if desk is None and settings.web_processes > 1:
+        _serve_in_processes(settings)
+        return
     desk = desk or make_newsdesk(settings)
     try:
         log.info(event("server.start", url=f"http://{settings.host}:{settings.port}"))
@@ -66,3 +78,35 @@ def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | N
         )
     finally:
         desk.close()
+
+
+def _serve_in_processes(settings: Settings) -> None:
+    """``web_processes`` worker processes on one listening socket (uvicorn's supervisor: it restarts a worker
+    that dies and stops them all on Ctrl-C or SIGTERM).
+
+    One process serves on one core: Python runs one thread at a time, and a signed-in reader's page is
+    rendered for them alone. Each worker opens its own facade (:func:`worker_app`) from the settings handed
+    down here; the database is migrated once, before any of them starts, so they never race to migrate.
+    """
+    make_newsdesk(settings).close()  # migrate now, in one process
+    os.environ[WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+    log.info(event("server.start", url=f"http://{settings.host}:{settings.port}", processes=settings.web_processes))
+    uvicorn.run(
+        "newsdesk.web.server:worker_app",
+        factory=True,
+        workers=settings.web_processes,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of :func:`_serve_in_processes` (uvicorn calls it in the new process)."""
+    from newsdesk.logs import configure_logging
+
+    settings = Settings(**json.loads(os.environ[WORKER_SETTINGS]))
+    configure_logging(settings.log_level, settings.log_format, auto="INFO")
+    return build_app(make_newsdesk(settings), close_desk=True)

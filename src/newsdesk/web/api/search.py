@@ -50,5 +50,5 @@ async def search(
     )
     hits, blurred = list(results.hits), frozenset[str]()
     if viewer is not None:
-        hits, blurred = await run_in_threadpool(desk.screen_hits, viewer.user.id, results.hits)
+        hits, blurred = await run_in_threadpool(desk.screen_hits, viewer, results.hits)
     return {"hits": plain(hits), "more": results.more, "limit": limit, "offset": offset, "blurred": sorted(blurred)}

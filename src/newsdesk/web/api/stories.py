@@ -69,7 +69,7 @@ async def stories(
 async def _screened(desk: Newsdesk, viewer: SignedIn | None, items: list[Story]) -> tuple[list[Story], int]:
     if viewer is None:
         return items, 0
-    return await run_in_threadpool(desk.screen_stories, viewer.user.id, items)
+    return await run_in_threadpool(desk.screen_stories, viewer, items)
 
 
 @router.get("/stories/{story_id}")

@@ -61,7 +61,7 @@ def article_view(desk: Newsdesk, article_id: str, viewer: SignedIn | None = None
     comments = comment_section(desk, CommentTarget.ARTICLE, article.id, viewer.user if viewer else None)
     bookmark = None
     if viewer is not None:
-        filt = desk.personal_filter(viewer.user.id)
+        filt = desk.personal_filter(viewer.user.id, viewer.personal_version)
         others, same = desk.screen_related(filt, related.other_stories), desk.screen_related(filt, related.same_story)
         related = Related(related.article_id, others, same)
         bookmark = desk.bookmark_of(viewer.user.id, article.id)

@@ -68,7 +68,7 @@ def story_listing(
     blurred: frozenset[str] = frozenset()
     muted = 0
     if viewer is not None:
-        screened = desk.screen(desk.personal_filter(viewer.user.id), cards)
+        screened = desk.screen(desk.personal_filter(viewer.user.id, viewer.personal_version), cards)
         cards, blurred, muted = list(screened.cards), screened.blurred, screened.hidden
     empty = None
     if not cards:

@@ -168,6 +168,7 @@ class Templates:
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,  # a misspelt variable fails the page instead of rendering blank
             extensions=["jinja2.ext.i18n"],
+            auto_reload=False,  # templates ship in the package: no file is stat'ed again on every render
         )
         env.install_gettext_translations(load_translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(

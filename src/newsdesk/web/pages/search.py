@@ -104,7 +104,7 @@ async def _results(desk: Newsdesk, form: _Form, offset: int, viewer: SignedIn | 
     more = form.query_string(offset + PAGE_SIZE) if results.more else None
     if viewer is None:
         return {"hits": results.hits, "more": more, "blurred": ()}
-    hits, blurred = await run_in_threadpool(desk.screen_hits, viewer.user.id, results.hits)
+    hits, blurred = await run_in_threadpool(desk.screen_hits, viewer, results.hits)
     return {"hits": hits, "more": more, "blurred": blurred}
 
 

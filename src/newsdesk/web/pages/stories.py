@@ -85,10 +85,10 @@ def story_view(desk: Newsdesk, story_id: str, language: str, viewer: SignedIn | 
     follow = follow_button(desk, viewer, "story", detail.story.id)
     if viewer is None or detail.story.id != story_id:
         if viewer is not None:  # a merged story's old address: its page redirects, mutes still apply
-            related = desk.screen_related(desk.personal_filter(viewer.user.id), related)
+            related = desk.screen_related(desk.personal_filter(viewer.user.id, viewer.personal_version), related)
         return StoryView(detail, card, by_publisher(detail.articles), related, comments, follow)
     change = desk.open_story(viewer.user.id, detail)
-    filt = desk.personal_filter(viewer.user.id)
+    filt = desk.personal_filter(viewer.user.id, viewer.personal_version)
     shown = in_languages(detail.articles, filt.languages)
     hidden = len(detail.articles) - len(shown)
     related = desk.screen_related(filt, related)

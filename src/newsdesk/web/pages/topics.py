@@ -42,7 +42,7 @@ def topic_view(desk: Newsdesk, tag: str, language: str, viewer: SignedIn | None 
     follow = follow_button(desk, viewer, "tag", topic.tag)
     if viewer is None:
         return TopicView(topic, cards, follow)
-    filt = desk.personal_filter(viewer.user.id)
+    filt = desk.personal_filter(viewer.user.id, viewer.personal_version)
     screened = desk.screen(filt, cards)
     blurred = set(screened.blurred)
     kept = []
