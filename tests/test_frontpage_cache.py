@@ -14,7 +14,7 @@ from sqlalchemy import update
 from newsdesk.core import make_newsdesk
 from newsdesk.model import ArticleEnrichment, ExtractionStatus
 from newsdesk.queries.cache import MAX_AGE, FreshCache, KeptByVersion
-from newsdesk.store import SqlStorage
+from newsdesk.store import SqlStorage, open_storage
 from newsdesk.store.schema import stories
 from tests.conftest import test_settings
 from tests.test_store import draft, insert, ok_update
@@ -194,3 +194,32 @@ def test_within_versions_read_the_caches_check_the_versions_given_not_the_databa
     assert reads == []
     desk.front_page(limit=10)
     assert reads == ["stories"]
+
+
+def test_the_front_page_ranked_in_a_worker_process_equals_the_one_ranked_here(
+    storage: SqlStorage, tmp_path: Path
+) -> None:
+    """The server ranks in a process of its own (tasks/read_worker.py): the same stories, in the same order,
+    with the same scores; a worker that is gone is replaced, and meanwhile the ranking is made here."""
+    seed(storage)
+    _enrich(storage, dict.fromkeys(range(3), "story-a") | dict.fromkeys(range(3, 6), "story-b"))
+    here = make_newsdesk(test_settings(tmp_path, db=storage.url), lambda: NOW, storage=storage)
+    expected = here.front_page(limit=10)
+    assert [s.id for s in expected] == ["story-a", "story-b"] or [s.id for s in expected] == ["story-b", "story-a"]
+    served = make_newsdesk(test_settings(tmp_path, db=storage.url), lambda: NOW, storage=open_storage(storage.url))
+    try:
+        served.rank_in_a_process()
+        worker = served._read_worker
+        assert worker is not None
+        assert served.front_page(limit=10) == expected
+        executor = worker._current()
+        for process in list(executor._processes.values()):  # the worker dies (killed by the operator, OOM)
+            process.kill()
+            process.join()
+        served._front_pages.clear()
+        assert served.front_page(limit=10) == expected  # made here this time, the worker replaced
+        served._front_pages.clear()
+        assert served.front_page(limit=10) == expected  # and ranked by the new worker again
+        assert worker._executor is not executor
+    finally:
+        served.close()

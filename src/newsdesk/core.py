@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import VERSION, Settings
-from newsdesk.errors import DiscoveryError, FetchError, NotFoundError, OPMLError, SourceExistsError
+from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
 from newsdesk.logs import event
 from newsdesk.model import (
     FOLLOW_KINDS,
@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from newsdesk.people.personal import Personal
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
+    from newsdesk.tasks.read_worker import ReadWorker
     from newsdesk.tasks.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class ImportReport:
 
 
 IMPORT_CHUNK = 5000  # sources checked and written per transaction (and per step of the progress bar)
+FRONT_PAGE_FIRST = 25  # the front page's first request: a page of 24 cards and one more (is there a next page?)
 FILTERS_KEPT = 4096  # signed-in readers whose filters a process keeps (a few KB each at most)
 
 # The data versions read for the request being answered (Newsdesk.versions_read), where one was.
@@ -155,6 +157,7 @@ class Newsdesk:
         # at most a minute (queries/cache.py); the web layer fills and replays it (web/pagecache.py).
         self.pages = PageStore(clock, max_bytes=settings.page_cache_max_bytes)
         self._site: tuple[int, SiteSettings] | None = None  # the site's settings, by the version read with them
+        self._read_worker: ReadWorker | None = None  # the front page's ranking process (rank_in_a_process)
         # Signed-in readers' filters, each by the count of their changes read with their session.
         self._filters: KeptByVersion[PersonalFilter] = KeptByVersion(max_keys=FILTERS_KEPT)
 
@@ -163,6 +166,7 @@ class Newsdesk:
         return self.adapters.storage
 
     def close(self) -> None:
+        self.stop_ranking_process()
         self.storage.close()
 
     def __enter__(self) -> Newsdesk:
@@ -468,22 +472,38 @@ class Newsdesk:
         an unknown one is a NotFoundError that lists the valid names. The ranking is kept while no write
         changed the stories and for at most a minute (``queries/cache.py``).
         """
-        from newsdesk.queries.frontpage import front_page
-
         name = None if category is None else taxonomy_name("category", category).name
         place = None if region is None else taxonomy_name("region", region).name
-        ranked = self._front_pages.get(
-            (name, place, offset + limit),
-            lambda: front_page(
-                self.storage,
-                self.clock(),
-                window_h=self.settings.front_page_window_h,
-                limit=offset + limit,
-                category=name,
-                region=place,
-            ),
-        )
+        ranked = self._front_pages.get((name, place, offset + limit), lambda: self._rank(offset + limit, name, place))
         return list(ranked[offset:])
+
+    def _rank(self, limit: int, category: str | None, region: str | None) -> list[Story]:
+        """The ranking, in the ranking process when the server started one (``tasks/read_worker.py``), else
+        here; a ranking process that fails is logged and the ranking made here."""
+        from newsdesk.queries.frontpage import front_page
+
+        now, window_h = self.clock(), self.settings.front_page_window_h
+        worker = self._read_worker
+        if worker is not None:
+            try:
+                return worker.run(front_page, now, window_h=window_h, limit=limit, category=category, region=region)
+            except Exception as exc:  # noqa: BLE001 -- the front page must not depend on the worker
+                log.warning(event("ranking.inline", reason=str(exc)[:200] or exc.__class__.__name__))
+        return front_page(self.storage, now, window_h=window_h, limit=limit, category=category, region=region)
+
+    def rank_in_a_process(self) -> None:
+        """Rank the front page in a worker process from now on (the web server does: see the worker's
+        docstring). Not for a database only this process can open (in memory)."""
+        from newsdesk.tasks.read_worker import ReadWorker
+
+        if self._read_worker is None and ":memory:" not in self.settings.database_url:
+            self._read_worker = ReadWorker(self.settings.database_url)
+            self._read_worker.start()
+
+    def stop_ranking_process(self) -> None:
+        worker, self._read_worker = self._read_worker, None
+        if worker is not None:
+            worker.close()
 
     def category(self, name: str, *, limit: int = 30, offset: int = 0) -> list[Story]:
         """The front page of one category (see ``docs/taxonomy.md``)."""
@@ -984,8 +1004,18 @@ class Newsdesk:
         return [ForYouCard(c, reasons[c.story.id], c.story.id in screened.blurred) for c in screened.cards[:limit]]
 
     def warm_up(self) -> None:
-        """Load now what the first readers would otherwise wait for: the vector index files (related reading)."""
+        """Load now what the first readers would otherwise wait for: the vector index files (related reading),
+        the comment renderer, and the front page's ranking and cards (the first page every reader opens; a
+        second to compute at 100k articles, which the first hundred readers of a new process would otherwise
+        all wait for)."""
+        from newsdesk.people.comment_markup import render_comment
+
         self.adapters.vectors.preload()
+        render_comment("*warm*")  # markdown-it and the sanitizer load on first use: not inside a reader's request
+        try:
+            self.story_cards(self.front_page(limit=FRONT_PAGE_FIRST), self.site().default_language)
+        except NewsdeskError as exc:  # an empty or unreachable database: the pages say so when asked
+            log.info(event("warm_up.front_page_skipped", error=str(exc)))
 
     def data_versions(self) -> tuple[tuple[str, int], ...]:
         """The version of everything a reader's page shows: one counter per kind of data (stories,

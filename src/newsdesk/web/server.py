@@ -25,10 +25,17 @@ WORKER_SETTINGS = "NEWSDESK_SERVE_WORKER_SETTINGS"  # the parent's settings, as 
 
 
 def build_app(
-    desk: Newsdesk, *, schedule: bool = True, demo_notice: str | None = None, close_desk: bool = False
+    desk: Newsdesk,
+    *,
+    schedule: bool = True,
+    demo_notice: str | None = None,
+    close_desk: bool = False,
+    rank_in_a_process: bool = False,
 ) -> FastAPI:
-    """The web app; with ``schedule`` it also checks due feeds in the background while it serves, and with
-    ``close_desk`` it closes the facade when it stops (a worker process's own).
+    """The web app; with ``schedule`` it also checks due feeds in the background while it serves, with
+    ``rank_in_a_process`` the front page is ranked in a worker process (``tasks/read_worker.py``; the
+    server does, tests need not), and with ``close_desk`` it closes the facade when it stops (a worker
+    process's own).
 
     The scheduler comes from the facade (the web layer never imports ``tasks``) and lives on
     ``app.state.scheduler``, where its ``passes`` and ``last_error`` can be read.
@@ -37,6 +44,8 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if rank_in_a_process:
+            desk.rank_in_a_process()  # before the warm-up, which ranks the front page once
         if schedule:
             scheduler.start()  # inside the server's event loop, which it schedules its passes on
         # The vector index read on a thread while the server already answers: the first pages with
@@ -45,6 +54,7 @@ def build_app(
         yield
         await warming
         await scheduler.stop()
+        desk.stop_ranking_process()
         if close_desk:
             desk.close()
 
@@ -67,7 +77,7 @@ def serve(settings: Settings, desk: Newsdesk | None = None, demo_notice: str | N
     desk = desk or make_newsdesk(settings)
     try:
         log.info(event("server.start", url=f"http://{settings.host}:{settings.port}"))
-        app = build_app(desk, demo_notice=demo_notice)
+        app = build_app(desk, demo_notice=demo_notice, rank_in_a_process=True)
         uvicorn.run(
             app,
             host=settings.host,
@@ -109,4 +119,4 @@ def worker_app() -> FastAPI:
 
     settings = Settings(**json.loads(os.environ[WORKER_SETTINGS]))
     configure_logging(settings.log_level, settings.log_format, auto="INFO")
-    return build_app(make_newsdesk(settings), close_desk=True)
+    return build_app(make_newsdesk(settings), close_desk=True, rank_in_a_process=True)
