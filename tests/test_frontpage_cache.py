@@ -9,12 +9,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from newsdesk.core import make_newsdesk
 from newsdesk.model import ArticleEnrichment, ExtractionStatus
 from newsdesk.queries.cache import MAX_AGE, FreshCache, KeptByVersion
 from newsdesk.store import SqlStorage, open_storage
+from newsdesk.store.port import ActiveStory
 from newsdesk.store.schema import stories
 from tests.conftest import test_settings
 from tests.test_store import draft, insert, ok_update
@@ -223,3 +225,33 @@ def test_the_front_page_ranked_in_a_worker_process_equals_the_one_ranked_here(
         assert worker._executor is not executor
     finally:
         served.close()
+
+
+def test_the_window_activity_reused_for_a_later_start_equals_a_fresh_read(
+    storage: SqlStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renewing a ranking with no write in between reuses the window's rows, trimmed to the later start: the
+    same rows the database gives for that start. A write to the stories reads them again."""
+    from newsdesk.queries import frontpage
+
+    seed(storage)
+    _enrich(storage, dict.fromkeys(range(3), "story-a") | dict.fromkeys(range(3, 6), "story-b"))
+    monkeypatch.setattr(frontpage, "ACTIVITY_REUSE", timedelta(hours=12))
+    first = NOW - timedelta(hours=11)
+    assert frontpage.window_activity(storage, first) == storage.active_stories(first)
+    reads: list[datetime] = []
+    real = storage.active_stories
+
+    def counted(since: datetime) -> list[ActiveStory]:
+        reads.append(since)
+        return real(since)
+
+    monkeypatch.setattr(storage, "active_stories", counted)
+    for hours in (9.5, 8.5, 7.5, 6.5):  # the start moves past article times, then past whole stories
+        later = NOW - timedelta(hours=hours)
+        reused = frontpage.window_activity(storage, later)
+        assert sorted(reused, key=lambda a: a.story_id) == sorted(real(later), key=lambda a: a.story_id)
+    assert reads == []
+    storage.remove_source(storage.list_sources()[0].id)  # a write to the stories: its articles leave them
+    frontpage.window_activity(storage, NOW - timedelta(hours=6.5))
+    assert len(reads) == 1

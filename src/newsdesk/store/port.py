@@ -74,6 +74,7 @@ class ActiveStory:
     publishers: int
     category: str | None
     regions: tuple[str, ...]
+    last_seen_at: datetime | None = None  # what puts the story in a window (its last article, copies too)
 
 
 @dataclass(frozen=True, slots=True)

@@ -545,7 +545,7 @@ class StoryStorage:
         so only the columns ranking reads are loaded here, and the caller reads the stories it shows.
         """
         c = stories.c
-        query = select(c.id, c.source_count, c.category, c.regions).where(
+        query = select(c.id, c.source_count, c.category, c.regions, c.last_seen_at).where(
             c.merged_into == None,  # noqa: E711
             c.article_count > 0,
             c.last_seen_at >= since,
@@ -560,6 +560,7 @@ class StoryStorage:
                 r.source_count,
                 r.category,
                 tuple(json.loads(r.regions)) if r.regions and r.regions != "[]" else (),
+                r.last_seen_at,
             )
             for r in rows
         ]
