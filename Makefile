@@ -60,7 +60,7 @@ bench: bytecode
 
 # The README's screenshots: the reader's walk in Chromium on the demo, saved under docs/screenshots.
 screenshots: install
-	NEWSDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reader_e2e.py
+	NEWSDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reader_e2e.py tests/test_people_e2e.py
 
 docs: install
 	$(BIN)/python -m newsdesk.cli config --markdown > docs/configuration.md

@@ -18,7 +18,7 @@ from newsdesk.store import SqlStorage
 from tests.conftest import test_settings
 from tests.html_safety import assert_safe
 from tests.test_comment_pages import HOSTILE_COMMENTS
-from tests.test_pages import build
+from tests.test_pages import NOW, build
 
 ARTICLE = CommentTarget.ARTICLE
 STORY = CommentTarget.STORY
@@ -268,3 +268,26 @@ def test_every_comment_write_bumps_the_comments_data_version(desk: Newsdesk) -> 
     desk.delete_comment(ann, c.id)
     seen.append(version())
     assert seen == sorted(set(seen)) and len(seen) == 6  # every write a new version
+
+
+def test_when_stories_merge_their_comments_follows_and_read_marks_go_to_the_story_that_remains(
+    desk: Newsdesk,
+) -> None:
+    """A story folded into another leaves no reader behind: its comments show under the surviving story, a
+    follow or mute of it applies to that story (once, where a reader had both), and so does a read mark."""
+    from newsdesk.model import StoryMerge
+
+    ann, bob, _ = _people(desk)
+    on_b = desk.post_comment(ann, STORY, "story-b", "on b")
+    on_c = desk.post_comment(bob, STORY, "story-c", "on c")
+    desk.follow(ann.id, "story", "story-c", "mute")
+    desk.follow(bob.id, "story", "story-c")
+    desk.follow(bob.id, "story", "story-b")
+    desk.open_story(ann.id, desk.story("story-c"))
+    desk.storage.apply_enrichment([], [StoryMerge(merged="story-c", into="story-b")], NOW)
+    assert [t.comment.id for t in desk.comments(STORY, "story-b")] == [on_b.id, on_c.id]
+    assert desk.comments(STORY, "story-c") == []
+    assert [(f.kind, f.key, f.mode) for f in desk.follows(ann.id)] == [("story", "story-b", "mute")]
+    assert [(f.kind, f.key, f.mode) for f in desk.follows(bob.id)] == [("story", "story-b", "follow")]
+    assert "story-b" in desk.personal_filter(ann.id).stories
+    assert set(desk.storage.read_marks(ann.id, "story")) == {"story-b"}

@@ -6,6 +6,7 @@ stays, signed "deleted account"). Passkeys have their own journey in tests/test_
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Newsdesk, dict[str, int]]]:
     with serving(build_app(desk, schedule=False)) as url:
         yield url, desk, sources
     desk.close()
+
+
+def _shot(page: Any, folder: Path, name: str) -> None:
+    """A screenshot of what the reader sees, for the README when ``NEWSDESK_SCREENSHOTS`` names a folder
+    (``make screenshots``), else into the test's own folder."""
+    wanted = os.environ.get("NEWSDESK_SCREENSHOTS")
+    target = Path(wanted) if wanted else folder
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / name), full_page=False)
 
 
 def _submit(page: Any, locator: Any) -> None:
@@ -73,6 +83,8 @@ def test_a_reader_signs_up_follows_mutes_bookmarks_comments_is_moderated_exports
     page.goto(url + "/")
     assert "Cup final goes to penalties" not in page.locator("main").inner_text()
     assert "Cup final goes to penalties" in httpx.get(url + "/").text  # everyone else still sees it
+    page.goto(url + "/following")
+    _shot(page, tmp_path, "following.png")
 
     # bookmark with a note
     page.goto(url + "/articles/a2")
@@ -93,6 +105,8 @@ def test_a_reader_signs_up_follows_mutes_bookmarks_comments_is_moderated_exports
     page.fill(f"#reply-{said.id}", "Thank you, Mona.")
     _submit(page, page.get_by_role("button", name="Post reply"))
     assert "Thank you, Mona." in page.locator("#comments").inner_text()
+    page.locator("#comments").scroll_into_view_if_needed()
+    _shot(page, tmp_path, "comments.png")
     page.locator(f"#comment-{said.id} summary", has_text="Report").click()
     page.fill(f"#report-{said.id}", "testing the queue")
     _submit(page, page.locator(f"#comment-{said.id}").get_by_role("button", name="Report to the moderators"))
@@ -112,6 +126,7 @@ def test_a_reader_signs_up_follows_mutes_bookmarks_comments_is_moderated_exports
     assert "A fine budget" not in httpx.get(url + "/articles/a1").text  # hidden from everyone at once
     moderator.goto(url + "/moderation")
     assert "markup test" in moderator.locator("main").inner_text()  # the log: who, what, why
+    _shot(moderator, tmp_path, "moderation.png")
     moderator.context.close()
 
     # export the data, then delete the account; the reply stays, signed "deleted account"

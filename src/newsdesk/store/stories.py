@@ -44,9 +44,13 @@ from newsdesk.store.schema import (
     article_vectors,
     articles,
     categories,
+    comments,
     data_versions,
+    follows,
+    reads,
     sources,
     stories,
+    users,
 )
 
 # The data_versions rows, each bumped in the transaction of every write to what it names; together
@@ -760,6 +764,41 @@ def _mark_merged(conn: Connection, merge: StoryMerge, now: datetime) -> None:
     done = conn.execute(update(stories).where(stories.c.id == merge.merged).values(**values))
     if done.rowcount == 0:
         conn.execute(insert(stories).values(id=merge.merged, **values))
+    _move_readers(conn, merge)
+
+
+def _move_readers(conn: Connection, merge: StoryMerge) -> None:
+    """What readers attached to the merged story goes with its articles: its comments, its follows and mutes
+    (a reader who had both keeps the surviving story's), and their read marks (likewise)."""
+    moved = conn.execute(
+        update(comments)
+        .where(comments.c.target_kind == "story", comments.c.target_id == merge.merged)
+        .values(target_id=merge.into)
+    )
+    if moved.rowcount:
+        bump_version(conn, "comments")
+    on_both = select(follows.c.user_id).where(follows.c.kind == "story", follows.c.key == merge.into)
+    readers = [
+        r.user_id
+        for r in conn.execute(select(follows.c.user_id).where(follows.c.kind == "story", follows.c.key == merge.merged))
+    ]
+    if readers:
+        conn.execute(
+            delete(follows).where(
+                follows.c.kind == "story", follows.c.key == merge.merged, follows.c.user_id.in_(on_both)
+            )
+        )
+        conn.execute(
+            update(follows).where(follows.c.kind == "story", follows.c.key == merge.merged).values(key=merge.into)
+        )
+        conn.execute(  # their kept filters (a mute of the story) are read again
+            update(users).where(users.c.id.in_(readers)).values(personal_version=users.c.personal_version + 1)
+        )
+    read_both = select(reads.c.user_id).where(reads.c.kind == "story", reads.c.key == merge.into)
+    conn.execute(
+        delete(reads).where(reads.c.kind == "story", reads.c.key == merge.merged, reads.c.user_id.in_(read_both))
+    )
+    conn.execute(update(reads).where(reads.c.kind == "story", reads.c.key == merge.merged).values(key=merge.into))
 
 
 def _refresh_stories(conn: Connection, story_ids: set[str], now: datetime) -> None:
