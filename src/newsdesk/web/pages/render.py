@@ -121,6 +121,22 @@ def _card_key(card: StoryCard) -> tuple[object, ...]:
     )
 
 
+def _listing_tabs(env: Environment) -> Callable[..., Markup]:
+    """``{{ listing_tabs(tab, category, region, categories, regions) }}``: the listings' category and region
+    tabs, rendered once per language (one environment each) and listing, not for every signed-in reader's
+    page: two dozen translated names and links."""
+
+    @functools.lru_cache(maxsize=256)
+    def tabs(
+        tab: str, category: str | None, region: str | None, categories: tuple[str, ...], regions: tuple[str, ...]
+    ) -> Markup:
+        template = env.get_template("partials/listing_tabs.html")
+        html = template.render(tab=tab, category=category, region=region, categories=categories, regions=regions)
+        return Markup(html)  # noqa: S704 -- the output of an autoescaping template: escaped already
+
+    return tabs
+
+
 class CardCache:
     """Rendered story cards by what they show (their relative time as shown, "7 hours ago", included) and the
     language: the front page renders the same 24 cards for every signed-in reader (their mutes only leave
@@ -190,6 +206,7 @@ class Templates:
             locale_names={code: language_name(code, code) for code in LOCALES},
             text_direction="rtl" if is_rtl(locale) else "ltr",
             card_html=self._card_html,
+            listing_tabs=_listing_tabs(env),
         )
         return env
 
