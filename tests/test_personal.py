@@ -309,3 +309,44 @@ def test_a_kept_filter_is_read_again_after_a_change_made_in_another_process(worl
         assert fourth is not None and fourth.personal_version == third.personal_version
     finally:
         other.close()
+
+
+def test_a_reader_who_mutes_still_gets_full_pages_that_neither_overlap_nor_skip(tmp_path: Path) -> None:
+    """40 stories, every other one from a source the reader mutes: each page shows 24 stories they keep (not the
+    14 left of 24 after the mutes), and the next page starts after the last story looked at."""
+    from newsdesk.web.pages.front import PAGE_SIZE, story_listing
+    from tests.test_store import draft
+
+    desk = make_newsdesk(test_settings(tmp_path, db=fresh_database("sqlite", tmp_path)), Clock())
+    try:
+        kept_source = desk.storage.add_source("https://kept.example/feed", title="Kept", now=NOW)
+        muted_source = desk.storage.add_source("https://muted.example/feed", title="Muted", now=NOW)
+        for i in range(80):
+            source = kept_source if i % 2 else muted_source
+            d = draft(source.id, f"g{i}", title=f"Story {i}", published_at=NOW - timedelta(minutes=i))
+            desk.storage.apply_feed_updates([ok_update(source.id, d)], [insert(d, ExtractionStatus.FEED)], NOW)
+        batch = desk.storage.pending_enrichment(100)
+        desk.storage.apply_enrichment([ArticleEnrichment(a.id, f"s-{a.id}", category="World") for a in batch], [], NOW)
+        desk.create_user("ann", PASSWORD)
+        token = desk.use_sign_in_link(desk.sign_in_link("ann").rsplit("/", 1)[1]).token
+        desk.follow(desk.user("ann").id, "source", str(muted_source.id), "mute")
+        viewer = desk.signed_in(token)
+        assert viewer is not None
+        everyone = story_listing(desk, "/", "latest", None, None, 0, "en")
+        assert len(everyone.cards) == PAGE_SIZE and everyone.muted == 0
+
+        seen: list[str] = []
+        offset, pages = 0, 0
+        while True:
+            page = story_listing(desk, "/", "latest", None, None, offset, "en", viewer)
+            seen += [c.story.id for c in page.cards]
+            pages += 1
+            if page.pager.older is None:
+                break
+            assert len(page.cards) == PAGE_SIZE and page.muted > 0
+            offset = int(page.pager.older.rsplit("offset=", 1)[1])
+        kept_ids = {f"s-{a.id}" for a in batch if a.source_id == kept_source.id}
+        assert len(seen) == len(set(seen)) == len(kept_ids) == 40 and set(seen) == kept_ids
+        assert pages == 2
+    finally:
+        desk.close()

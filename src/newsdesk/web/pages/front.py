@@ -23,6 +23,7 @@ from newsdesk.web.pages.render import Render
 from newsdesk.web.params import Filter, Offset
 
 PAGE_SIZE = 24
+SCREENED_READ = 3 * PAGE_SIZE + 1  # stories read for a reader whose mutes may leave many out
 FRAGMENT = "/fragments/stories"
 
 Tab = Annotated[Literal["top", "latest"], Query()]
@@ -58,18 +59,30 @@ def story_listing(
 ) -> Listing:
     """The page at ``offset`` of the listing at ``path``, headlines in the reader's ``language`` where a story
     has them (an unknown category or region is a NotFoundError). A signed-in ``viewer``'s mutes and keyword
-    filters apply (:meth:`~newsdesk.core.Newsdesk.screen`); their pages are never cached for others."""
+    filters apply (:meth:`~newsdesk.core.Newsdesk.screen`); their pages are never cached for others.
+
+    A reader who mutes things is given a full page all the same: more stories are read (``SCREENED_READ``) and
+    the first ``PAGE_SIZE`` they keep are shown; the next page starts after the last story looked at (the
+    offset counts the listing everyone sees, muted stories included)."""
     filters = {"category": category, "region": region}
-    if tab == "latest":
-        stories = desk.stories(limit=PAGE_SIZE + 1, offset=offset, **filters)
-    else:
-        stories = desk.front_page(limit=PAGE_SIZE + 1, offset=offset, **filters)
-    cards = desk.story_cards(stories[:PAGE_SIZE], language)
+    filt = None if viewer is None else desk.personal_filter(viewer.user.id, viewer.personal_version)
+    screening = filt is not None and not filt.empty
+    wanted = SCREENED_READ if screening else PAGE_SIZE + 1
+    listed = desk.stories if tab == "latest" else desk.front_page
+    stories = listed(limit=wanted, offset=offset, **filters)
+    cards = desk.story_cards(stories if screening else stories[:PAGE_SIZE], language)
+    more, step = len(stories) > PAGE_SIZE, PAGE_SIZE
     blurred: frozenset[str] = frozenset()
     muted = 0
-    if viewer is not None:
-        screened = desk.screen(desk.personal_filter(viewer.user.id, viewer.personal_version), cards)
-        cards, blurred, muted = list(screened.cards), screened.blurred, screened.hidden
+    if filt is not None and screening:
+        screened = desk.screen(filt, cards)
+        kept = list(screened.cards[:PAGE_SIZE])
+        step = len(cards)  # a short page: every story read was looked at
+        if len(kept) == PAGE_SIZE:  # a full page: the next starts after its last story
+            step = next(i for i, c in enumerate(cards) if c.story.id == kept[-1].story.id) + 1
+        muted = step - len(kept)
+        more = len(stories) > step or len(stories) == wanted  # all read were looked at: more may follow
+        cards, blurred = kept, screened.blurred
     empty = None
     if not cards:
         empty = "past_end" if offset else "muted" if muted else "filtered" if category or region else None
@@ -79,8 +92,8 @@ def story_listing(
         "category": None if category is None else taxonomy_name("category", category).name,
         "region": None if region is None else taxonomy_name("region", region).name,
     }
-    kept = {"tab": "latest" if tab == "latest" else None} | (filters if path == "/" else {})
-    links = pager(path, FRAGMENT, offset, PAGE_SIZE, len(stories) > PAGE_SIZE, kept, filters)
+    kept_params = {"tab": "latest" if tab == "latest" else None} | (filters if path == "/" else {})
+    links = pager(path, FRAGMENT, offset, PAGE_SIZE, more, kept_params, filters, step=step)
     return Listing(tab, shown["category"], shown["region"], cards, links, empty, names, regions, blurred, muted)
 
 

@@ -28,9 +28,13 @@ def pager(
     more: bool,
     params: Mapping[str, str | None] = {},
     fragment_params: Mapping[str, str | None] = {},
+    *,
+    step: int | None = None,
 ) -> Pager:
     """The links of the page at ``offset`` of ``path``; ``more``: a next page exists. ``params`` are kept
-    in every link (None values dropped); the fragment's address carries ``fragment_params`` too."""
+    in every link (None values dropped); the fragment's address carries ``fragment_params`` too. ``step``:
+    how far the next page starts (``size`` unless the page looked at more items than it shows)."""
+    step = size if step is None else step
     kept = {k: v for k, v in params.items() if v is not None}
 
     def address(base: str, at: int, extra: Mapping[str, str | None] = {}) -> str:
@@ -40,5 +44,5 @@ def pager(
         return base + ("?" + query if query else "")
 
     newer = address(path, max(0, offset - size)) if offset > 0 else None
-    older = address(path, offset + size) if more else None
-    return Pager(newer, older, address(fragment, offset + size, fragment_params) if more else None, address(path, 0))
+    older = address(path, offset + step) if more else None
+    return Pager(newer, older, address(fragment, offset + step, fragment_params) if more else None, address(path, 0))
