@@ -291,3 +291,26 @@ def test_when_stories_merge_their_comments_follows_and_read_marks_go_to_the_stor
     assert [(f.kind, f.key, f.mode) for f in desk.follows(bob.id)] == [("story", "story-b", "follow")]
     assert "story-b" in desk.personal_filter(ann.id).stories
     assert set(desk.storage.read_marks(ann.id, "story")) == {"story-b"}
+
+
+def test_parallel_posts_of_one_author_cannot_all_pass_the_rate_limit(desk: Newsdesk) -> None:
+    """Ten posts of one reader at once, three a minute allowed: three are stored, seven refused (the count is
+    taken with the author's row locked, in the transaction that writes)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ann, _, _ = _people(desk)
+    start = threading.Barrier(10)
+
+    def post(i: int) -> str:
+        start.wait()
+        try:
+            desk.post_comment(ann, ARTICLE, "a1", f"parallel {i}")
+            return "stored"
+        except CommentError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(10) as pool:
+        outcomes = list(pool.map(post, range(10)))
+    assert sorted(outcomes) == ["limited"] * 7 + ["stored"] * 3
+    assert len([t for t in desk.comments(ARTICLE, "a1") if t.comment.author == "reader1"]) == 3

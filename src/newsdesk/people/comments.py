@@ -127,17 +127,18 @@ class Comments:
             raise NotFoundError(f"no {target.value} {target_id!r}")
         now = self.clock()
         s = self.settings
-        written, last_minute, last_day = self.storage.comments_by(
-            author.id, now - timedelta(minutes=1), now - timedelta(days=1)
+        held = False
+        if not author.is_moderator and s.hold_first_comments:
+            (written,) = self.storage.comments_by(author.id)
+            held = written < s.hold_first_comments
+        status = CommentStatus.HELD if held else CommentStatus.VISIBLE
+        limits = ((now - timedelta(minutes=1), s.comments_per_minute), (now - timedelta(days=1), s.comments_per_day))
+        comment = self.storage.add_comment(
+            target, target_id, author.id, parent_id, body, render_comment(body), status, now, limits
         )
-        if last_minute >= s.comments_per_minute or last_day >= s.comments_per_day:
+        if comment is None:  # counted with the author's row locked: parallel posts cannot all pass
             log.info("comment.limited user=%d", author.id)
             raise CommentLimitedError("too many comments lately: wait a little", "limited")
-        held = not author.is_moderator and written < s.hold_first_comments
-        status = CommentStatus.HELD if held else CommentStatus.VISIBLE
-        comment = self.storage.add_comment(
-            target, target_id, author.id, parent_id, body, render_comment(body), status, now
-        )
         log.info("comment.posted id=%d user=%d status=%s", comment.id, author.id, status.value)
         return comment
 

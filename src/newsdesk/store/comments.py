@@ -10,6 +10,7 @@ transaction as the action, so there is no action without its line, nor a line wi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +54,17 @@ class CommentStorage:
         html: str,
         status: CommentStatus,
         now: datetime,
-    ) -> Comment:
+        limits: Sequence[tuple[datetime, int]] = (),
+    ) -> Comment | None:
         with self.engine.begin() as conn:
+            if limits:
+                # a write to the author's row: PostgreSQL locks it, SQLite takes its one write lock, so a second
+                # post of the same author waits here until this one has counted and committed
+                conn.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
+                counted = [func.count().filter(comments.c.created_at >= since) for since, _ in limits]
+                row = conn.execute(select(*counted).select_from(comments).where(comments.c.user_id == user_id)).one()
+                if any(int(n) >= limit for n, (_, limit) in zip(row, limits, strict=True)):
+                    return None
             result = conn.execute(
                 insert(comments).values(
                     target_kind=target.value,

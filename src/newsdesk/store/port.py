@@ -461,7 +461,12 @@ class Storage(Protocol):
         html: str,
         status: CommentStatus,
         now: datetime,
-    ) -> Comment: ...
+        limits: Sequence[tuple[datetime, int]] = (),
+    ) -> Comment | None:
+        """A new comment; None, and nothing written, when the author has already written ``limit`` comments
+        since ``since`` for one of ``limits`` (checked in the same transaction, the author's row locked first, so
+        parallel posts of one author cannot all pass the check)."""
+        ...
 
     def comment(self, comment_id: int) -> Comment:
         """The comment with this id; NotFoundError."""
