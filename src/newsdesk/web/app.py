@@ -145,7 +145,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
     headers = exc.headers if isinstance(exc, HTTPException) else None  # 405's Allow
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
         return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
-    render = get_renderer(request, await _viewer_if_any(request))
+    render = await get_renderer(request, await _viewer_if_any(request))
     # What the page says first, in the reader's language; the message (English, precise) follows it.
     situation = (
         "no_page"

@@ -76,6 +76,8 @@ class CachedPages:
             # The data versions are read once for all the requests arriving together, as for cached pages;
             # the facade's caches (ranking, card facts, site settings) check them instead of each its own.
             versions = await self.versions.current()
+            site = self.desk.site(dict(versions).get("site", 0))  # in memory unless an administrator changed it
+            scope.setdefault("state", {})["site"] = site
             with self.desk.versions_read(versions):
                 await self._in_a_slot(scope, receive, send)  # it takes its turn to render like any other
             return

@@ -35,9 +35,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
 from newsdesk.config import VERSION
-from newsdesk.core import name_slug
+from newsdesk.core import Newsdesk, name_slug
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Clock, SiteSettings, StoryCard
 from newsdesk.web.deps import CurrentViewer, Viewer
@@ -261,13 +262,13 @@ class Renderer:
         return response
 
 
-def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
-    """The page renderer bound to this request, its viewer and its language (a FastAPI dependency)."""
+async def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
+    """The page renderer bound to this request, its viewer and its language (a FastAPI dependency). Async: a
+    synchronous dependency costs a trip to a worker thread, and under load each such trip waits for the
+    interpreter lock; the site's settings are in memory for page requests (the page cache read them)."""
     templates: Templates = request.app.state.templates
-    try:  # the page cache has read it with the data versions; signed-in readers' pages read it here
-        site = getattr(request.state, "site", None) or request.app.state.desk.site()
-    except NewsdeskError:  # the database is what failed: the error page still renders, with the defaults
-        site = SiteSettings()
+    kept = getattr(request.state, "site", None)
+    site = kept if isinstance(kept, SiteSettings) else await _site_settings(request)
     locale = pick_locale(
         request.query_params.get("lang"),
         request.cookies.get("lang"),
@@ -275,6 +276,15 @@ def get_renderer(request: Request, viewer: CurrentViewer) -> Renderer:
         site.default_language,
     )
     return Renderer(templates, request, viewer, locale, site)
+
+
+async def _site_settings(request: Request) -> SiteSettings:
+    """Not a page the page cache saw (a form's answer, an error page): read here, on a worker thread."""
+    desk: Newsdesk = request.app.state.desk
+    try:
+        return await run_in_threadpool(desk.site)
+    except NewsdeskError:  # the database is what failed: the error page still renders, with the defaults
+        return SiteSettings()
 
 
 Render = Annotated[Renderer, Depends(get_renderer)]
