@@ -353,3 +353,19 @@ def test_passkey_names_are_cleaned_and_bounded() -> None:
     assert checked_passkey_name("\u202eevil\u202c  key", "x") == "evil key"
     assert checked_passkey_name("   ", "Passkey 1") == "Passkey 1"
     assert len(checked_passkey_name("a" * 500, "x")) == 60
+
+
+def test_one_address_may_begin_only_so_many_passkey_sign_ins(desk: Newsdesk, clock: Clock) -> None:
+    """Each begun sign-in keeps a challenge for minutes: past ten per allowed failed sign-in in the window, an
+    address is refused (``limited``) while others are not; after the window it may begin again."""
+    from newsdesk.people.passkeys import CHALLENGES_PER_ATTEMPT
+
+    allowed = CHALLENGES_PER_ATTEMPT * desk.settings.sign_in_attempts
+    for _ in range(allowed):
+        desk.passkey_sign_in_options(None, "198.51.100.7")
+    with pytest.raises(PasskeyError) as refused:
+        desk.passkey_sign_in_options(None, "198.51.100.7")
+    assert refused.value.code == "limited"
+    desk.passkey_sign_in_options(None, "198.51.100.8")  # another address is not held back
+    clock.now += timedelta(seconds=desk.settings.sign_in_window_s + 1)
+    desk.passkey_sign_in_options(None, "198.51.100.7")

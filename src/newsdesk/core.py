@@ -719,9 +719,10 @@ class Newsdesk:
         """Remove one of the reader's own passkeys; whether there was one."""
         return self._passkeys.remove(user_id, passkey_id)
 
-    def passkey_sign_in_options(self, name: str | None = None) -> PasskeyCeremony:
-        """Begin signing in with a passkey (any of this site's, or the named account's); PasskeyError."""
-        return self._passkeys.sign_in_options(name)
+    def passkey_sign_in_options(self, name: str | None = None, address: str = "") -> PasskeyCeremony:
+        """Begin signing in with a passkey (any of this site's, or the named account's) from ``address``;
+        PasskeyError (``limited``: too many begun from that address lately)."""
+        return self._passkeys.sign_in_options(name, address)
 
     def sign_in_with_passkey(self, token: str, credential: dict[str, Any]) -> NewSession:
         """Finish signing in with a passkey: a new session; PasskeyError (one ``refused`` for every cause)."""

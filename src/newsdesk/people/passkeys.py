@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 """How long a ceremony may take, from the options to the answer (the browser is told a bit less)."""
 MAX_PASSKEYS = 20
+CHALLENGES_PER_ATTEMPT = 10  # passkey sign-ins one address may begin per failed password sign-in it is allowed
 """Passkeys one account may have: enough for every device, bounded like every list a reader grows."""
 MAX_CREDENTIAL_ID_BYTES = 1023
 """The WebAuthn limit on a credential id (Level 3, §5.8.3)."""
@@ -198,10 +199,20 @@ class Passkeys:
 
     # -- signing in ----------------------------------------------------------------------------
 
-    def sign_in_options(self, name: str | None = None) -> PasskeyCeremony:
+    def sign_in_options(self, name: str | None = None, address: str = "") -> PasskeyCeremony:
         """Begin signing in: any passkey of this site (no name), or only the named account's (the options
-        alike either way: see the module docstring)."""
+        alike either way: see the module docstring). Each begun sign-in keeps a challenge row for minutes:
+        one address may begin ``CHALLENGES_PER_ATTEMPT`` times the failed sign-ins it is allowed in the same
+        window, and is then refused (``limited``) until the window has passed, so nobody fills the table."""
         rp_id = self._checked_rp_id()
+        if address:
+            key = f"challenge:{address[:100]}"
+            now = self.clock()
+            since = now - timedelta(seconds=self.settings.sign_in_window_s)
+            if self.storage.sign_in_failures(key, since) >= CHALLENGES_PER_ATTEMPT * self.settings.sign_in_attempts:
+                log.warning("passkey.sign_in_limited address=%s", address)
+                raise PasskeyError("limited", "too many passkey sign-ins begun from this address lately")
+            self.storage.record_sign_in_failure((key,), now)
         purpose, user_id = "sign-in", None
         if name and name.strip():
             purpose = "sign-in-named"  # an unknown name: a challenge no passkey can answer

@@ -42,7 +42,8 @@ async def _answer(work: Callable[[], Awaitable[Response]]) -> Response:
     except ForbiddenError:
         return _error("forbidden", 403)
     except PasskeyError as exc:
-        return _error(exc.code, 409 if exc.code == "duplicate" else 401 if exc.code == "refused" else 400)
+        status = {"duplicate": 409, "refused": 401, "limited": 429}.get(exc.code, 400)
+        return _error(exc.code, status)
     except AccountError:
         return _error("invalid", 400)
 
@@ -126,7 +127,8 @@ async def sign_in_options(request: Request, desk: Desk) -> Response:
     async def work() -> Response:
         body = await check_json(request, before_sign_in=True)
         name = _text(body, "name", MAX_NAME_CHARS * 2)
-        ceremony = await run_in_threadpool(desk.passkey_sign_in_options, name or None)
+        address = request.client.host if request.client else "unknown"
+        ceremony = await run_in_threadpool(desk.passkey_sign_in_options, name or None, address)
         return _options(desk, ceremony.token, ceremony.options_json, "/sign-in/passkey")
 
     return await _answer(work)

@@ -107,7 +107,7 @@
   function codeOf(error) {
     if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) return "cancelled";
     if (error && error.name === "InvalidStateError") return "duplicate";
-    var known = ["expired", "refused", "duplicate", "too_many", "forbidden"];
+    var known = ["expired", "refused", "duplicate", "too_many", "limited", "forbidden"];
     return error && known.indexOf(error.message) >= 0 ? (error.message === "forbidden" ? "failed" : error.message) : "failed";
   }
 
