@@ -58,9 +58,13 @@ class CommentStorage:
     ) -> Comment | None:
         with self.engine.begin() as conn:
             if limits:
-                # a write to the author's row: PostgreSQL locks it, SQLite takes its one write lock, so a second
-                # post of the same author waits here until this one has counted and committed
-                conn.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
+                # the author's row locked, so a second post of the same author waits here until this one has
+                # counted and committed: PostgreSQL locks the row (no new row version: no bloat), SQLite has
+                # no row locks, and a no-op write takes its one write lock
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+                else:
+                    conn.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
                 counted = [func.count().filter(comments.c.created_at >= since) for since, _ in limits]
                 row = conn.execute(select(*counted).select_from(comments).where(comments.c.user_id == user_id)).one()
                 if any(int(n) >= limit for n, (_, limit) in zip(row, limits, strict=True)):
