@@ -30,7 +30,7 @@ from newsdesk.model import (
     User,
 )
 from newsdesk.web.deps import CurrentViewer, Desk, Viewer
-from newsdesk.web.pages.render import Render
+from newsdesk.web.pages.render import Render, get_renderer
 from newsdesk.web.sessions import check_form
 
 router = APIRouter()
@@ -104,7 +104,9 @@ def _int(value: str | None) -> int | None:
 
 
 @router.post("/comments")
-async def post_comment(request: Request, desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+async def post_comment(request: Request, desk: Desk, viewer: CurrentViewer) -> Response:
+    """Post a comment or reply. The renderer (the site's settings, a read) is made only for a refusal's page:
+    a posted comment is answered with a redirect."""
     fields = await check_form(request)
     author = _signed_in(viewer).user
     try:
@@ -117,6 +119,7 @@ async def post_comment(request: Request, desk: Desk, render: Render, viewer: Cur
         comment = await run_in_threadpool(desk.post_comment, author, target, target_id, body, reply_to)
     except CommentError as exc:
         keep = {"target": target.value, "target_id": target_id, "parent": str(reply_to or "")}
+        render = await get_renderer(request, viewer)
         return _refused(render, exc, action="/comments", back=back, body=body, **keep)
     return RedirectResponse(page_of(comment), status_code=303)
 
