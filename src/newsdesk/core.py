@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.vector_search import VectorSearch
@@ -89,13 +89,14 @@ if TYPE_CHECKING:
     from newsdesk.people.accounts import Accounts
     from newsdesk.people.comments import Comments
     from newsdesk.people.passkeys import Passkeys
-    from newsdesk.people.personal import Personal
+    from newsdesk.people.personal import ArticleLike, Personal
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.read_worker import ReadWorker
     from newsdesk.tasks.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+A = TypeVar("A", bound="ArticleLike")
 
 
 def utcnow() -> datetime:
@@ -871,50 +872,22 @@ class Newsdesk:
 
     def screen_hits(self, viewer: SignedIn, hits: Sequence[SearchHit]) -> tuple[list[SearchHit], frozenset[str]]:
         """The search hits a reader keeps under their mutes, and the ids of those their keyword filters blur."""
-        from newsdesk.people.personal import article_verdict
-
         filt = self.personal_filter(viewer.user.id, viewer.personal_version)
-        if filt.empty:
-            return list(hits), frozenset()
-        kept, blurred = [], set()
-        for hit in hits:
-            verdict = article_verdict(
-                filt,
-                source_id=hit.source_id,
-                title=hit.title,
-                language=hit.language,
-                category=hit.category,
-                story_id=hit.story_id,
-            )
-            if verdict == "blur":
-                blurred.add(hit.article_id)
-            if verdict != "hide":
-                kept.append(hit)
-        return kept, frozenset(blurred)
+        return self.screen_articles(filt, hits, lambda h: h.article_id)
+
+    def screen_articles(
+        self, filt: PersonalFilter, items: Sequence[A], id_of: Callable[[A], str]
+    ) -> tuple[list[A], frozenset[str]]:
+        """Articles (or hits) the reader keeps under their mutes, and the ids of those blurred (people/personal.py)."""
+        from newsdesk.people.personal import screen_articles
+
+        return screen_articles(filt, items, id_of)
 
     def screen_related(self, filt: PersonalFilter, items: Sequence[RelatedArticle]) -> tuple[RelatedArticle, ...]:
         """Related reading without what the reader muted or filters out (``people/personal.py``)."""
         from newsdesk.people.personal import screen_related
 
         return screen_related(filt, items)
-
-    def article_verdict(
-        self,
-        filt: PersonalFilter,
-        *,
-        source_id: int,
-        title: str | None,
-        language: str | None,
-        category: str | None = None,
-        story_id: str | None = None,
-        tags: Iterable[str] = (),
-    ) -> str | None:
-        """``hide``, ``blur`` or None for one article in a listing (topic pages, search)."""
-        from newsdesk.people.personal import article_verdict
-
-        return article_verdict(
-            filt, source_id=source_id, title=title, language=language, category=category, story_id=story_id, tags=tags
-        )
 
     def set_languages(self, user_id: int, codes: Sequence[str]) -> tuple[str, ...]:
         """The languages the reader reads, in order: coverage lists show them first and others not at all."""

@@ -129,8 +129,7 @@ class Comments:
         s = self.settings
         held = False
         if not author.is_moderator and s.hold_first_comments:
-            (written,) = self.storage.comments_by(author.id)
-            held = written < s.hold_first_comments
+            held = self.storage.comments_by(author.id) < s.hold_first_comments
         status = CommentStatus.HELD if held else CommentStatus.VISIBLE
         limits = ((now - timedelta(minutes=1), s.comments_per_minute), (now - timedelta(days=1), s.comments_per_day))
         comment = self.storage.add_comment(

@@ -5,7 +5,7 @@ and the rules that apply them to listings.
   region's name, a story's id), which the facade resolves from whatever a page shows, so a mute made
   on ``#Climate`` also holds for ``climate``. One row per reader and thing: muting what one follows
   stops following it.
-- **A mute applies everywhere** (:func:`screen` for story listings, :func:`article_verdict` for article
+- **A mute applies everywhere** (:func:`screen` for story listings, :func:`screen_articles` for article
   listings and search hits): a story goes when every source that covered it is muted (one muted
   outlet among ten does not hide the news), when its category or one of its regions is muted, when it
   carries a muted hashtag, when the story itself is muted, or when its headline holds a *hide* phrase;
@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from newsdesk.errors import NotFoundError, PersonalError
 from newsdesk.model import (
@@ -155,24 +156,54 @@ def article_verdict(
     return keyword_action(filt.keywords, title, language)
 
 
+class ArticleLike(Protocol):
+    """What a mute is checked against in an article, a search hit or a line of related reading."""
+
+    @property
+    def source_id(self) -> int | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def story_id(self) -> str | None: ...
+
+
+A = TypeVar("A", bound=ArticleLike)
+
+
+def screen_articles(
+    filt: PersonalFilter, items: Sequence[A], id_of: Callable[[A], str]
+) -> tuple[list[A], frozenset[str]]:
+    """The items the reader keeps under their mutes (topic pages, search hits, related reading), and the ids
+    (``id_of``) of those their keyword filters blur. An item's hashtags count where it has them (``tags``)."""
+    if filt.empty:
+        return list(items), frozenset()
+    kept, blurred = [], set()
+    for item in items:
+        verdict = article_verdict(
+            filt,
+            source_id=-1 if item.source_id is None else item.source_id,
+            title=item.title,
+            language=item.language,
+            category=item.category,
+            story_id=item.story_id,
+            tags=[t.key for t in getattr(item, "tags", ())],
+        )
+        if verdict == "blur":
+            blurred.add(id_of(item))
+        if verdict != "hide":
+            kept.append(item)
+    return kept, frozenset(blurred)
+
+
 def screen_related(filt: PersonalFilter, items: Sequence[RelatedArticle]) -> tuple[RelatedArticle, ...]:
     """Related reading the reader keeps: what their mutes hide is left out, and so is what a keyword filter
     would blur (a blurred line in a short list of suggestions is noise, not a warning worth its place)."""
-    if filt.empty:
-        return tuple(items)
-    return tuple(
-        r
-        for r in items
-        if article_verdict(
-            filt,
-            source_id=r.source_id if r.source_id is not None else -1,
-            title=r.title,
-            language=r.language,
-            category=r.category,
-            story_id=r.story_id,
-        )
-        is None
-    )
+    kept, blurred = screen_articles(filt, items, lambda r: r.id)
+    return tuple(r for r in kept if r.id not in blurred)
 
 
 def story_change(previous: ReadMark | None, detail: StoryDetail) -> StoryChange | None:

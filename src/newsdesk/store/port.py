@@ -476,8 +476,8 @@ class Storage(Protocol):
         """Every comment on the target in any state, oldest first."""
         ...
 
-    def comments_by(self, user_id: int, *since: datetime) -> tuple[int, ...]:
-        """How many comments the account has written: in all, then since each of ``since`` (one read)."""
+    def comments_by(self, user_id: int) -> int:
+        """How many comments the account has written, deleted ones too."""
         ...
 
     def has_replies(self, comment_id: int) -> bool: ...

@@ -256,19 +256,19 @@ class SqlStorage(
                 if path and path != ":memory:" and _read_only_sqlite(path):
                     self.read_only = True
                     self.engine: Engine = create_engine("sqlite://", creator=_read_only_connect(path))
+                    self.reader = self.engine
                 else:
                     if path and path != ":memory:":
                         _make_directory(Path(path).parent)
                     self.engine = create_engine(url, connect_args={"timeout": 30})
                     event.listen(self.engine, "connect", _sqlite_pragmas)
+                    self.reader = self.engine  # SQLite reads take no round trips: one engine
             else:
                 self.location = make_url(url).render_as_string(hide_password=True)
                 self.engine = create_engine(url)
                 self.reader = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
                 for engine in (self.engine, self.reader):
                     _ping_idle_connections(engine)
-            if not hasattr(self, "reader"):
-                self.reader = self.engine
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(f"cannot open the database at {self.location}: {exc}") from exc
 

@@ -72,18 +72,14 @@ class CachedPages:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
-            # The data versions are read once for all the requests arriving together, as for cached pages;
-            # the facade's caches (ranking, card facts, site settings) check them instead of each its own.
-            versions = await self.versions.current()
-            site = self.desk.site(dict(versions).get("site", 0))  # in memory unless an administrator changed it
-            scope.setdefault("state", {})["site"] = site
-            with self.desk.versions_read(versions):
-                await self._in_a_slot(scope, receive, send)  # it takes its turn to render like any other
-            return
         versions = await self.versions.current()  # read after this request arrived, before rendering
         site = self.desk.site(dict(versions).get("site", 0))  # read again only after an administrator's change
         scope.setdefault("state", {})["site"] = site  # the renderer's, so it need not read the version again
+        if has_session_cookie(request):  # a signed-in reader's page is theirs alone: never cached
+            # the facade's caches (ranking, card facts, site settings) check the versions read above
+            with self.desk.versions_read(versions):
+                await self._in_a_slot(scope, receive, send)  # it takes its turn to render like any other
+            return
         locale = pick_locale(
             request.query_params.get("lang"),
             request.cookies.get("lang"),

@@ -44,24 +44,10 @@ def topic_view(desk: Newsdesk, tag: str, language: str, viewer: SignedIn | None 
         return TopicView(topic, cards, follow)
     filt = desk.personal_filter(viewer.user.id, viewer.personal_version)
     screened = desk.screen(filt, cards)
-    blurred = set(screened.blurred)
-    kept = []
-    for a in topic.articles:
-        verdict = desk.article_verdict(
-            filt,
-            source_id=a.source_id,
-            title=a.title,
-            language=a.language,
-            category=a.category,
-            story_id=a.story_id,
-            tags=[t.key for t in a.tags],
-        )
-        if verdict == "blur":
-            blurred.add(a.id)
-        if verdict != "hide":
-            kept.append(a)
+    kept, blurred_articles = desk.screen_articles(filt, topic.articles, lambda a: a.id)
+    blurred = screened.blurred | blurred_articles
     shown = TopicPage(topic.tag, topic.label, tuple(kept), tuple(c.story for c in screened.cards))
-    return TopicView(shown, list(screened.cards), follow, frozenset(blurred))
+    return TopicView(shown, list(screened.cards), follow, blurred)
 
 
 @router.get("/topics/{tag:path}", response_class=HTMLResponse)
