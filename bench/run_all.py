@@ -24,6 +24,7 @@ RUNS = [
     ["neardup.py"],
     ["keyphrases.py"],
     ["categories.py", "--embed"],
+    ["summaries.py", "--folds", "5"],  # FRANK CNN/DM and XSum: ROUGE beside Lead-3, LexRank, TextRank
     ["embed_speed.py"],
     ["enrich_throughput.py"],
     ["web_pages.py", "--db", "both"],  # builds its 100k-article databases once (bench/.cache/): ≈ 15 min each

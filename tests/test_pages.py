@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -253,7 +254,7 @@ def test_paging_has_newer_and_older_and_says_when_past_the_end(
     assert '<a href="/?tab=latest">Back to the first page</a>' in latest_past
 
 
-def test_article_page_has_the_story_copies_tags_digest_related_and_comments(site: Site) -> None:
+def test_article_page_has_the_story_copies_tags_summary_related_and_comments(site: Site) -> None:
     status, html = get(site.url + "/articles/a1")
     assert status == 200
     assert "<h1>Council &lt;b&gt;approves&lt;/b&gt; budget</h1>" in html
@@ -263,8 +264,11 @@ def test_article_page_has_the_story_copies_tags_digest_related_and_comments(site
     story = html.split('id="story-h"')[1].split("</section>")[0]
     assert '<a href="/stories/story-a">' in story and "3 sources · 2 languages" in story
     assert '<a href="/topics/emmanuelmacron" rel="tag" dir="auto">#EmmanuelMacron</a>' in html
-    assert "Extractive: sentences taken from the article" in html
-    assert "<p>The council approved the city budget on Monday after a long debate.</p>" in html
+    panel = html.split('id="ai-h"')[1].split("</section>")[0]
+    assert '<span class="badge">Extractive</span>' in panel  # says what kind of AI wrote it
+    assert 'class="ai-summary"' in panel and "The council approved the city budget on Monday" in panel
+    assert 'href="#:~:text=The%20council%20approved%20the,after%20a%20long%20debate."' in panel  # its place
+    assert 'hx-get="/articles/a1/ask"' in panel and 'action="/articles/a1/ask#ask-h"' in panel
     related = html.split('id="related-h"')[1].split("</section>")[0]
     assert '<a href="/articles/b1"' in related and "/articles/c1" not in related  # close, not filler
     assert '<a href="/articles/a2"' in related  # more of its own story, apart
@@ -273,6 +277,23 @@ def test_article_page_has_the_story_copies_tags_digest_related_and_comments(site
     assert '<link rel="canonical" href="' + public + '/articles/a1">' in html
     assert '<meta property="og:type" content="article">' in html and 'name="twitter:card"' in html
     assert 'data-share-url="' + public + '/articles/a1"' in html
+
+
+def test_asking_about_an_article_quotes_its_sentences_or_says_not_found(site: Site) -> None:
+    status, page = get(site.url + "/articles/a1/ask?q=" + quote("When did the council approve the budget?"))
+    assert status == 200 and "<html" in page  # without JavaScript: the whole page, the answer in place
+    answer = page.split('id="answer"')[1].split("</div>")[0]
+    assert "From the article:" in answer and "The council approved the city budget on Monday" in answer
+    assert 'value="When did the council approve the budget?"' in page
+    status, fragment = get(
+        site.url + "/articles/a1/ask?q=" + quote("What is the price of crude oil in Texas?"), {"HX-Request": "true"}
+    )
+    assert status == 200 and "<html" not in fragment  # htmx: the answer alone
+    assert "Not found in this article" in fragment and "From the article" not in fragment
+    status, _ = get(site.url + "/articles/no-such-article/ask?q=why", {"HX-Request": "true"})
+    assert status == 404
+    status, _ = get(site.url + "/articles/a1/ask?q=" + "x" * 400)
+    assert status == 422  # a question is a sentence or two, not a document
 
 
 def test_read_at_the_source_leads_to_the_original_and_says_it_is_external(site: Site) -> None:

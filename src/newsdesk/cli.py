@@ -44,6 +44,7 @@ from newsdesk.model import (
     MAX_OFFSET,
     MAX_PASSWORD_CHARS,
     MAX_QUERY_CHARS,
+    MAX_QUESTION_CHARS,
     MAX_SOURCE_ID,
     Article,
     Progress,
@@ -333,6 +334,9 @@ def sources_import(
         for refused in report.failed:
             where = f" line {refused.line}" if refused.line is not None else ""
             typer.echo(f"  skipped{where}: {_printable(refused.url)} — {refused.reason}", err=True)
+
+
+SENTENCE_CHARS = 2000  # a quoted sentence is shown whole (a run-on caption stops somewhere)
 
 
 def _printable(text: str, limit: int = 200) -> str:
@@ -723,6 +727,48 @@ def articles_show(ctx: typer.Context, article_id: Text, as_json: JsonFlag = Fals
     typer.echo(f"{a.title}\n{a.source_title or a.source_id} · {_when(a.published_at)} · {a.url or '-'}")
     typer.echo(f"article {a.id} · story {a.story_id or '-'} · {a.category or '-'} · tags: {_tags(a.tags)}\n")
     typer.echo(a.text or a.extraction_reason or "")
+
+
+@app.command()
+def summarize(ctx: typer.Context, article_id: Text, as_json: JsonFlag = False) -> None:
+    """An article's summary and key points: its own sentences, each with its number in the text."""
+    with _desk(ctx) as desk:
+        result = desk.summary(desk.article(article_id))
+    if as_json:
+        _print_json(result)
+        return
+    if not result.sentences:
+        typer.echo("too little text for a summary")
+        return
+    typer.echo(f"summary ({result.method}):")
+    for q in result.sentences:
+        typer.echo(f"  [{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
+    if result.key_points:
+        typer.echo("key points:")
+        for q in result.key_points:
+            typer.echo(f"  - [{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    article_id: Text,
+    question: Annotated[str, typer.Argument(help="The question, in any language the embedder reads.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The sentences of an article that answer a question, or "not found in this article"."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise typer.BadParameter(f"at most {MAX_QUESTION_CHARS} characters", param_hint="QUESTION")
+    with _desk(ctx) as desk:
+        answer = desk.ask(article_id, question)
+    if as_json:
+        _print_json({**as_plain(answer), "found": answer.found})
+        return
+    if not answer.found:
+        typer.echo("not found in this article")
+        raise typer.Exit(1)
+    for q in answer.quotes:
+        typer.echo(f"[{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
 
 
 @app.command()

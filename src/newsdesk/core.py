@@ -37,6 +37,7 @@ from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundE
 from newsdesk.logs import event
 from newsdesk.model import (
     FOLLOW_KINDS,
+    Answer,
     Article,
     Bookmark,
     Category,
@@ -44,7 +45,6 @@ from newsdesk.model import (
     Comment,
     CommentTarget,
     CommentThread,
-    Digest,
     EnrichReport,
     FetchedDocument,
     Follow,
@@ -74,6 +74,7 @@ from newsdesk.model import (
     StoryCard,
     StoryChange,
     StoryDetail,
+    Summary,
     TaxonomyName,
     TopicPage,
     UpdateReport,
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
     from newsdesk.people.comments import Comments
     from newsdesk.people.passkeys import Passkeys
     from newsdesk.people.personal import ArticleLike, Personal
+    from newsdesk.queries.insight import Insight
     from newsdesk.sources.catalog import CatalogCategory
     from newsdesk.tasks.enrich import Enricher
     from newsdesk.tasks.read_worker import ReadWorker
@@ -510,11 +512,19 @@ class Newsdesk:
         """The front page of one category (see ``docs/taxonomy.md``)."""
         return self.front_page(category=name, limit=limit, offset=offset)
 
-    def digest(self, article: Article) -> Digest:
-        """The article's extractive digest (its lead and key sentences) until AI summaries exist."""
-        from newsdesk.queries.digest import digest
+    def summary(self, article: Article) -> Summary:
+        """The article's summary (about three of its sentences) and key points, each linked to its place."""
+        return self._insight.summary(article)
 
-        return digest(article.text or "", article.tags)
+    def ask(self, article_id: str, question: str) -> Answer:
+        """The article's sentences that answer the question; none when nothing answers it well enough."""
+        return self._insight.ask(question, [self.article(article_id)])
+
+    @functools.cached_property
+    def _insight(self) -> Insight:
+        from newsdesk.queries.insight import Insight
+
+        return Insight(self.adapters.embedder)
 
     def story_cards(self, stories: Sequence[Story], language: str | None = None) -> list[StoryCard]:
         """Each story with the headline and lead of its best article (in ``language`` where the story has

@@ -513,12 +513,43 @@ class TopicPage:
     stories: tuple[Story, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """An article's extractive digest (the AI panel until summaries exist): sentences of the article as written."""
+MAX_QUESTION_CHARS = 300  # a question about an article: a sentence or two
 
-    lead: tuple[str, ...]  # its first sentences
-    key_sentences: tuple[str, ...]  # others that name its hashtags most, in the article's order
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A sentence of an article, word for word, and where it stands in the article's text (its offsets), so a
+    page can link every line of a summary or an answer to its place."""
+
+    article_id: str
+    index: int  # its number among the article's sentences
+    text: str
+    start: int
+    end: int
+    source_title: str | None = None  # the publisher, where the quotes come from several articles
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """An article's (or a story's) summary and key points, each a quoted sentence when extractive."""
+
+    sentences: tuple[Quote, ...]  # about three, in the text's order
+    key_points: tuple[Quote, ...]  # three to five others, none repeating the summary
+    method: str  # "extractive", or the name of the model that wrote it
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The sentences that answer a question about an article or a story; none: not found in these articles."""
+
+    question: str
+    quotes: tuple[Quote, ...]  # best first
+    method: str  # "extractive", or the name of the model that wrote it
+
+    @property
+    def found(self) -> bool:
+        return bool(self.quotes)
 
 
 @dataclass(frozen=True, slots=True)

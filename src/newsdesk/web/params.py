@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator
 
-from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_QUERY_CHARS, MAX_SOURCE_ID
+from newsdesk.model import MAX_KEY_CHARS, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUESTION_CHARS, MAX_SOURCE_ID
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -61,6 +61,9 @@ def _source_id(value: int | None) -> int | None:
         raise ValueError(f"must be between 1 and {MAX_SOURCE_ID}")
     return value
 
+
+Question = Annotated[str, Query(max_length=MAX_QUESTION_CHARS), AfterValidator(_no_nul)]
+"""A reader's question about an article (``?q=``): plain text, bounded."""
 
 FormSourceFilter = Annotated[int | None, BeforeValidator(_blank_is_none), AfterValidator(_source_id), Query()]
 """A source filter from a form, where "any source" is sent as an empty value."""

@@ -1,4 +1,6 @@
-"""``/articles``: the article listing, one article with its text, and what to read next."""
+"""``/articles``: the article listing, one article with its text, what to read next, and its AI features
+(``/summary``: summary and key points; ``/ask?q=``: the sentences that answer a question), each quoting
+the article's sentences with their offsets in its text and saying how it was made (``method``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import Desk
-from newsdesk.web.params import Key, Offset, SourceFilter
+from newsdesk.web.params import Key, Offset, Question, SourceFilter
 
 router = APIRouter(tags=["articles"])
 
@@ -36,3 +38,17 @@ async def article(article_id: Key, desk: Desk) -> dict[str, Any]:
 async def related(article_id: Key, desk: Desk, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> dict[str, Any]:
     """The closest recent articles from other stories, and more of the article's own story."""
     return {"related": plain(await run_in_threadpool(lambda: desk.related(article_id, limit=limit)))}
+
+
+@router.get("/articles/{article_id}/summary")
+async def summary(article_id: Key, desk: Desk) -> dict[str, Any]:
+    """About three of the article's sentences that sum it up, and three to five key points besides."""
+    article = await run_in_threadpool(desk.article, article_id)
+    return {"summary": plain(await run_in_threadpool(desk.summary, article))}
+
+
+@router.get("/articles/{article_id}/ask")
+async def ask(article_id: Key, desk: Desk, q: Question) -> dict[str, Any]:
+    """The article's sentences that answer ``q``, best first; ``found: false`` when none answers it well enough."""
+    answer = await run_in_threadpool(desk.ask, article_id, q)
+    return {"answer": {**plain(answer), "found": answer.found}}

@@ -1,35 +1,38 @@
 """One article, in full ("/articles/{id}"): its text, where else it was published, the story it belongs
-to, its hashtags, the extractive digest, related reading from other stories, and its comments.
+to, its hashtags, the AI panel (summary, key points, ask a question), related reading from other
+stories, and its comments. ``/articles/{id}/ask?q=`` answers a question: the panel's fragment for htmx,
+the whole page with the answer in place without JavaScript.
 
-Four reads: the article with its tags, its related articles, its story's coverage (which names the
-folded duplicates and wire copies: "also published by"), and the digest, computed from the text in
-hand. The story is read once and shared with nothing else; related reading does its own bounded search.
+Three reads: the article with its tags, its related articles, its story's coverage (which names the
+folded duplicates and wire copies: "also published by"); the summary is computed from the text in
+hand (and kept, ``queries/insight.py``). Related reading does its own bounded search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from newsdesk.core import Newsdesk
 from newsdesk.model import (
     MAX_NOTE_CHARS,
+    Answer,
     Article,
     Bookmark,
     CommentTarget,
-    Digest,
     Related,
     SignedIn,
     StoryArticle,
     StoryDetail,
+    Summary,
 )
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.comments import CommentSection, comment_section
 from newsdesk.web.pages.render import Render
-from newsdesk.web.params import Key
+from newsdesk.web.params import Key, Question
 
 router = APIRouter()
 
@@ -40,9 +43,10 @@ class ArticleView:
     story: StoryDetail | None
     also: tuple[StoryArticle, ...]  # the same text at other publishers (copies of it, or what it copies)
     related: Related
-    digest: Digest
+    summary: Summary
     comments: CommentSection
     bookmark: Bookmark | None = None  # the signed-in reader's bookmark of it
+    answer: Answer | None = None  # to the question asked (/articles/{id}/ask)
 
 
 def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryArticle, ...]:
@@ -53,8 +57,11 @@ def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryAr
     return tuple(a for a in story.articles if a.id != article.id and (a.copy_of or a.id) == root)
 
 
-def article_view(desk: Newsdesk, article_id: str, viewer: SignedIn | None = None) -> ArticleView:
-    """The article and what surrounds it; for a signed-in reader also their bookmark, and the read mark."""
+def article_view(
+    desk: Newsdesk, article_id: str, viewer: SignedIn | None = None, question: str | None = None
+) -> ArticleView:
+    """The article and what surrounds it; for a signed-in reader also their bookmark, and the read mark; the
+    answer to ``question`` when one was asked."""
     article = desk.article(article_id)
     story = desk.story(article.story_id) if article.story_id else None
     related = desk.related(article_id)
@@ -66,12 +73,26 @@ def article_view(desk: Newsdesk, article_id: str, viewer: SignedIn | None = None
         related = Related(related.article_id, others, same)
         bookmark = desk.bookmark_of(viewer.user.id, article.id)
         desk.mark_article_read(viewer.user.id, article.id)
+    answer = desk.ask(article.id, question) if question and question.strip() else None
     return ArticleView(
-        article, story, also_published(article, story), related, desk.digest(article), comments, bookmark
+        article, story, also_published(article, story), related, desk.summary(article), comments, bookmark, answer
     )
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article_page(article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer) -> HTMLResponse:
     view = await run_in_threadpool(article_view, desk, article_id, viewer)
+    return render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS)
+
+
+@router.get("/articles/{article_id}/ask", response_class=HTMLResponse)
+async def ask_article(
+    article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer, request: Request, q: Question = ""
+) -> HTMLResponse:
+    """The sentences of the article that answer ``q``: the answer's fragment for the panel's htmx form, the
+    whole article page with the answer in place for a browser without JavaScript."""
+    if request.headers.get("hx-request") == "true":
+        answer = await run_in_threadpool(desk.ask, article_id, q)  # a missing article is a 404
+        return render("partials/answer.html", answer=answer if q.strip() else None)
+    view = await run_in_threadpool(article_view, desk, article_id, viewer, q)
     return render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS)

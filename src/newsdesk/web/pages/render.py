@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from babel.dates import format_datetime
 from fastapi import Depends, Request
@@ -98,6 +98,25 @@ def _lang_attrs(context: Context, language: str | None) -> Markup:
     if not language or language.split("-")[0].lower() == context["locale"]:
         return Markup("")
     return Markup(' lang="{}" dir="auto"').format(escape(language))
+
+
+FRAGMENT_EDGE_WORDS = 4  # a long sentence is found by its first and last words (textStart,textEnd)
+
+
+def text_fragment(sentence: str) -> str:
+    """A link to a sentence in the page that shows it (a URL text fragment, ``#:~:text=``): the browser
+    scrolls to it and highlights it, with no anchor in the text. A short sentence is named whole, a long one
+    by its first and last words."""
+    words = sentence.split()
+    if len(words) <= 2 * FRAGMENT_EDGE_WORDS:
+        return "#:~:text=" + _fragment_part(" ".join(words))
+    start, end = " ".join(words[:FRAGMENT_EDGE_WORDS]), " ".join(words[-FRAGMENT_EDGE_WORDS:])
+    return "#:~:text=" + _fragment_part(start) + "," + _fragment_part(end)
+
+
+def _fragment_part(text: str) -> str:
+    """Percent-encoded for a text directive, whose syntax characters (``-``, ``,``, ``&``) must not appear bare."""
+    return quote(text, safe="").replace("-", "%2D")
 
 
 def _reading_minutes(seconds: int | None) -> int:
@@ -197,6 +216,7 @@ class Templates:
             lang_attrs=_lang_attrs,
             original_link=original_link,
             minutes=_reading_minutes,
+            text_fragment=text_fragment,
             slug=name_slug,
             language_name=lambda code: language_name(code, locale),
         )

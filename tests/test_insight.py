@@ -1,0 +1,277 @@
+"""The offline AI features: sentences with their places, extractive summaries and key points, and answers.
+
+The article below was written for these tests. The embedder is the bundled model, loaded offline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from newsdesk.ai.embed import EmbedderSlot
+from newsdesk.config import Settings
+from newsdesk.core import Newsdesk, make_newsdesk
+from newsdesk.model import Article, ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
+from newsdesk.pipeline.insight.sentences import split, word_count
+from newsdesk.queries.insight import Insight
+from newsdesk.web.pages.render import text_fragment
+from newsdesk.web.server import build_app
+from tests.loopback import serving
+
+ARTICLE = """\
+The city council of Rivertown approved a new budget of 42 million euros on Monday, \
+after a debate that lasted nine hours.
+
+Mayor Anna Berg said the budget would pay for two new schools and the repair of the old harbour bridge. \
+The opposition voted against it, arguing that property taxes would rise by 4 percent next year. \
+Construction of the first school is expected to start in March.
+
+Mr. Olsen, the council's treasurer, told reporters that the city had borrowed less than in any year since 2015. \
+Read more.
+
+The harbour bridge was closed in August after inspectors found cracks in two of its supports. \
+Shop owners near the harbour said they had lost customers since the closure. \
+The repair is expected to take eighteen months and cost 11 million euros.
+
+Council members will meet again on 12 December to vote on the parking fees in the old town.
+"""
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _article(text: str = ARTICLE, language: str = "en", article_id: str = "a1") -> Article:
+    return Article(
+        id=article_id,
+        source_id=1,
+        guid=article_id,
+        url=None,
+        canonical_url=None,
+        title="Rivertown approves its budget",
+        authors=(),
+        published_at=NOW,
+        updated_at=None,
+        fetched_at=NOW,
+        summary=None,
+        content_html=None,
+        text=text,
+        language=language,
+        image_url=None,
+        description=None,
+        word_count=len(text.split()),
+        reading_time_s=60,
+        content_hash=None,
+        extraction_status=ExtractionStatus.EXTRACTED,
+        extraction_reason=None,
+        source_title="Rivertown Courier",
+    )
+
+
+@pytest.fixture(scope="module")
+def insight(tmp_path_factory: pytest.TempPathFactory) -> Insight:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("insight"))
+    slot = EmbedderSlot(settings)
+    assert slot.get() is not None, "the bundled embedder must load offline"
+    return Insight(slot)
+
+
+class _NoEmbedder(EmbedderSlot):
+    """A slot whose model failed to load, as EmbedderSlot reports it: None."""
+
+    def get(self) -> None:  # type: ignore[override]
+        return None
+
+
+def test_sentences_keep_their_places_titles_and_paragraph_breaks() -> None:
+    sentences = split(ARTICLE, "en")
+    assert all(ARTICLE[s.start : s.end] == s.text for s in sentences)
+    texts = [s.text for s in sentences]
+    treasurer = "Mr. Olsen, the council's treasurer, told reporters that the city had borrowed less than in any year"
+    assert treasurer + " since 2015." in texts
+    assert texts[0].endswith("lasted nine hours.")  # a paragraph break ends a sentence
+    assert [s.index for s in sentences] == list(range(len(sentences)))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("pt", "O Sr. Silva chegou ao Brasil. Ele saiu cedo.", ["O Sr. Silva chegou ao Brasil.", "Ele saiu cedo."]),
+        ("fr", "Le Dr. Dupont est arrivé. Il pleut à Paris.", ["Le Dr. Dupont est arrivé.", "Il pleut à Paris."]),
+        ("ja", "東京は晴れです。明日は雨でしょう。", ["東京は晴れです。", "明日は雨でしょう。"]),
+        ("zh", "今天北京下雨了。明天会晴天吗？", ["今天北京下雨了。", "明天会晴天吗？"]),
+        (
+            "ko",
+            "대통령은 오늘 기자회견을 열었다. 그는 새로운 정책을 발표했다.",
+            ["대통령은 오늘 기자회견을 열었다.", "그는 새로운 정책을 발표했다."],
+        ),
+        ("ar", "وصل الرئيس إلى القاهرة. وسيلتقي بالوزراء غدا.", ["وصل الرئيس إلى القاهرة.", "وسيلتقي بالوزراء غدا."]),
+        (
+            "th",
+            "นายกรัฐมนตรีได้ประกาศมาตรการใหม่เพื่อช่วยเหลือประชาชนในวันนี้ รัฐบาลจะเริ่มจ่ายเงินช่วยเหลือให้ประชาชนในเดือนหน้า",
+            ["นายกรัฐมนตรีได้ประกาศมาตรการใหม่เพื่อช่วยเหลือประชาชนในวันนี้", "รัฐบาลจะเริ่มจ่ายเงินช่วยเหลือให้ประชาชนในเดือนหน้า"],
+        ),
+    ],
+)
+def test_sentences_are_split_by_the_rules_of_each_language(language: str, text: str, expected: list[str]) -> None:
+    assert [s.text for s in split(text, language)] == expected
+
+
+def test_word_counts_mean_the_same_in_unspaced_scripts() -> None:
+    assert word_count("The council approved the budget.") == 5
+    assert 3 <= word_count("東京は晴れです。") <= 6  # eight characters, a handful of words
+    assert 8 <= word_count("นายกรัฐมนตรีได้ประกาศมาตรการใหม่เพื่อช่วยเหลือประชาชน") <= 16
+
+
+def test_summary_quotes_the_lead_and_key_points_are_other_sentences(insight: Insight) -> None:
+    article = _article()
+    summary = insight.summary(article)
+    assert summary.method == "extractive" and summary.language == "en"
+    assert summary.sentences[0].text.startswith("The city council of Rivertown approved a new budget")
+    assert 2 <= len(summary.sentences) <= 4
+    words = sum(word_count(q.text) for q in summary.sentences)
+    assert 45 <= words <= 110  # about three news sentences
+    assert 3 <= len(summary.key_points) <= 5
+    shown = [q.index for q in summary.sentences + summary.key_points]
+    assert len(shown) == len(set(shown))  # nothing said twice
+    for shown_quote in summary.sentences + summary.key_points:
+        assert ARTICLE[shown_quote.start : shown_quote.end] == shown_quote.text and shown_quote.article_id == "a1"
+        assert shown_quote.source_title == "Rivertown Courier"
+        assert word_count(shown_quote.text) >= 6  # never "Read more."
+    assert [q.index for q in summary.sentences] == sorted(q.index for q in summary.sentences)
+
+
+def test_summary_without_an_embedder_falls_back_on_position(tmp_path: Path) -> None:
+    summary = Insight(_NoEmbedder(Settings(data_dir=tmp_path))).summary(_article())
+    assert summary.sentences[0].text.startswith("The city council of Rivertown")
+    assert summary.key_points  # still three to five other sentences, by position
+
+
+def test_a_text_too_short_has_no_summary(insight: Insight) -> None:
+    summary = insight.summary(_article("Breaking news. More soon."))
+    assert summary.sentences == () and summary.key_points == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much will the bridge repair cost?", "cost 11 million euros"),
+        ("When will construction of the first school start?", "start in March"),
+        ("Why did the opposition vote against the budget?", "property taxes would rise"),
+        ("Who is the treasurer?", "Mr. Olsen"),
+        ("Combien coûtera la réparation du pont ?", "bridge"),  # a question in another language
+    ],
+)
+def test_questions_answered_in_the_article_find_their_sentence(insight: Insight, question: str, expected: str) -> None:
+    answer = insight.ask(question, [_article()])
+    assert answer.found, question
+    assert any(expected in q.text for q in answer.quotes), [q.text for q in answer.quotes]
+    assert len(answer.quotes) <= 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the price of crude oil?",
+        "Who won the football match on Saturday?",
+        "How many people died in the earthquake?",
+        "What did the president say about the war?",
+    ],
+)
+def test_questions_whose_answer_is_absent_are_not_found(insight: Insight, question: str) -> None:
+    answer = insight.ask(question, [_article()])
+    assert not answer.found, [q.text for q in answer.quotes]
+    assert answer.question == question
+
+
+def test_questions_are_bounded_and_blank_ones_answer_nothing(insight: Insight) -> None:
+    assert not insight.ask("   ", [_article()]).found
+    assert len(insight.ask("budget " * 200, [_article()]).question) <= 300
+
+
+def test_analyses_are_kept_per_version_of_the_text(insight: Insight) -> None:
+    first = insight.analysis(_article(article_id="kept"))
+    assert insight.analysis(_article(article_id="kept")) is first
+    changed = insight.analysis(_article(ARTICLE + "\nA correction was added on Tuesday evening.", article_id="kept"))
+    assert changed is not first and len(changed.sentences) == len(first.sentences) + 1
+
+
+def test_text_fragments_link_to_a_sentence_with_the_syntax_characters_escaped() -> None:
+    assert text_fragment("Prices rose.") == "#:~:text=Prices%20rose."
+    long = "The well-known mayor, Anna Berg, said the budget would pay for two new schools, and more."
+    assert text_fragment(long) == "#:~:text=The%20well%2Dknown%20mayor%2C%20Anna,new%20schools%2C%20and%20more."
+
+
+def _seed(desk: Newsdesk) -> str:
+    """One stored article with the test text, as a feed delivers it."""
+    source = desk.storage.add_source("https://courier.example/feed", title="Rivertown Courier", now=NOW)
+    draft = ArticleDraft(
+        id="riv1",
+        source_id=source.id,
+        guid="riv1",
+        url="https://courier.example/budget",
+        canonical_url=None,
+        title="Rivertown approves its budget",
+        authors=(),
+        published_at=NOW - timedelta(hours=3),
+        updated_at=None,
+        summary=None,
+        content_html=None,
+        text=ARTICLE,
+        image_url=None,
+        categories=(),
+        word_count=len(ARTICLE.split()),
+        content_hash=None,
+        entry_hash="h",
+    )
+    update = FeedUpdate(
+        source_id=source.id, checked_at=NOW, next_check_at=NOW + timedelta(hours=1), check_interval_s=3600, ok=True
+    )
+    desk.storage.apply_feed_updates(
+        [update], [ArticleUpdate(draft=draft, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)], NOW
+    )
+    return draft.id
+
+
+def test_the_api_and_the_cli_quote_the_article_with_offsets(settings: Settings, db_url: str) -> None:
+    from tests.test_cli import run
+    from tests.test_web import get
+
+    desk = make_newsdesk(replace(settings, db=db_url), clock=lambda: NOW)
+    article_id = _seed(desk)
+    with serving(build_app(desk, schedule=False)) as url:
+        status, body = get(f"{url}/api/v1/articles/{article_id}/summary")
+        assert status == 200 and body["summary"]["method"] == "extractive"
+        first = body["summary"]["sentences"][0]
+        assert ARTICLE[first["start"] : first["end"]] == first["text"] and first["article_id"] == article_id
+        assert 3 <= len(body["summary"]["key_points"]) <= 5
+        status, body = get(f"{url}/api/v1/articles/{article_id}/ask?q=" + quote("Who is the treasurer?"))
+        assert status == 200 and body["answer"]["found"] is True
+        assert "Mr. Olsen" in body["answer"]["quotes"][0]["text"]
+        status, body = get(f"{url}/api/v1/articles/{article_id}/ask?q=" + quote("What is the price of crude oil?"))
+        assert status == 200 and body["answer"] == {
+            "question": "What is the price of crude oil?",
+            "quotes": [],
+            "method": "extractive",
+            "found": False,
+        }
+        assert get(f"{url}/api/v1/articles/{article_id}/ask")[0] == 422  # no question
+        assert get(f"{url}/api/v1/articles/nope/summary")[0] == 404
+    desk.close()
+    data, env = Path(settings.data_dir), {"NEWSDESK_DB": db_url}
+    summarized = run(data, "summarize", article_id, env=env)
+    assert summarized.returncode == 0 and summarized.stderr == ""
+    lines = summarized.stdout.splitlines()
+    assert lines[0] == "summary (extractive):" and lines[1].startswith("  [1] The city council of Rivertown")
+    assert "key points:" in lines
+    asked = run(data, "ask", article_id, "How much will the bridge repair cost?", env=env)
+    assert asked.returncode == 0 and "cost 11 million euros" in asked.stdout
+    absent = run(data, "ask", article_id, "Who won the football match on Saturday?", env=env)
+    assert absent.returncode == 1 and absent.stdout == "not found in this article\n"
+    as_json = json.loads(run(data, "ask", article_id, "Who is the treasurer?", "--json", env=env).stdout)
+    assert as_json["found"] is True and as_json["quotes"][0]["index"] >= 0
+    missing = run(data, "summarize", "nope", env=env)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ")
