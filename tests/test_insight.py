@@ -270,8 +270,87 @@ def test_the_api_and_the_cli_quote_the_article_with_offsets(settings: Settings, 
     asked = run(data, "ask", article_id, "How much will the bridge repair cost?", env=env)
     assert asked.returncode == 0 and "cost 11 million euros" in asked.stdout
     absent = run(data, "ask", article_id, "Who won the football match on Saturday?", env=env)
-    assert absent.returncode == 1 and absent.stdout == "not found in this article\n"
+    assert absent.returncode == 1 and absent.stdout == "not found in these articles\n"
     as_json = json.loads(run(data, "ask", article_id, "Who is the treasurer?", "--json", env=env).stdout)
     assert as_json["found"] is True and as_json["quotes"][0]["index"] >= 0
     missing = run(data, "summarize", "nope", env=env)
     assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+
+
+FLOOD = {
+    "wire": "Floods in the Spanish region of Valencia killed 39 people on Tuesday, officials said.\n"
+    "Rescue teams searched for the missing through the night in the town of Paiporta.\n"
+    "The regional government declared three days of mourning.",
+    "daily": "At least 36 people were killed by floods in the Spanish region of Valencia on Tuesday, officials said.\n"
+    "King Felipe will visit the flooded towns on Wednesday, the palace announced.\n"
+    "The regional government declared three days of official mourning.",
+    "radio": "Heavy rain caused deadly flooding in Valencia, Spain, on Tuesday.\n"
+    "Rescue teams searched for missing people through the night in Paiporta.\n"
+    "Farmers said the storm had destroyed most of the orange harvest in the region.",
+}
+
+
+def test_numbers_are_tied_to_what_they_count() -> None:
+    from newsdesk.pipeline.insight.brief import numbers_by_word
+
+    assert numbers_by_word("A total of 39 people are confirmed dead, officials said on 12 December 2019.") == {
+        "people": "39",
+        "december": "12",
+    }  # the year dates the fact, it counts nothing
+    assert numbers_by_word("Huber died on Saturday aged 41.") == {"aged": "41"}
+    assert numbers_by_word("More than 1,000 rescuers responded; 48 apartments were damaged.") == {
+        "rescuers": "1000",
+        "apartments": "48",
+    }
+
+
+def test_a_story_brief_says_what_sources_agree_on_who_alone_reports_what_and_where_numbers_differ(
+    insight: Insight,
+) -> None:
+    articles = [
+        replace(
+            _article(text, article_id=name),
+            source_id=n + 1,
+            source_title=name.title(),
+            published_at=NOW + timedelta(hours=n),
+        )
+        for n, (name, text) in enumerate(FLOOD.items())
+    ]
+    brief = insight.brief("flood", articles)
+    assert brief.articles_read == 3 and brief.publishers_read == 3 and brief.method == "extractive"
+    mourning = next(line for line in brief.agreed if "mourning" in line.text)
+    assert {q.source_title for q in mourning.quotes} == {"Wire", "Daily"}  # the radio never said it
+    rescue = next(line for line in brief.agreed if "Rescue teams" in line.text)
+    assert {q.source_title for q in rescue.quotes} == {"Wire", "Radio"}
+    alone = [line.quotes[0] for line in brief.partial]
+    assert any("King Felipe" in q.text and q.source_title == "Daily" for q in alone)
+    assert all(len(line.quotes) == 1 for line in brief.partial)
+    dispute = next(d for d in brief.disputed if d.about == "people")
+    assert {dispute.first_says, dispute.second_says} == {"39", "36"}
+    assert {dispute.first.source_title, dispute.second.source_title} == {"Wire", "Daily"}
+    assert [q.source_title for q in brief.timeline] == ["Wire", "Daily", "Radio"]  # publication order
+    for line in brief.agreed + brief.partial:
+        for q in line.quotes:
+            text = FLOOD[q.article_id]
+            assert text[q.start : q.end] == q.text
+
+
+def test_a_brief_of_one_publisher_compares_nothing(insight: Insight) -> None:
+    brief = insight.brief("one", [_article(FLOOD["wire"], article_id="wire")])
+    assert brief.agreed == () and brief.partial == () and brief.disputed == ()
+    assert brief.publishers_read == 1 and len(brief.timeline) == 1
+
+
+def test_a_story_summary_is_written_in_the_readers_language_when_it_can_be(insight: Insight) -> None:
+    english = _article(ARTICLE, article_id="en1")
+    french = replace(
+        _article(
+            "Le conseil municipal de Rivertown a adopté lundi un budget de 42 millions d'euros "
+            "après neuf heures de débat.",
+            language="fr",
+            article_id="fr1",
+        ),
+        source_id=2,
+    )
+    assert {q.article_id for q in insight.story_summary([english, french], ["fr"]).sentences} == {"fr1"}
+    assert {q.article_id for q in insight.story_summary([english, french], ["de"]).sentences} <= {"en1", "fr1"}

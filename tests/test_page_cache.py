@@ -191,7 +191,7 @@ def test_readers_missing_together_wait_for_one_rendering(storage: SqlStorage, tm
     responses = asyncio.run(go())
     assert {r.status_code for r in responses} == {200}
     assert len({r.text for r in responses}) == 1
-    assert rendered == [(f"/articles/{article}", b"", "en")]
+    assert rendered == [(f"/articles/{article}", b"", "en", False)]  # path, query, language, not htmx
 
 
 def test_renderings_take_turns_in_a_few_slots_and_replays_do_not_wait_for_them(

@@ -265,10 +265,16 @@ def test_article_page_has_the_story_copies_tags_summary_related_and_comments(sit
     assert '<a href="/stories/story-a">' in story and "3 sources · 2 languages" in story
     assert '<a href="/topics/emmanuelmacron" rel="tag" dir="auto">#EmmanuelMacron</a>' in html
     panel = html.split('id="ai-h"')[1].split("</section>")[0]
-    assert '<span class="badge">Extractive</span>' in panel  # says what kind of AI wrote it
-    assert 'class="ai-summary"' in panel and "The council approved the city budget on Monday" in panel
-    assert 'href="#:~:text=The%20council%20approved%20the,after%20a%20long%20debate."' in panel  # its place
+    assert 'hx-get="/articles/a1/summary" hx-trigger="revealed"' in panel  # loaded when scrolled to
+    assert '<a class="load-ai" href="/articles/a1/summary#ai-h">' in panel  # without JavaScript: a link
     assert 'hx-get="/articles/a1/ask"' in panel and 'action="/articles/a1/ask#ask-h"' in panel
+    status, fragment = get(site.url + "/articles/a1/summary", {"HX-Request": "true"})
+    assert status == 200 and "<html" not in fragment
+    assert '<span class="badge">Extractive</span>' in fragment  # says what kind of AI wrote it
+    assert 'class="ai-summary"' in fragment and "The council approved the city budget on Monday" in fragment
+    assert 'href="#:~:text=The%20council%20approved%20the,after%20a%20long%20debate."' in fragment  # its place
+    status, whole = get(site.url + "/articles/a1/summary")
+    assert status == 200 and "<html" in whole and 'class="ai-summary"' in whole and "load-ai" not in whole
     related = html.split('id="related-h"')[1].split("</section>")[0]
     assert '<a href="/articles/b1"' in related and "/articles/c1" not in related  # close, not filler
     assert '<a href="/articles/a2"' in related  # more of its own story, apart
@@ -294,6 +300,32 @@ def test_asking_about_an_article_quotes_its_sentences_or_says_not_found(site: Si
     assert status == 404
     status, _ = get(site.url + "/articles/a1/ask?q=" + "x" * 400)
     assert status == 422  # a question is a sentence or two, not a document
+
+
+def test_the_story_brief_quotes_each_publisher_and_answers_from_the_articles(site: Site) -> None:
+    _, page = get(site.url + "/stories/story-a")
+    brief = page.split('id="brief-h"')[1].split("</section>")[0]
+    assert 'hx-get="/stories/story-a/brief" hx-trigger="revealed"' in brief
+    assert '<a class="load-ai" href="/stories/story-a/brief#brief-h">' in brief
+    status, fragment = get(site.url + "/stories/story-a/brief", {"HX-Request": "true"})
+    assert status == 200 and "<html" not in fragment and '<span class="badge">Extractive</span>' in fragment
+    # the English and the French report agree (the wire copy is not a second publisher): both cited
+    assert "2 sources" in fragment
+    assert 'href="/articles/a1#:~:text=The%20council%20approved%20the' in fragment
+    assert 'href="/articles/a2#:~:text=Le%20conseil%20municipal%20a' in fragment
+    assert "/articles/a3" not in fragment
+    assert "from 2 articles" in fragment and "by 2 publishers" in fragment
+    status, whole = get(site.url + "/stories/story-a/brief")
+    assert status == 200 and "<html" in whole and "load-ai" not in whole and "2 sources" in whole
+    _, french = get(site.url + "/stories/story-a/brief?lang=fr", {"HX-Request": "true"})
+    assert "Le conseil municipal a adopté le budget" in french.split("</ul>")[0]  # the reader's language first
+    status, answer = get(
+        site.url + "/stories/story-a/ask?q=" + quote("When was the budget approved?"), {"HX-Request": "true"}
+    )
+    assert status == 200 and "From the articles:" in answer and "Monday" in answer
+    _, absent = get(site.url + "/stories/story-a/ask?q=" + quote("Who won the cup final?"), {"HX-Request": "true"})
+    assert "Not found in these articles" in absent
+    assert get(site.url + "/stories/nope/brief", {"HX-Request": "true"})[0] == 404
 
 
 def test_read_at_the_source_leads_to_the_original_and_says_it_is_external(site: Site) -> None:

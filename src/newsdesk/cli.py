@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 
@@ -35,7 +35,7 @@ from newsdesk.core import (
     make_newsdesk,
     taxonomy,
 )
-from newsdesk.errors import ConfigError, FileError, NewsdeskError
+from newsdesk.errors import ConfigError, FileError, NewsdeskError, NotFoundError
 from newsdesk.lifetime import leave, stop_signal
 from newsdesk.logs import configure_logging
 from newsdesk.model import (
@@ -48,6 +48,7 @@ from newsdesk.model import (
     MAX_SOURCE_ID,
     Article,
     Progress,
+    Quote,
     Role,
     Source,
     Story,
@@ -57,6 +58,8 @@ from newsdesk.model import (
     as_plain,
     day_start,
 )
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="newsdesk",
@@ -730,45 +733,94 @@ def articles_show(ctx: typer.Context, article_id: Text, as_json: JsonFlag = Fals
 
 
 @app.command()
-def summarize(ctx: typer.Context, article_id: Text, as_json: JsonFlag = False) -> None:
-    """An article's summary and key points: its own sentences, each with its number in the text."""
+def summarize(ctx: typer.Context, item_id: Text, as_json: JsonFlag = False) -> None:
+    """An article's or a story's summary and key points: their own sentences, each with where it is."""
     with _desk(ctx) as desk:
-        result = desk.summary(desk.article(article_id))
+        result = _for_article_or_story(
+            desk, item_id, lambda: desk.summary(desk.article(item_id)), lambda: desk.story_summary(item_id)
+        )
     if as_json:
         _print_json(result)
         return
     if not result.sentences:
         typer.echo("too little text for a summary")
         return
+    many = len({q.article_id for q in result.sentences + result.key_points}) > 1
     typer.echo(f"summary ({result.method}):")
     for q in result.sentences:
-        typer.echo(f"  [{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
+        typer.echo(f"  {_quote_line(q, many)}")
     if result.key_points:
         typer.echo("key points:")
         for q in result.key_points:
-            typer.echo(f"  - [{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
+            typer.echo(f"  - {_quote_line(q, many)}")
 
 
 @app.command()
 def ask(
     ctx: typer.Context,
-    article_id: Text,
+    item_id: Text,
     question: Annotated[str, typer.Argument(help="The question, in any language the embedder reads.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """The sentences of an article that answer a question, or "not found in this article"."""
+    """The sentences of an article (or a story's articles) that answer a question, or "not found"."""
     if len(question) > MAX_QUESTION_CHARS:
         raise typer.BadParameter(f"at most {MAX_QUESTION_CHARS} characters", param_hint="QUESTION")
     with _desk(ctx) as desk:
-        answer = desk.ask(article_id, question)
+        answer = _for_article_or_story(
+            desk, item_id, lambda: desk.ask(item_id, question), lambda: desk.ask_story(item_id, question)
+        )
     if as_json:
         _print_json({**as_plain(answer), "found": answer.found})
         return
     if not answer.found:
-        typer.echo("not found in this article")
+        typer.echo("not found in these articles")
         raise typer.Exit(1)
+    many = len({q.article_id for q in answer.quotes}) > 1
     for q in answer.quotes:
-        typer.echo(f"[{q.index + 1}] {_printable(q.text, SENTENCE_CHARS)}")
+        typer.echo(_quote_line(q, many))
+
+
+@app.command()
+def brief(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) -> None:
+    """A story's brief: what its sources agree on, what only some report, where their numbers differ, and how
+    it was reported, every line a sentence of an article with the article's id."""
+    with _desk(ctx) as desk:
+        result = desk.story_brief(story_id)
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"{result.articles_read} articles by {result.publishers_read} publishers ({result.method})")
+    for title, lines in (("agreed", result.agreed), ("only some report", result.partial)):
+        if lines:
+            typer.echo(f"{title}:")
+            for line in lines:
+                names = ", ".join(q.source_title or "?" for q in line.quotes)
+                typer.echo(f"  - {_printable(line.text, SENTENCE_CHARS)}  [{_printable(names)}]")
+    if result.disputed:
+        typer.echo("where they differ:")
+        for d in result.disputed:
+            typer.echo(
+                f"  - {d.about}: {_printable(d.first.source_title or '?')} says {d.first_says} ({d.first.article_id}), "
+                f"{_printable(d.second.source_title or '?')} says {d.second_says} ({d.second.article_id})"
+            )
+    if result.timeline:
+        typer.echo("as reported:")
+        for q in result.timeline:
+            typer.echo(f"  {_when(q.published_at)}  {_printable(q.source_title or '?')}: {_printable(q.text, 300)}")
+
+
+def _for_article_or_story(desk: Newsdesk, item_id: str, of_article: Callable[[], T], of_story: Callable[[], T]) -> T:
+    """An article's result when ``item_id`` is an article's, else the story's (NotFoundError when neither)."""
+    try:
+        return of_article()
+    except NotFoundError:
+        return of_story()
+
+
+def _quote_line(q: Quote, with_article: bool) -> str:
+    """A quoted sentence with where it is: its number in its article, and the article when quotes come from several."""
+    where = f"{_printable(q.source_title or '?', 60)} {q.article_id} #{q.index + 1}" if with_article else q.index + 1
+    return f"[{where}] {_printable(q.text, SENTENCE_CHARS)}"
 
 
 @app.command()

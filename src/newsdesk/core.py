@@ -71,6 +71,7 @@ from newsdesk.model import (
     Source,
     Stats,
     Story,
+    StoryBrief,
     StoryCard,
     StoryChange,
     StoryDetail,
@@ -519,6 +520,27 @@ class Newsdesk:
     def ask(self, article_id: str, question: str) -> Answer:
         """The article's sentences that answer the question; none when nothing answers it well enough."""
         return self._insight.ask(question, [self.article(article_id)])
+
+    def story_summary(self, story_id: str, languages: Sequence[str] = ()) -> Summary:
+        """A story's summary and key points from its articles (``queries/insight.py: story_sample``)."""
+        return self._insight.story_summary(self._story_sample(story_id, languages), languages)
+
+    def story_brief(self, story_id: str, languages: Sequence[str] = ()) -> StoryBrief:
+        """What a story's sources agree on, what only some report, where their numbers differ, its timeline."""
+        articles = self._story_sample(story_id, languages)
+        return self._insight.brief(articles[0].story_id or story_id if articles else story_id, articles, languages)
+
+    def ask_story(self, story_id: str, question: str, languages: Sequence[str] = ()) -> Answer:
+        """The sentences of a story's articles that answer the question; none when nothing answers it well enough."""
+        return self._insight.ask(question, self._story_sample(story_id, languages))
+
+    def _story_sample(self, story_id: str, languages: Sequence[str]) -> list[Article]:
+        """The story's articles the AI features read, with their texts (NotFoundError for no such story)."""
+        from newsdesk.queries.insight import story_sample
+
+        chosen = story_sample(self.story(story_id), languages)
+        found = self.storage.get_articles(a.id for a in chosen)
+        return [found[a.id] for a in chosen if a.id in found]
 
     @functools.cached_property
     def _insight(self) -> Insight:

@@ -527,6 +527,7 @@ class Quote:
     start: int
     end: int
     source_title: str | None = None  # the publisher, where the quotes come from several articles
+    published_at: datetime | None = None  # the article's, for a story's timeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,6 +538,42 @@ class Summary:
     key_points: tuple[Quote, ...]  # three to five others, none repeating the summary
     method: str  # "extractive", or the name of the model that wrote it
     language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BriefLine:
+    """A fact in a story's brief and every article sentence that reports it (one per publisher), first the one shown."""
+
+    quotes: tuple[Quote, ...]
+
+    @property
+    def text(self) -> str:
+        return self.quotes[0].text
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """Two publishers' sentences about the same thing that give different numbers for it (``about``: the word)."""
+
+    about: str
+    first: Quote
+    first_says: str
+    second: Quote
+    second_says: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryBrief:
+    """What a story's sources agree on, what only some report, where they differ, and how it developed."""
+
+    story_id: str
+    agreed: tuple[BriefLine, ...]  # reported by two or more publishers
+    partial: tuple[BriefLine, ...]  # reported by one (the quote's source_title says which)
+    disputed: tuple[Discrepancy, ...]
+    timeline: tuple[Quote, ...]  # each article's first sentence, in publication order, repeats left out
+    articles_read: int
+    publishers_read: int
+    method: str  # "extractive", or the name of the model that wrote it
 
 
 @dataclass(frozen=True, slots=True)

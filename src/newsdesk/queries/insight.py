@@ -1,4 +1,5 @@
-"""The offline AI features of an article: its extractive summary and key points, and answers to questions.
+"""The offline AI features: an article's or a story's extractive summary and key points, answers to questions,
+and a story's brief (what its sources agree on, what only some report, where they differ, its timeline).
 
 Everything shown is a sentence of the article, word for word, with its place in the text
 (:class:`~newsdesk.model.Quote`), so the page can link each line to where it stands. An article is
@@ -13,21 +14,59 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.embedder import normalize_rows
-from newsdesk.model import MAX_QUESTION_CHARS, Answer, Article, Quote, Summary
+from newsdesk.model import (
+    MAX_QUESTION_CHARS,
+    Answer,
+    Article,
+    BriefLine,
+    Discrepancy,
+    Quote,
+    StoryArticle,
+    StoryBrief,
+    StoryDetail,
+    Summary,
+)
 from newsdesk.pipeline.insight import answer as answering
+from newsdesk.pipeline.insight import brief as briefing
 from newsdesk.pipeline.insight import summary as summarizing
 from newsdesk.pipeline.insight.sentences import Sentence, split, word_count
 
 EXTRACTIVE = "extractive"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ANALYSES_KEPT = 256  # articles' sentences and vectors kept (about 80 KB each)
+STORY_ARTICLES = 16  # a story's brief, summary and answers read at most this many of its articles
+PER_PUBLISHER = 2  # and at most this many of one publisher's
+LEAD_SENTENCES = 6  # a brief compares each article's first sentences: the facts a report leads with
+
+
+def story_sample(detail: StoryDetail, languages: Sequence[str] = ()) -> list[StoryArticle]:
+    """The articles of a story the AI features read: no copies (a wire copy adds no fact), at most
+    ``PER_PUBLISHER`` of each publisher and ``STORY_ARTICLES`` in all, those in the reader's languages first,
+    then the newest; returned oldest first."""
+    rank = {code: i for i, code in enumerate(languages)}
+    originals = [a for a in detail.articles if a.copy_of is None]
+    preferred = sorted(
+        originals,
+        key=lambda a: (rank.get((a.language or "").split("-")[0].lower(), len(rank)), -a.published_at.timestamp()),
+    )
+    per_source: dict[int, int] = {}
+    kept = []
+    for a in preferred:
+        if per_source.get(a.source_id, 0) < PER_PUBLISHER:
+            per_source[a.source_id] = per_source.get(a.source_id, 0) + 1
+            kept.append(a)
+        if len(kept) >= STORY_ARTICLES:
+            break
+    return sorted(kept, key=lambda a: a.published_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +148,79 @@ class Insight:
             quotes.append(_quoter(article, found)(sentence.index))
         return Answer(question, tuple(quotes), EXTRACTIVE)
 
+    def story_summary(self, articles: Sequence[Article], languages: Sequence[str] = ()) -> Summary:
+        """A story's summary from several articles: each article's sentences weighed by their position in it
+        and their centrality to the whole story, the same fact from two publishers shown once. Written from
+        the articles in the reader's first language that has any (one fact in three languages is not three
+        facts), else from all."""
+        for code in languages:
+            mine = [a for a in articles if (a.language or "").split("-")[0].lower() == code]
+            if mine:
+                articles = mine
+                break
+        analyses = [self.analysis(a) for a in articles]
+        pool: list[tuple[int, int, summarizing.Candidate]] = []  # (article, sentence, candidate)
+        for k, found in enumerate(analyses):
+            for i, candidate in summarizing.candidates([word_count(s.text) for s in found.sentences]):
+                pool.append((k, i, candidate))
+        if not pool:
+            return Summary((), (), EXTRACTIVE, articles[0].language if articles else None)
+        vectors = np.vstack([self._pool_vectors(analyses[k], [i]) for k, i, _ in pool])
+        candidates = [c for _, _, c in pool]
+        chosen = summarizing.summary_sentences(candidates, vectors)
+        points = summarizing.key_point_sentences(candidates, vectors, exclude=chosen)
+        quotes = [_quoter(articles[k], analyses[k]) for k in range(len(articles))]
+
+        def quote(n: int) -> Quote:
+            k, i, _ = pool[n]
+            return quotes[k](i)
+
+        by_time = sorted(chosen, key=lambda n: (articles[pool[n][0]].published_at or _EPOCH, pool[n][1]))
+        return Summary(tuple(quote(n) for n in by_time), tuple(quote(n) for n in points), EXTRACTIVE, None)
+
+    def brief(self, story_id: str, articles: Sequence[Article], languages: Sequence[str] = ()) -> StoryBrief:
+        """What the story's sources agree on, what only some report, where their numbers differ, its timeline;
+        a fact reported in several languages is shown in the first of ``languages`` that reports it."""
+        analyses = [self.analysis(a) for a in articles]
+        leads: list[briefing.Lead] = []
+        places: list[tuple[int, int]] = []
+        for k, (article, found) in enumerate(zip(articles, analyses, strict=True)):
+            for position, (i, _) in enumerate(summarizing.candidates([word_count(s.text) for s in found.sentences])):
+                if position >= LEAD_SENTENCES:
+                    break
+                code = (article.language or "en").split("-")[0].lower()
+                leads.append(briefing.Lead(k, article.source_id, position, found.sentences[i].text, code))
+                places.append((k, i))
+        publishers = len({a.source_id for a in articles})
+        if not leads or any(found.vectors is None for found in analyses):
+            return StoryBrief(story_id, (), (), (), (), len(articles), publishers, EXTRACTIVE)
+        vectors = np.vstack([self._pool_vectors(analyses[k], [i]) for k, i in places])
+        language = articles[0].language or "en"
+        made = briefing.brief(leads, vectors, language.split("-")[0])
+        quotes = [_quoter(articles[k], analyses[k]) for k in range(len(articles))]
+
+        def quote(n: int) -> Quote:
+            k, i = places[n]
+            return quotes[k](i)
+
+        rank = {code: r for r, code in enumerate(languages)}
+
+        def shown_first(fact: briefing.Fact) -> tuple[int, ...]:
+            return tuple(sorted(fact.leads, key=lambda n: rank.get(leads[n].language, len(rank))))
+
+        return StoryBrief(
+            story_id,
+            tuple(BriefLine(tuple(quote(n) for n in shown_first(fact))) for fact in made.agreed),
+            tuple(BriefLine(tuple(quote(n) for n in fact.leads)) for fact in made.partial),
+            tuple(
+                Discrepancy(d.word, quote(d.first), d.first_says, quote(d.second), d.second_says) for d in made.disputed
+            ),
+            tuple(quote(n) for n in made.timeline),
+            len(articles),
+            publishers,
+            EXTRACTIVE,
+        )
+
     def _embed(self, texts: list[str]) -> NDArray[np.float32] | None:
         embedder = self._embedder.get()
         if embedder is None or not texts:
@@ -123,11 +235,11 @@ class Insight:
         return found.vectors[indices]
 
 
-def _quoter(article: Article, found: Analysis):  # type: ignore[no-untyped-def]
+def _quoter(article: Article, found: Analysis) -> Callable[[int], Quote]:
     """A function from a sentence's index in the article to its :class:`Quote`."""
 
     def quote(index: int) -> Quote:
         s = found.sentences[index]
-        return Quote(article.id, s.index, s.text, s.start, s.end, article.source_title)
+        return Quote(article.id, s.index, s.text, s.start, s.end, article.source_title, article.published_at)
 
     return quote

@@ -7,8 +7,9 @@ UI language, while it is fresh by the rule of :class:`~newsdesk.core.PageStore`
 (the database's data versions, read *before* rendering, are the same), and it is younger than a
 minute (relative times such as "5 minutes ago" age with the clock alone).
 
-- Key: path, query string and the UI language the request resolves to (``?lang=``, the ``lang``
-  cookie, ``Accept-Language``); the theme is the reader's CSS, no part of the HTML.
+- Key: path, query string, the UI language the request resolves to (``?lang=``, the ``lang``
+  cookie, ``Accept-Language``) and whether htmx asked (``HX-Request``: some addresses answer it with a
+  fragment of the page they answer a browser with); the theme is the reader's CSS, no part of the HTML.
 - Only ``GET`` requests for the page routes, answered 200 as HTML without ``Set-Cookie``: errors,
   redirects, the language switcher's cookie, the API, images and static files pass straight through.
 - Signed-in readers are never served from it nor stored in it: their pages show who they are. Any
@@ -86,7 +87,8 @@ class CachedPages:
             request.headers.get("accept-language"),
             site.default_language,
         )
-        key = (scope["path"], scope["query_string"], locale)
+        fragment = request.headers.get("hx-request") == "true"  # the same address answers htmx with a fragment
+        key = (scope["path"], scope["query_string"], locale, fragment)
         page = self.store.get(key, versions)
         if page is None and (rendering := self._rendering.get(key)) is not None:
             await asyncio.shield(rendering)  # the same page is being rendered: take its result

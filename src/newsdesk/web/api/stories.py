@@ -1,4 +1,6 @@
-"""``/frontpage`` and ``/stories``: articles clustered into stories, ranked now or listed by activity."""
+"""``/frontpage`` and ``/stories``: articles clustered into stories, ranked now or listed by activity; a
+story's AI features (``/summary``, ``/brief``: what its sources agree on, what only some report, where their
+numbers differ, its timeline; ``/ask?q=``), every line quoting the articles' sentences with their offsets."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from newsdesk.core import Newsdesk, taxonomy_name
 from newsdesk.model import SignedIn, Story
 from newsdesk.model import as_plain as plain
 from newsdesk.web.deps import CurrentViewer, Desk
-from newsdesk.web.params import Filter, Key, Offset
+from newsdesk.web.params import Filter, Key, Offset, Question
 
 router = APIRouter(tags=["stories"])
 
@@ -76,3 +78,31 @@ async def _screened(desk: Newsdesk, viewer: SignedIn | None, items: list[Story])
 async def story(story_id: Key, desk: Desk) -> dict[str, Any]:
     """A story with its full coverage and timeline (a merged story's id leads to the story it joined)."""
     return {"story": plain(await run_in_threadpool(desk.story, story_id))}
+
+
+Languages = Annotated[list[str], Query(max_length=8)]
+
+
+@router.get("/stories/{story_id}/summary")
+async def story_summary(story_id: Key, desk: Desk, language: Languages = []) -> dict[str, Any]:  # noqa: B006
+    """The story's summary and key points from its articles (those in ``language`` first, repeatable)."""
+    return {"summary": plain(await run_in_threadpool(desk.story_summary, story_id, _codes(language)))}
+
+
+@router.get("/stories/{story_id}/brief")
+async def story_brief(story_id: Key, desk: Desk, language: Languages = []) -> dict[str, Any]:  # noqa: B006
+    """What the story's sources agree on (two publishers or more), what only some report, where their numbers
+    differ, and each article's first sentence in publication order."""
+    return {"brief": plain(await run_in_threadpool(desk.story_brief, story_id, _codes(language)))}
+
+
+@router.get("/stories/{story_id}/ask")
+async def ask_story(story_id: Key, desk: Desk, q: Question, language: Languages = []) -> dict[str, Any]:  # noqa: B006
+    """The story's sentences that answer ``q``, best first; ``found: false`` when none answers it well enough."""
+    answer = await run_in_threadpool(desk.ask_story, story_id, q, _codes(language))
+    return {"answer": {**plain(answer), "found": answer.found}}
+
+
+def _codes(languages: list[str]) -> tuple[str, ...]:
+    """Language codes as readers give them (``fr``, ``pt-BR``), bounded and lower-cased."""
+    return tuple(code.strip().split("-")[0].lower()[:8] for code in languages if code.strip())

@@ -31,7 +31,7 @@ from newsdesk.model import (
 )
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.comments import CommentSection, comment_section
-from newsdesk.web.pages.render import Render
+from newsdesk.web.pages.render import Render, by_htmx, varies_with_htmx
 from newsdesk.web.params import Key, Question
 
 router = APIRouter()
@@ -43,7 +43,7 @@ class ArticleView:
     story: StoryDetail | None
     also: tuple[StoryArticle, ...]  # the same text at other publishers (copies of it, or what it copies)
     related: Related
-    summary: Summary
+    summary: Summary | None  # None: loaded when the panel comes into view (/articles/{id}/summary)
     comments: CommentSection
     bookmark: Bookmark | None = None  # the signed-in reader's bookmark of it
     answer: Answer | None = None  # to the question asked (/articles/{id}/ask)
@@ -58,10 +58,15 @@ def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryAr
 
 
 def article_view(
-    desk: Newsdesk, article_id: str, viewer: SignedIn | None = None, question: str | None = None
+    desk: Newsdesk,
+    article_id: str,
+    viewer: SignedIn | None = None,
+    question: str | None = None,
+    with_summary: bool = False,
 ) -> ArticleView:
     """The article and what surrounds it; for a signed-in reader also their bookmark, and the read mark; the
-    answer to ``question`` when one was asked."""
+    answer to ``question`` when one was asked, and the summary when asked for (else the panel loads it when
+    it comes into view: embedding the article's sentences is the page's dearest part)."""
     article = desk.article(article_id)
     story = desk.story(article.story_id) if article.story_id else None
     related = desk.related(article_id)
@@ -75,7 +80,14 @@ def article_view(
         desk.mark_article_read(viewer.user.id, article.id)
     answer = desk.ask(article.id, question) if question and question.strip() else None
     return ArticleView(
-        article, story, also_published(article, story), related, desk.summary(article), comments, bookmark, answer
+        article,
+        story,
+        also_published(article, story),
+        related,
+        desk.summary(article) if with_summary else None,
+        comments,
+        bookmark,
+        answer,
     )
 
 
@@ -85,14 +97,27 @@ async def article_page(article_id: Key, desk: Desk, render: Render, viewer: Curr
     return render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS)
 
 
+@router.get("/articles/{article_id}/summary", response_class=HTMLResponse)
+async def article_summary(
+    article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer, request: Request
+) -> HTMLResponse:
+    """The AI panel's summary and key points: the fragment the panel loads when it comes into view (htmx), the
+    whole article page with them in place for a browser without JavaScript."""
+    if by_htmx(request):
+        article = await run_in_threadpool(desk.article, article_id)
+        return varies_with_htmx(render("partials/summary.html", summary=await run_in_threadpool(desk.summary, article)))
+    view = await run_in_threadpool(article_view, desk, article_id, viewer, None, True)
+    return varies_with_htmx(render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS))
+
+
 @router.get("/articles/{article_id}/ask", response_class=HTMLResponse)
 async def ask_article(
     article_id: Key, desk: Desk, render: Render, viewer: CurrentViewer, request: Request, q: Question = ""
 ) -> HTMLResponse:
     """The sentences of the article that answer ``q``: the answer's fragment for the panel's htmx form, the
     whole article page with the answer in place for a browser without JavaScript."""
-    if request.headers.get("hx-request") == "true":
+    if by_htmx(request):
         answer = await run_in_threadpool(desk.ask, article_id, q)  # a missing article is a 404
-        return render("partials/answer.html", answer=answer if q.strip() else None)
+        return varies_with_htmx(render("partials/answer.html", answer=answer if q.strip() else None))
     view = await run_in_threadpool(article_view, desk, article_id, viewer, q)
-    return render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS)
+    return varies_with_htmx(render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS))

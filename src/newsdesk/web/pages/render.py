@@ -100,6 +100,17 @@ def _lang_attrs(context: Context, language: str | None) -> Markup:
     return Markup(' lang="{}" dir="auto"').format(escape(language))
 
 
+def by_htmx(request: Request) -> bool:
+    """Whether htmx asked (``HX-Request``): the answer is then a fragment of the page, not the page."""
+    return request.headers.get("hx-request") == "true"
+
+
+def varies_with_htmx(response: HTMLResponse) -> HTMLResponse:
+    """Mark an address that answers htmx with a fragment and a browser with the page: caches keep both apart."""
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
 FRAGMENT_EDGE_WORDS = 4  # a long sentence is found by its first and last words (textStart,textEnd)
 
 

@@ -1,5 +1,8 @@
-"""A story's full coverage ("/stories/{id}"): every article grouped by publisher, the timeline of how
-the story grew, its languages, hashtags and category, related stories, and readers' comments.
+"""A story's full coverage ("/stories/{id}"): its brief (what the sources agree on, what only some report,
+where they differ), every article grouped by publisher, the timeline of how the story grew, its languages,
+hashtags and category, related stories, and readers' comments. ``/stories/{id}/brief`` is the brief the
+page loads when it comes into view, ``/stories/{id}/ask?q=`` answers a question from the articles (htmx
+fragments; whole pages without JavaScript).
 
 Reads: the story with its articles (one query), its card (the lead and image, two), and the
 related reading of its representative article, whose other stories are the related stories.
@@ -9,27 +12,30 @@ A merged story's old id leads, with a permanent redirect, to the story it joined
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newsdesk.core import Newsdesk
 from newsdesk.model import (
+    Answer,
     CommentTarget,
     RelatedArticle,
     SignedIn,
     StoryArticle,
+    StoryBrief,
     StoryCard,
     StoryChange,
     StoryDetail,
+    Summary,
 )
 from newsdesk.web.deps import CurrentViewer, Desk
 from newsdesk.web.pages.comments import CommentSection, comment_section
 from newsdesk.web.pages.personal import FollowButton, follow_button
-from newsdesk.web.pages.render import Render
-from newsdesk.web.params import Key
+from newsdesk.web.pages.render import Render, by_htmx, varies_with_htmx
+from newsdesk.web.params import Key, Question
 
 router = APIRouter()
 
@@ -51,6 +57,9 @@ class StoryView:
     follow: FollowButton
     change: StoryChange | None = None  # what came since the signed-in reader last opened it
     hidden_languages: int = 0  # articles left out: not in the languages the reader reads
+    brief: StoryBrief | None = None  # None: loaded when it comes into view (/stories/{id}/brief)
+    summary: Summary | None = None  # the story's, with the brief
+    answer: Answer | None = None  # to the question asked (/stories/{id}/ask)
 
 
 def by_publisher(articles: tuple[StoryArticle, ...]) -> tuple[Publisher, ...]:
@@ -74,9 +83,37 @@ def in_languages(articles: tuple[StoryArticle, ...], languages: tuple[str, ...])
     return tuple(sorted(kept, key=lambda a: rank[(a.language or "").split("-")[0].lower()]))
 
 
-def story_view(desk: Newsdesk, story_id: str, language: str, viewer: SignedIn | None = None) -> StoryView:
+def story_view(
+    desk: Newsdesk,
+    story_id: str,
+    language: str,
+    viewer: SignedIn | None = None,
+    *,
+    with_brief: bool = False,
+    question: str | None = None,
+) -> StoryView:
     """The story's page; for a signed-in reader also what changed since their last visit (recorded now),
-    the coverage in the languages they read, and their follow."""
+    the coverage in the languages they read, and their follow; the brief and the answer when asked for."""
+    view = _story_view(desk, story_id, language, viewer)
+    if view.detail.story.id != story_id:
+        return view
+    languages = reader_languages(desk, viewer, language)
+    brief = desk.story_brief(story_id, languages) if with_brief else None
+    summary = desk.story_summary(story_id, languages) if with_brief else None
+    answer = desk.ask_story(story_id, question, languages) if question and question.strip() else None
+    return replace(view, brief=brief, summary=summary, answer=answer)
+
+
+def reader_languages(desk: Newsdesk, viewer: SignedIn | None, locale: str) -> tuple[str, ...]:
+    """The languages whose articles the AI features read first: the reader's, else the page's."""
+    if viewer is not None:
+        chosen = desk.personal_filter(viewer.user.id, viewer.personal_version).languages
+        if chosen:
+            return tuple(chosen)
+    return (locale,)
+
+
+def _story_view(desk: Newsdesk, story_id: str, language: str, viewer: SignedIn | None = None) -> StoryView:
     detail = desk.story(story_id)
     card = desk.story_cards([detail.story], language)[0]
     rep = detail.story.representative_id
@@ -101,3 +138,32 @@ async def story_page(story_id: Key, desk: Desk, render: Render, viewer: CurrentV
     if view.detail.story.id != story_id:  # merged into another story: its address is the one to keep
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
     return render("stories/story.html", view=view, story=view.detail.story, follow=view.follow)
+
+
+@router.get("/stories/{story_id}/brief", response_class=HTMLResponse)
+async def story_brief(story_id: Key, desk: Desk, render: Render, viewer: CurrentViewer, request: Request) -> Response:
+    """The brief and the story's summary: the fragment the page loads (htmx), or the whole page with them."""
+    if by_htmx(request):
+        languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
+        brief = await run_in_threadpool(desk.story_brief, story_id, languages)
+        summary = await run_in_threadpool(desk.story_summary, story_id, languages)
+        return varies_with_htmx(render("partials/brief.html", brief=brief, summary=summary))
+    view = await run_in_threadpool(lambda: story_view(desk, story_id, render.locale, viewer, with_brief=True))
+    if view.detail.story.id != story_id:
+        return RedirectResponse(f"/stories/{view.detail.story.id}/brief", status_code=301)
+    return varies_with_htmx(render("stories/story.html", view=view, story=view.detail.story, follow=view.follow))
+
+
+@router.get("/stories/{story_id}/ask", response_class=HTMLResponse)
+async def ask_story(
+    story_id: Key, desk: Desk, render: Render, viewer: CurrentViewer, request: Request, q: Question = ""
+) -> Response:
+    """The sentences of the story's articles that answer ``q`` (htmx: the answer alone; else the whole page)."""
+    if by_htmx(request):
+        languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
+        answer = await run_in_threadpool(desk.ask_story, story_id, q, languages)
+        return varies_with_htmx(render("partials/answer.html", answer=answer if q.strip() else None, in_story=True))
+    view = await run_in_threadpool(lambda: story_view(desk, story_id, render.locale, viewer, question=q))
+    if view.detail.story.id != story_id:
+        return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
+    return varies_with_htmx(render("stories/story.html", view=view, story=view.detail.story, follow=view.follow))

@@ -1,0 +1,203 @@
+"""A story's brief: what its sources agree on, what only some report, where their numbers differ, and how it
+developed, every line made of the articles' own sentences.
+
+The input is each article's opening sentences (the facts a report leads with) with their embeddings
+and publishers. Two sentences *report the same fact* when their embeddings are at least
+``AGREE_SIMILARITY`` alike: on ECB+ (two articles of one event against two of different events of the
+same kind) the best-matching lead sentences of one event's articles lie mostly at 0.6–0.9, those of
+different events mostly below 0.63, so a fact counts as shared only above that band. Across languages the
+same multilingual model puts one event's sentences lower (Wikipedia "In the news" blurbs of one event in
+two languages: median 0.54, against 0.09 for two events), so sentences in different languages need only
+``CROSS_LANGUAGE_AGREE``.
+
+- **agreed**: a fact reported by two or more publishers (one sentence each: the best match), most
+  publishers first, then earliest in the articles;
+- **partial**: a leading sentence no other publisher matches, the most central to the story first;
+  the page names who reports it;
+- **disputed**: two publishers' sentences about the same thing (``RELATED_SIMILARITY``) that give different
+  numbers for the same word ("39 dead" and "36 dead", "aged 41" and "aged 42"). A number is tied to the
+  content word after it, or before it when none follows, so a difference in unrelated numbers (a date
+  and a toll) is not a dispute;
+- **timeline**: each article's first sentence in publication order, less those that repeat an earlier one
+  (and bring no number it did not give).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from newsdesk.pipeline.stories.language import fold, stopwords
+
+AGREE_SIMILARITY = 0.66
+CROSS_LANGUAGE_AGREE = 0.52
+RELATED_SIMILARITY = 0.6
+REPEAT_SIMILARITY = 0.85  # a timeline line this close to an earlier one adds nothing
+MAX_AGREED = 5
+MAX_PARTIAL = 4
+MAX_DISPUTED = 3
+MAX_TIMELINE = 12
+
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,.\u202f ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w])")
+_WORD = re.compile(r"[^\W\d_]+")
+_GROUPED = re.compile(r"\d{1,3}(?:[,.\u202f ]\d{3})+")
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """One of an article's opening sentences as the brief sees it."""
+
+    article: int  # which article (its index in publication order)
+    publisher: int  # which source
+    position: int  # among the article's eligible sentences
+    text: str
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A line of the brief: the indices (into the leads given) of the sentences that report it, first the one shown."""
+
+    leads: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """Two sentences that give different numbers for the same thing, and those numbers (``word``: what they count)."""
+
+    first: int
+    second: int
+    word: str
+    first_says: str
+    second_says: str
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    agreed: tuple[Fact, ...]
+    partial: tuple[Fact, ...]
+    disputed: tuple[Dispute, ...]
+    timeline: tuple[int, ...]
+
+
+def brief(leads: Sequence[Lead], vectors: NDArray[np.float32], language: str = "en") -> Brief:
+    """The brief of a story from its articles' opening sentences and their unit-length vectors."""
+    if not leads:
+        return Brief((), (), (), ())
+    similarity = vectors @ vectors.T
+    agreed, taken = _agreed(leads, similarity)
+    partial = _partial(leads, vectors, similarity, taken)
+    disputed = _disputed(leads, similarity, language)
+    return Brief(agreed, partial, disputed, _timeline(leads, similarity, language))
+
+
+def _agreed(leads: Sequence[Lead], similarity: NDArray[np.float32]) -> tuple[tuple[Fact, ...], set[int]]:
+    """Facts two or more publishers report; and every lead that belongs to one."""
+    order = sorted(range(len(leads)), key=lambda i: (leads[i].position, leads[i].article))
+    taken: set[int] = set()
+    groups: list[list[int]] = []
+    for i in order:
+        if i in taken:
+            continue
+        best: dict[int, int] = {}  # publisher → its lead most like i
+        for j in range(len(leads)):
+            if j == i or j in taken or leads[j].publisher == leads[i].publisher:
+                continue
+            if similarity[i, j] >= _agree_floor(leads[i], leads[j]):
+                current = best.get(leads[j].publisher)
+                if current is None or similarity[i, j] > similarity[i, current]:
+                    best[leads[j].publisher] = j
+        if best:
+            group = [i, *sorted(best.values(), key=lambda j: -similarity[i, j])]
+            groups.append(group)
+            taken.update(group)
+    groups.sort(key=lambda g: (-len(g), leads[g[0]].position, leads[g[0]].article))
+    return tuple(Fact(tuple(g)) for g in groups[:MAX_AGREED]), taken
+
+
+def _agree_floor(a: Lead, b: Lead) -> float:
+    return AGREE_SIMILARITY if a.language == b.language else CROSS_LANGUAGE_AGREE
+
+
+def _partial(
+    leads: Sequence[Lead], vectors: NDArray[np.float32], similarity: NDArray[np.float32], taken: set[int]
+) -> tuple[Fact, ...]:
+    """Leading sentences nobody else reports, the most central to the story first, none repeating another."""
+    if len({lead.publisher for lead in leads}) < 2:
+        return ()  # one publisher: nothing is "only some"
+    centroid = vectors.mean(axis=0)
+    centrality = vectors @ centroid
+    alone = [i for i in range(len(leads)) if i not in taken and leads[i].position < 3]
+    alone.sort(key=lambda i: -float(centrality[i]))
+    chosen: list[int] = []
+    for i in alone:
+        if all(similarity[i, j] < REPEAT_SIMILARITY for j in chosen):
+            chosen.append(i)
+        if len(chosen) >= MAX_PARTIAL:
+            break
+    return tuple(Fact((i,)) for i in chosen)
+
+
+def _disputed(leads: Sequence[Lead], similarity: NDArray[np.float32], language: str) -> tuple[Dispute, ...]:
+    """Pairs of publishers' sentences about the same thing whose numbers for the same word differ."""
+    counts = [numbers_by_word(lead.text, language) for lead in leads]
+    found: list[tuple[float, Dispute]] = []
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for i in range(len(leads)):
+        for j in range(i + 1, len(leads)):
+            if leads[i].publisher == leads[j].publisher or similarity[i, j] < RELATED_SIMILARITY:
+                continue
+            for word in counts[i].keys() & counts[j].keys():
+                a, b = counts[i][word], counts[j][word]
+                if a != b and (word, frozenset((a, b))) not in seen:
+                    seen.add((word, frozenset((a, b))))
+                    found.append((float(similarity[i, j]), Dispute(i, j, word, a, b)))
+    found.sort(key=lambda x: -x[0])
+    return tuple(d for _, d in found[:MAX_DISPUTED])
+
+
+def numbers_by_word(text: str, language: str = "en") -> dict[str, str]:
+    """The numbers of a sentence keyed by the content word they count: the next word, or the word before when
+    no content word follows ("39 people" → people: 39; "aged 41." → aged: 41). Years are left out: a year
+    dates a fact, it does not count anything."""
+    stops = stopwords(language)
+    out: dict[str, str] = {}
+    for match in _NUMBER.finditer(text):
+        raw = match.group(1)
+        value = re.sub(r"[,.\u202f ]", "", raw) if _GROUPED.fullmatch(raw) else raw  # 1,000 and 1.000 are 1000
+        if _YEAR.fullmatch(value):
+            continue
+        after = _content_words(text[match.end() : match.end() + 40], stops)
+        before = _content_words(text[max(0, match.start() - 30) : match.start()], stops)
+        word = after[0] if after else before[-1] if before else None
+        if word and word not in out:
+            out[word] = value
+    return out
+
+
+def _content_words(text: str, stops: frozenset[str]) -> list[str]:
+    return [w for w in (fold(x) for x in _WORD.findall(text)) if w not in stops]
+
+
+def _timeline(leads: Sequence[Lead], similarity: NDArray[np.float32], language: str) -> tuple[int, ...]:
+    """Each article's first sentence, in the articles' order, less those that repeat an earlier line (a line
+    that says the same with a new number, a higher toll, is news)."""
+    firsts: dict[int, int] = {}
+    for i, lead in enumerate(leads):
+        if lead.article not in firsts or lead.position < leads[firsts[lead.article]].position:
+            firsts[lead.article] = i
+    shown: list[int] = []
+    for article in sorted(firsts):
+        i = firsts[article]
+        counts = numbers_by_word(leads[i].text, language).items()
+        if all(
+            similarity[i, j] < REPEAT_SIMILARITY or not counts <= numbers_by_word(leads[j].text, language).items()
+            for j in shown
+        ):
+            shown.append(i)
+    return tuple(shown[:MAX_TIMELINE])
