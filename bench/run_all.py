@@ -25,6 +25,7 @@ RUNS = [
     ["keyphrases.py"],
     ["categories.py", "--embed"],
     ["summaries.py", "--folds", "5"],  # FRANK CNN/DM and XSum: ROUGE beside Lead-3, LexRank, TextRank
+    ["grounding.py"],  # FRANK factuality dev: the grounding checker beside the word-overlap baselines
     ["embed_speed.py"],
     ["enrich_throughput.py"],
     ["web_pages.py", "--db", "both"],  # builds its 100k-article databases once (bench/.cache/): ≈ 15 min each

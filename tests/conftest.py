@@ -26,6 +26,10 @@ SHARED = REPO.parent / "shared"
 SHARED_DATA = SHARED / "data"
 SHARED_BENCH = SHARED / "bench"
 
+# The real LLM server's fixture (``llm_server``), registered here rather than imported where used: ruff flags a
+# fixture import as unused, then redefined by the test's argument.
+pytest_plugins = ["tests.llm_server"]
+
 
 def postgres_url() -> str | None:
     url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")

@@ -354,3 +354,58 @@ def test_a_story_summary_is_written_in_the_readers_language_when_it_can_be(insig
     )
     assert {q.article_id for q in insight.story_summary([english, french], ["fr"]).sentences} == {"fr1"}
     assert {q.article_id for q in insight.story_summary([english, french], ["de"]).sentences} <= {"en1", "fr1"}
+
+
+def test_grounding_supports_what_the_source_says_and_not_what_it_does_not(insight: Insight) -> None:
+    from newsdesk.queries.insight import Grounding
+
+    checker = Grounding(EmbedderSlot(Settings()))
+    stated = checker.check(ARTICLE, "Mayor Anna Berg said the budget would pay for two new schools.")
+    assert stated.supported and stated.score >= 0.75
+    paraphrase = checker.check(
+        ARTICLE, "The opposition voted against the budget, arguing that property taxes would rise."
+    )
+    assert 0.5 < paraphrase.score < stated.score  # strict: a loose paraphrase scores lower, whatever its truth
+    invented = checker.check(ARTICLE, "The mayor resigned after the council rejected the budget.")
+    assert not invented.supported and invented.score < 0.5
+    wrong_number = checker.check(ARTICLE, "The council approved a new budget of 45 million euros on Monday.")
+    assert not wrong_number.supported and wrong_number.novel_numbers == ("45",)  # a number it never gave
+    same_number_in_words = checker.check(ARTICLE, "Inspectors found cracks in two of the bridge's supports.")
+    assert same_number_in_words.novel_numbers == ()  # "two" is the source's "two"
+
+
+def test_the_grounding_command_reads_json_lines_and_reports_bad_ones(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    lines = [
+        json.dumps(
+            {
+                "id": "ok",
+                "source": ARTICLE,
+                "sentence": "Construction of the first school is expected to start in March.",
+            }
+        ),
+        json.dumps({"id": "made-up", "source": ARTICLE, "sentence": "The city will build a new airport in 2030."}),
+        "{not json",
+        json.dumps({"id": "half", "source": ARTICLE}),
+        json.dumps(
+            {
+                "id": 7,
+                "source": ARTICLE,
+                "sentence": "Shop owners near the harbour said they had lost customers.",
+                "language": "en",
+            }
+        ),
+    ]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run(tmp_path, "grounding", str(path), "--json")
+    results = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 1 and out.stderr == "error: 2 lines could not be read\n"
+    assert [r["id"] for r in results] == ["ok", "made-up", 3, "half", 7]  # every line answered, in order
+    assert results[0]["supported"] is True and results[1]["supported"] is False
+    assert results[4]["supported"] is True and 0 <= results[1]["score"] < results[0]["score"] <= 1
+    assert "error" in results[2] and "line 3" in results[2]["error"] and "line 4" in results[3]["error"]
+    lenient = run(tmp_path, "grounding", str(path), "--threshold", "0.0")
+    verdicts = [json.loads(line).get("supported") for line in lenient.stdout.splitlines()]
+    assert verdicts == [True, False, None, None, True]  # at any threshold, a number the source never gave fails

@@ -32,6 +32,7 @@ from newsdesk.core import (
     catalog_categories,
     cluster_stream,
     extract_inputs,
+    grounding_lines,
     make_newsdesk,
     taxonomy,
 )
@@ -778,6 +779,32 @@ def ask(
     many = len({q.article_id for q in answer.quotes}) > 1
     for q in answer.quotes:
         typer.echo(_quote_line(q, many))
+
+
+@app.command()
+def grounding(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help='JSON lines {"id", "source", "sentence"}; - reads standard input.')],
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Supported at or above this score (default: the checker's, 0.75)."),
+    ] = None,
+    as_json: JsonFlag = True,
+) -> None:
+    """Is each sentence supported by its source (an article's text)? One JSON line out per line in:
+    {"id", "supported", "score"}. Exits 1 when a line could not be read (its line says why)."""
+    failed = 0
+    lines = sys.stdin if str(file) == "-" else _text_lines(file)
+    for result in grounding_lines(_settings(ctx), lines, threshold):
+        if as_json:
+            _print_json(result)
+        else:
+            verdict = result["error"] if "error" in result else f"{result['supported']}\t{result['score']}"
+            typer.echo(f"{result['id']}\t{verdict}")
+        failed += "error" in result
+    if failed:
+        typer.echo(f"error: {failed} lines could not be read", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

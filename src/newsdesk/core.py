@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import json
 import logging
 import os
 import secrets
@@ -1058,6 +1059,42 @@ def extract_inputs(settings: Settings, inputs: list[str], *, url: str | None = N
                 yield result
         finally:
             runner.run(results.aclose())
+
+
+def grounding_lines(
+    settings: Settings, lines: Iterable[str], threshold: float | None = None
+) -> Iterator[dict[str, Any]]:
+    """``newsdesk grounding``: for each JSON line ``{"id", "source", "sentence"}`` (``language`` optional),
+    ``{"id", "supported", "score"}``; a line that cannot be read gives ``{"id", "error"}`` and the others go on."""
+    from newsdesk.pipeline.insight.grounding import SUPPORT_THRESHOLD
+    from newsdesk.queries.insight import Grounding
+
+    checker = Grounding(EmbedderSlot(settings))
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("a line must be a JSON object")
+            source, sentence = item.get("source"), item.get("sentence")
+            if not isinstance(source, str) or not isinstance(sentence, str):
+                raise ValueError('"source" and "sentence" must be strings')
+            language = item.get("language") if isinstance(item.get("language"), str) else None
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            yield {"id": _line_id(line, number), "error": f"line {number}: {exc}"}
+            continue
+        verdict = checker.check(source, sentence, language, SUPPORT_THRESHOLD if threshold is None else threshold)
+        yield {"id": item.get("id", number), "supported": verdict.supported, "score": round(verdict.score, 4)}
+
+
+def _line_id(line: str, number: int) -> Any:
+    """The id of a line that could not be read, when it has one; else its number."""
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return number
+    return item.get("id", number) if isinstance(item, dict) else number
 
 
 def cluster_stream(settings: Settings, lines: Iterable[str]) -> Iterator[tuple[str, str]]:

@@ -37,6 +37,7 @@ from newsdesk.model import (
 )
 from newsdesk.pipeline.insight import answer as answering
 from newsdesk.pipeline.insight import brief as briefing
+from newsdesk.pipeline.insight import grounding
 from newsdesk.pipeline.insight import summary as summarizing
 from newsdesk.pipeline.insight.sentences import Sentence, split, word_count
 
@@ -222,10 +223,7 @@ class Insight:
         )
 
     def _embed(self, texts: list[str]) -> NDArray[np.float32] | None:
-        embedder = self._embedder.get()
-        if embedder is None or not texts:
-            return None
-        return normalize_rows(embedder.embed(texts))
+        return _embed(self._embedder, texts)
 
     @staticmethod
     def _pool_vectors(found: Analysis, indices: list[int]) -> NDArray[np.float32]:
@@ -243,3 +241,42 @@ def _quoter(article: Article, found: Analysis) -> Callable[[int], Quote]:
         return Quote(article.id, s.index, s.text, s.start, s.end, article.source_title, article.published_at)
 
     return quote
+
+
+SOURCES_KEPT = 64  # prepared sources of the grounding checker: lines about one article come together
+
+
+class Grounding:
+    """The grounding checker over texts: sources prepared once (split, embedded) while lines cite them."""
+
+    def __init__(self, embedder: EmbedderSlot) -> None:
+        self._embedder = embedder
+        self._sources: OrderedDict[tuple[str, str], grounding.Source] = OrderedDict()
+
+    def check(
+        self, source: str, sentence: str, language: str | None = None, threshold: float = grounding.SUPPORT_THRESHOLD
+    ) -> grounding.Verdict:
+        """Whether ``source`` (an article's text, or the sentences a model cited) supports ``sentence``."""
+        prepared = self._prepared(source, language)
+        vectors = _embed(self._embedder, [sentence])
+        return grounding.check(sentence, vectors[0] if vectors is not None else None, prepared, threshold)
+
+    def _prepared(self, source: str, language: str | None) -> grounding.Source:
+        key = (hashlib.blake2b(source.encode("utf-8", "replace"), digest_size=12).hexdigest(), language or "")
+        found = self._sources.get(key)
+        if found is None:
+            sentences = [s.text for s in split(source, language)]
+            found = grounding.prepare(sentences, _embed(self._embedder, sentences), language)
+            self._sources[key] = found
+            while len(self._sources) > SOURCES_KEPT:
+                self._sources.popitem(last=False)
+        self._sources.move_to_end(key)
+        return found
+
+
+def _embed(slot: EmbedderSlot, texts: list[str]) -> NDArray[np.float32] | None:
+    """Unit-length embeddings of the texts; None without an embedder (or without texts)."""
+    embedder = slot.get()
+    if embedder is None or not texts:
+        return None
+    return normalize_rows(embedder.embed(texts))
