@@ -84,6 +84,8 @@ def hostile_values(param: Parameter, files: Files) -> dict[str, str]:
         values |= {"directory": str(files.directory)}
     elif kind in ("int", "int range"):
         values = {"2**64": str(2**64), "2**63": str(2**63), "-1": "-1", "-2**64": str(-(2**64))}
+    elif kind in ("float", "float range"):  # out of range both ways, and what is not a finite number
+        values = {"nan": "nan", "inf": "inf", "-1e308": "-1e308", "1e309": "1e309", "2**64": str(2**64)}
     elif kind == "datetime":  # a day: the calendar's ends, a day that is not one, a year past 9999
         values |= {"first day": "0001-01-01", "last day": "9999-12-31", "Feb 30": "2026-02-30"}
         values |= {"year 10000": "10000-01-01"}
@@ -105,6 +107,7 @@ ACCEPTED = {
     ("regions", "data_dir", "read-only location"): "the taxonomy is fixed: no database",
     ("regions", "config", "binary file"): "the taxonomy is fixed: no settings are read",
     ("cluster", "data_dir", "read-only location"): "cluster needs no database",
+    ("grounding", "data_dir", "read-only location"): "grounding needs no database",
     ("search", "since", "first day"): "a day of the calendar: nothing is older",
     ("search", "since", "last day"): "a day of the calendar: nothing is newer",
     ("search", "until", "first day"): "a day of the calendar: nothing is older",

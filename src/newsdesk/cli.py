@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -84,6 +85,13 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (listings: on
 
 MAX_PATH = 4096  # file names, URLs, database URLs: Linux's PATH_MAX
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "AUTO")
+
+
+def _finite(value: float | None) -> float | None:
+    """A number option: NaN and the infinities are no number (a range check lets NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
 
 
 def _at_most(limit: int) -> Callable[[Any], Any]:
@@ -787,7 +795,9 @@ def grounding(
     file: Annotated[Path, typer.Argument(help='JSON lines {"id", "source", "sentence"}; - reads standard input.')],
     threshold: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="Supported at or above this score (default: the checker's, 0.75)."),
+        typer.Option(
+            min=0.0, max=1.0, callback=_finite, help="Supported at or above this score (default: the checker's, 0.75)."
+        ),
     ] = None,
     as_json: JsonFlag = True,
 ) -> None:

@@ -105,6 +105,24 @@ class Settings:
     embedding_dimensions: int = _setting(
         0, "Vector size asked of an 'openai:' model that can shorten its vectors; 0 means the model's own."
     )
+    llm_base_url: str = _setting(
+        "",
+        "Base URL of an OpenAI-compatible chat API (llama.cpp server, Ollama, vLLM, a hosted API), up to and"
+        " including the version (e.g. http://127.0.0.1:8080/v1); '/chat/completions' is appended. Empty: no"
+        " model; the AI features are extractive.",
+    )
+    llm_model: str = _setting("", "The model name sent to the chat API, and shown beside what it wrote.")
+    llm_api_key: str = _setting("", "API key sent as a Bearer token to the chat API.", secret=True)
+    llm_timeout_s: float = _setting(
+        60.0, "Seconds one request to the chat API may take; past it the extractive feature answers instead."
+    )
+    llm_concurrency: int = _setting(1, "Requests to the chat API at a time; the others wait their turn.")
+    llm_daily_tokens: int = _setting(
+        200_000,
+        "Tokens (prompt and answer) the site may spend on the chat API in a day (UTC); past it the extractive"
+        " features answer until midnight, and pages say so. 0: no model calls.",
+    )
+    llm_max_tokens: int = _setting(400, "Tokens the model may write in one answer.")
     enrich: bool = _setting(True, "Run story intelligence (embed, fold, cluster, tag, categorize) after each update.")
     story_window_h: float = _setting(
         72.0, "Hours an article can still join a story: the clustering window (memory is bounded by it)."
@@ -354,6 +372,9 @@ def _validate(s: Settings) -> None:
         "comments_per_minute",
         "comments_per_day",
         "web_processes",
+        "llm_timeout_s",
+        "llm_concurrency",
+        "llm_max_tokens",
     )
     for name in positive:
         if getattr(s, name) <= 0:
@@ -368,6 +389,12 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"setting registration must be open, invite or closed, got {s.registration!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting log_format must be text or json, got {s.log_format!r}")
+    if s.llm_daily_tokens < 0:
+        raise ConfigError(f"setting llm_daily_tokens must not be negative, got {s.llm_daily_tokens!r}")
+    if s.llm_base_url and not s.llm_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"setting llm_base_url must be an http:// or https:// address, got {s.llm_base_url!r}")
+    if s.llm_base_url and not s.llm_model:
+        raise ConfigError("setting llm_model must name the model when llm_base_url is set")
     _validate_site_url(s.site_url)
     if s.db and not s.db.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+psycopg:")):
         raise ConfigError("setting db must be a sqlite:// or postgresql:// URL")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from newsdesk.ai.embed import EmbedderSlot
+from newsdesk.ai.llm import ChatModel
 from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import VERSION, Settings
 from newsdesk.errors import DiscoveryError, FetchError, NewsdeskError, NotFoundError, OPMLError, SourceExistsError
@@ -53,6 +54,7 @@ from newsdesk.model import (
     ForYouCard,
     Health,
     KeywordFilter,
+    ModelState,
     ModerationAction,
     ModerationItem,
     NewSession,
@@ -88,6 +90,8 @@ from newsdesk.store.leases import new_holder
 from newsdesk.store.port import CardFacts, NewSource, SourceName
 
 if TYPE_CHECKING:
+    from newsdesk.assist.jobs import BackgroundJobs
+    from newsdesk.assist.writer import ModelWriter
     from newsdesk.net.fetcher import Fetcher
     from newsdesk.people.accounts import Accounts
     from newsdesk.people.comments import Comments
@@ -127,6 +131,7 @@ class ImportReport:
 
 IMPORT_CHUNK = 5000  # sources checked and written per transaction (and per step of the progress bar)
 FRONT_PAGE_FIRST = 25  # the front page's first request: a page of 24 cards and one more (is there a next page?)
+JOB_OVERHEAD_S = 60.0  # a model job's work besides the model's answer (embedding, the database), waited for at most
 FILTERS_KEPT = 4096  # signed-in readers whose filters a process keeps (a few KB each at most)
 
 # The data versions read for the request being answered (Newsdesk.versions_read), where one was.
@@ -141,6 +146,7 @@ class Adapters:
     new_fetcher: Callable[[], Fetcher]  # one per pass: its connection pool lives on the pass's event loop
     embedder: EmbedderSlot  # loaded on first use
     vectors: VectorSearch
+    chat_model: ChatModel | None = None  # the llm_* settings' model; None: the AI features are extractive
 
 
 class Newsdesk:
@@ -172,6 +178,8 @@ class Newsdesk:
 
     def close(self) -> None:
         self.stop_ranking_process()
+        if "_jobs" in self.__dict__:
+            self._jobs.close()
         self.storage.close()
 
     def __enter__(self) -> Newsdesk:
@@ -542,6 +550,90 @@ class Newsdesk:
         chosen = story_sample(self.story(story_id), languages)
         found = self.storage.get_articles(a.id for a in chosen)
         return [found[a.id] for a in chosen if a.id in found]
+
+    # -- the AI features with a language model (assist/) --------------------------------------
+
+    @property
+    def model_name(self) -> str | None:
+        """The configured language model's name; None when the AI features are extractive only."""
+        model = self.adapters.chat_model
+        return model.name if model is not None else None
+
+    def model_feature(
+        self,
+        kind: str,
+        target_id: str,
+        feature: str,
+        *,
+        language: str | None = None,
+        question: str | None = None,
+        languages: Sequence[str] = (),
+        wait: bool = False,
+    ) -> ModelState:
+        """Where the model's ``feature`` of an article (``kind`` "article") or a story stands: ``ready`` with the
+        output, ``writing`` (a background job started or running; ``wait`` blocks until it ends), or why the
+        extractive feature answers instead (``off``, ``spent``, ``failed``). ``language``: the output's (the
+        article's own unless translating); NotFoundError for no such article or story."""
+        from newsdesk.assist.writer import ModelUnavailable
+
+        writer = self._model_writer
+        if writer is None:
+            return ModelState("off")
+        if kind == "article":
+            articles = [self.article(target_id)]
+        else:
+            articles = self._story_sample(target_id, languages)
+            if articles and articles[0].story_id:
+                target_id = articles[0].story_id  # a merged story's old id: the story it joined
+        own = next((a.language for a in articles if a.language), None) or "en"
+        task = writer.task(f"{kind}:{target_id}", feature, articles, language or own, question)
+        found = writer.cached(task)
+        if found is not None:
+            return ModelState("ready", writer.model.name, found)
+        if self.settings.llm_daily_tokens == 0 or writer.budget_left() <= 0:
+            writer.fell_back("spent")
+            return ModelState("spent", writer.model.name, reason="the day's token budget is spent")
+        job = self._jobs.start(task.key, lambda: writer.write(task))
+        if wait and job.running:
+            with contextlib.suppress(TimeoutError):  # still writing: said so below
+                self._jobs.wait(task.key, timeout=self.settings.llm_timeout_s + JOB_OVERHEAD_S)
+            return self.model_feature(
+                kind, target_id, feature, language=language, question=question, languages=languages
+            )
+        if job.error is not None:
+            error = job.error
+            kind_of = error.kind if isinstance(error, ModelUnavailable) else "failed"
+            writer.fell_back(kind_of)
+            reason = error.reason if isinstance(error, NewsdeskError) else str(error)
+            return ModelState("spent" if kind_of == "spent" else "failed", writer.model.name, reason=reason)
+        return ModelState("writing", writer.model.name)
+
+    def ai_usage(self, days: int = 30) -> list[dict[str, int | str]]:
+        """The language model's use per day, newest first: calls, tokens, cache hits, fallbacks, sentences."""
+        return self.storage.ai_usage(days)
+
+    @functools.cached_property
+    def _model_writer(self) -> ModelWriter | None:
+        from newsdesk.assist.writer import ModelWriter
+
+        model = self.adapters.chat_model
+        if model is None:
+            return None
+        return ModelWriter(
+            model,
+            self.storage,
+            self.adapters.embedder,
+            daily_tokens=self.settings.llm_daily_tokens,
+            max_tokens=self.settings.llm_max_tokens,
+            concurrency=self.settings.llm_concurrency,
+            clock=self.clock,
+        )
+
+    @functools.cached_property
+    def _jobs(self) -> BackgroundJobs:
+        from newsdesk.assist.jobs import BackgroundJobs
+
+        return BackgroundJobs(self.settings.llm_concurrency)
 
     @functools.cached_property
     def _insight(self) -> Insight:
@@ -1175,11 +1267,20 @@ def fetcher_factory(settings: Settings) -> Callable[[], Fetcher]:
 def make_newsdesk(settings: Settings, clock: Clock = utcnow, *, storage: Storage | None = None) -> Newsdesk:
     """Open (and migrate) the configured database — or take ``storage``, already open — and wire the facade."""
     storage = storage if storage is not None else open_storage(settings.database_url)
+    chat_model = None
+    if settings.llm_base_url:
+        chat_model = ChatModel(
+            settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or None,
+            timeout_s=settings.llm_timeout_s,
+        )
     adapters = Adapters(
         storage=storage,
         new_fetcher=fetcher_factory(settings),
         embedder=EmbedderSlot(settings),
         vectors=VectorSearch(settings.resolved_data_dir, storage),
+        chat_model=chat_model,
     )
     return Newsdesk(settings, adapters, clock)
 

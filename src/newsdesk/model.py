@@ -541,6 +541,41 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class GroundedSentence:
+    """A sentence a language model wrote, shown because the sources it cites support it (``score``: the
+    grounding checker's), with those sources."""
+
+    text: str
+    quotes: tuple[Quote, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """What a language model wrote for one feature, after the grounding check."""
+
+    feature: str  # summary, key_points, simple, answer, story_summary, perspectives, translation
+    model: str
+    language: str
+    sentences: tuple[GroundedSentence, ...]
+    rejected: int  # sentences left out: they cite nothing given, or their sources do not support them
+    quarantined: int  # source sentences kept out of the prompt: they addressed the model
+    not_found: bool = False  # an answer: the model said the sources do not answer the question
+    question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelState:
+    """Where a model's output stands for a page: ``ready`` (``output`` holds it), ``writing`` (a background
+    job is on it), ``off`` (no model configured), ``spent`` (the daily token budget), ``failed`` (``reason``)."""
+
+    state: str
+    model: str | None = None
+    output: ModelOutput | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BriefLine:
     """A fact in a story's brief and every article sentence that reports it (one per publisher), first the one shown."""
 

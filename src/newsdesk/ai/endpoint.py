@@ -1,22 +1,13 @@
 """Embeddings from an OpenAI-compatible HTTP endpoint (``POST {base_url}/embeddings``).
 
 For people who already run a model server (llama.cpp, Ollama, vLLM, LocalAI) or want a hosted
-model. Synchronous on purpose: embedding is a background batch step that runs off the event loop,
-and the standard library's urllib is enough for one JSON POST (httpx is not a dependency).
-
-Safety of the API key: it is sent only in the ``Authorization`` header, never put in a URL, a log
-line, an error message or a ``repr``; redirects are not followed (urllib would forward the header
-to whatever host a redirect names), and an error body that echoes the key is masked.
+model. The request itself, and how the API key is kept safe, is :mod:`newsdesk.ai.http_json`'s.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
-from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,21 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from newsdesk.ai.embedder import REMOTE_BATCH_SIZE, normalize_rows
+from newsdesk.ai.http_json import checked_base_url, post_json
 from newsdesk.errors import ConfigError, EndpointError
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # a batch of 2048 vectors of 3072 floats as JSON is ~130 MB
-_ERROR_SNIPPET = 300
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: a 3xx becomes an HTTPError, and the key never leaves for another host."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 class OpenAICompatEmbedder:
@@ -61,12 +42,7 @@ class OpenAICompatEmbedder:
         batch_size: int = REMOTE_BATCH_SIZE,
         dimensions: int | None = None,
     ) -> None:
-        base = (base_url or OPENAI_BASE_URL).rstrip("/")
-        parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"embedding_base_url must be an http(s) URL, got {base!r}")
-        if parts.username or parts.password:
-            raise ConfigError("embedding_base_url must not carry credentials; set embedding_api_key")
+        base = checked_base_url(base_url or OPENAI_BASE_URL, "embedding_base_url")
         if timeout_s <= 0:
             raise ConfigError(f"embedding_timeout_s must be positive, got {timeout_s}")
         self.model = model
@@ -77,7 +53,7 @@ class OpenAICompatEmbedder:
         self.dimensions = dimensions
         self._dim: int | None = dimensions
         suffix = f"/d{dimensions}" if dimensions else ""
-        self._model_id = f"openai:{model}{suffix}@{parts.netloc}"
+        self._model_id = f"openai:{model}{suffix}@{urlsplit(base).netloc}"
 
     @property
     def model_id(self) -> str:
@@ -106,33 +82,14 @@ class OpenAICompatEmbedder:
         payload: dict[str, Any] = {"model": self.model, "input": texts, "encoding_format": "float"}
         if self.dimensions:
             payload["dimensions"] = self.dimensions
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        body_out = json.dumps(payload).encode()
-        # S310: the scheme was checked to be http(s) in __init__, so no file: or custom scheme is opened.
-        request = urllib.request.Request(self.url, data=body_out, headers=headers, method="POST")  # noqa: S310
-        try:
-            with _OPENER.open(request, timeout=self.timeout_s) as response:
-                body = response.read(MAX_RESPONSE_BYTES + 1)
-        except urllib.error.HTTPError as err:
-            with err:
-                detail = self._error_detail(err.read(64 * 1024))
-            raise EndpointError(
-                self.url,
-                f"embedding endpoint answered HTTP {err.code}{detail}",
-                status=err.code,
-                retry_after=_retry_after(err.headers),
-            ) from None
-        except TimeoutError as err:
-            raise EndpointError(self.url, f"embedding endpoint timed out after {self.timeout_s:g} s") from err
-        except urllib.error.URLError as err:
-            reason = "timed out" if isinstance(err.reason, TimeoutError) else str(err.reason)
-            raise EndpointError(self.url, f"cannot reach embedding endpoint {self.url}: {reason}") from err
-        except OSError as err:  # connection reset mid-response, and the like
-            raise EndpointError(self.url, f"embedding endpoint connection failed: {err}") from err
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise EndpointError(self.url, f"embedding response larger than {MAX_RESPONSE_BYTES} bytes")
+        body = post_json(
+            self.url,
+            payload,
+            api_key=self._api_key,
+            timeout_s=self.timeout_s,
+            max_bytes=MAX_RESPONSE_BYTES,
+            what="embedding endpoint",
+        )
         return self._parse(body, len(texts))
 
     def _parse(self, body: bytes, expected: int) -> NDArray[np.float32]:
@@ -155,30 +112,5 @@ class OpenAICompatEmbedder:
         self._dim = int(vectors.shape[1])
         return vectors
 
-    def _error_detail(self, body: bytes) -> str:
-        """The server's error message, short, with the API key masked if the server echoed it."""
-        text = body.decode("utf-8", "replace")
-        try:
-            parsed = json.loads(text)
-            err = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
-            message = err.get("message", text) if isinstance(err, dict) else str(err)
-        except ValueError:
-            message = text
-        message = " ".join(str(message).split())[:_ERROR_SNIPPET]
-        if self._api_key:
-            message = message.replace(self._api_key, "***")
-        return f": {message}" if message else ""
-
     def __repr__(self) -> str:
         return f"OpenAICompatEmbedder(model_id={self._model_id!r}, url={self.url!r})"
-
-
-def _retry_after(headers: Message | None) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: rare for APIs; the caller backs off on its own
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None

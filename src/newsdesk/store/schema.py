@@ -452,3 +452,39 @@ def complete_metadata() -> MetaData:
             postgresql_where=text(where),
         )
     return metadata
+
+
+# What the language model wrote (assist/), by the hash of everything it was written from: the target
+# (``article:ID`` or ``story:ID``) and its text's version, the feature, the model, the language and the
+# question. ``payload`` is the result as JSON; the target column lets a target's outputs be found.
+ai_outputs = Table(
+    "ai_outputs",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("target", String(80), nullable=False, index=True),
+    Column("feature", String(20), nullable=False),
+    Column("model", String(120), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The language model's use per UTC day: calls, tokens (the daily budget), cache hits, fallbacks to the
+# extractive features, and the sentences kept, rejected by the grounding check, or quarantined sources.
+AI_USAGE_COUNTS = (
+    "calls",
+    "failures",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hits",
+    "fallbacks",
+    "kept",
+    "rejected",
+    "quarantined",
+)
+ai_usage = Table(
+    "ai_usage",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in AI_USAGE_COUNTS),
+)

@@ -59,6 +59,7 @@ from newsdesk.model import (
     Stats,
 )
 from newsdesk.store.accounts import AccountStorage
+from newsdesk.store.ai import AiStorage
 from newsdesk.store.comments import CommentStorage
 from newsdesk.store.dialect import array_param, bulk_insert_ignore, in_array, insert_ignore, sqlite_time
 from newsdesk.store.leases import LeaseStorage, keys_held_by_others
@@ -80,7 +81,7 @@ from newsdesk.store.stories import (
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -229,6 +230,7 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 @_wrap_public_methods
 class SqlStorage(
+    AiStorage,
     StoryStorage,
     LeaseStorage,
     SearchStorage,

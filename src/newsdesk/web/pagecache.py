@@ -10,7 +10,8 @@ minute (relative times such as "5 minutes ago" age with the clock alone).
 - Key: path, query string, the UI language the request resolves to (``?lang=``, the ``lang``
   cookie, ``Accept-Language``) and whether htmx asked (``HX-Request``: some addresses answer it with a
   fragment of the page they answer a browser with); the theme is the reader's CSS, no part of the HTML.
-- Only ``GET`` requests for the page routes, answered 200 as HTML without ``Set-Cookie``: errors,
+- Only ``GET`` requests for the page routes, answered 200 as HTML without ``Set-Cookie`` or
+  ``Cache-Control: no-store`` (a model's output still being written): errors,
   redirects, the language switcher's cookie, the API, images and static files pass straight through.
 - Signed-in readers are never served from it nor stored in it: their pages show who they are. Any
   request with a session cookie steps around it (a stale cookie too, which its first page clears), but
@@ -163,8 +164,11 @@ class _Slot:
 
 
 def _keepable(start: Message) -> bool:
-    """A complete 200 HTML page that sets no cookie."""
+    """A complete 200 HTML page that sets no cookie and does not ask not to be stored (``no-store``: a
+    model's "still writing" fragment, which changes without any data version changing)."""
     if start["status"] != 200:
         return False
     headers = {name.lower(): value for name, value in start.get("headers", [])}
+    if b"no-store" in headers.get(b"cache-control", b""):
+        return False
     return b"set-cookie" not in headers and headers.get(b"content-type", b"").startswith(b"text/html")

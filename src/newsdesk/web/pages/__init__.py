@@ -12,6 +12,7 @@ from newsdesk.web.pages import (
     about,
     account,
     admin,
+    ai,
     articles,
     categories,
     comments,
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     categories.router,  # /categories/{name}, /regions/{name}
     stories.router,  # /stories/{story_id}
     articles.router,  # /articles/{article_id}
+    ai.router,  # /articles/{id}/ai/{feature}, /stories/{id}/ai/{feature}: the language model's outputs
     topics.router,  # /topics/{tag}
     sources.router,  # /sources, /sources/{source_id} and its fragment
     search.router,  # /search and its fragment /fragments/search

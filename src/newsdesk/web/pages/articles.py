@@ -11,6 +11,7 @@ hand (and kept, ``queries/insight.py``). Related reading does its own bounded se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -47,6 +48,7 @@ class ArticleView:
     comments: CommentSection
     bookmark: Bookmark | None = None  # the signed-in reader's bookmark of it
     answer: Answer | None = None  # to the question asked (/articles/{id}/ask)
+    model: str | None = None  # the language model's name, when one is configured
 
 
 def also_published(article: Article, story: StoryDetail | None) -> tuple[StoryArticle, ...]:
@@ -88,6 +90,7 @@ def article_view(
         comments,
         bookmark,
         answer,
+        desk.model_name,
     )
 
 
@@ -105,7 +108,10 @@ async def article_summary(
     whole article page with them in place for a browser without JavaScript."""
     if by_htmx(request):
         article = await run_in_threadpool(desk.article, article_id)
-        return varies_with_htmx(render("partials/summary.html", summary=await run_in_threadpool(desk.summary, article)))
+        summary = await run_in_threadpool(desk.summary, article)
+        return varies_with_htmx(
+            render("partials/summary.html", summary=summary, model=desk.model_name, article_id=article.id)
+        )
     view = await run_in_threadpool(article_view, desk, article_id, viewer, None, True)
     return varies_with_htmx(render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS))
 
@@ -118,6 +124,13 @@ async def ask_article(
     whole article page with the answer in place for a browser without JavaScript."""
     if by_htmx(request):
         answer = await run_in_threadpool(desk.ask, article_id, q)  # a missing article is a 404
-        return varies_with_htmx(render("partials/answer.html", answer=answer if q.strip() else None))
+        return varies_with_htmx(
+            render(
+                "partials/answer.html",
+                answer=answer if q.strip() else None,
+                model=desk.model_name,
+                ai_url=f"/articles/{article_id}/ai/answer?q={quote(q)}",
+            )
+        )
     view = await run_in_threadpool(article_view, desk, article_id, viewer, q)
     return varies_with_htmx(render("article/article.html", view=view, article=view.article, max_note=MAX_NOTE_CHARS))

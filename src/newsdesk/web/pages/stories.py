@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -147,7 +148,7 @@ async def story_brief(story_id: Key, desk: Desk, render: Render, viewer: Current
         languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
         brief = await run_in_threadpool(desk.story_brief, story_id, languages)
         summary = await run_in_threadpool(desk.story_summary, story_id, languages)
-        return varies_with_htmx(render("partials/brief.html", brief=brief, summary=summary))
+        return varies_with_htmx(render("partials/brief.html", brief=brief, summary=summary, model=desk.model_name))
     view = await run_in_threadpool(lambda: story_view(desk, story_id, render.locale, viewer, with_brief=True))
     if view.detail.story.id != story_id:
         return RedirectResponse(f"/stories/{view.detail.story.id}/brief", status_code=301)
@@ -162,7 +163,15 @@ async def ask_story(
     if by_htmx(request):
         languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
         answer = await run_in_threadpool(desk.ask_story, story_id, q, languages)
-        return varies_with_htmx(render("partials/answer.html", answer=answer if q.strip() else None, in_story=True))
+        return varies_with_htmx(
+            render(
+                "partials/answer.html",
+                answer=answer if q.strip() else None,
+                in_story=True,
+                model=desk.model_name,
+                ai_url=f"/stories/{story_id}/ai/answer?q={quote(q)}",
+            )
+        )
     view = await run_in_threadpool(lambda: story_view(desk, story_id, render.locale, viewer, question=q))
     if view.detail.story.id != story_id:
         return RedirectResponse(f"/stories/{view.detail.story.id}", status_code=301)
