@@ -6,6 +6,7 @@ and that text inside an article never steers it — not its wisdom.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from dataclasses import replace
@@ -263,3 +264,52 @@ def test_the_prompt_frames_sources_as_data_and_cleans_them() -> None:
 
 
 pytestmark = pytest.mark.timeout(600)
+
+
+def test_the_api_the_command_line_and_the_operators_page_show_the_model_and_its_use(
+    settings: Settings, db_url: str, llm_server: LlmServer
+) -> None:
+    import httpx
+
+    from newsdesk.model import Role
+    from tests.test_account_pages import PASSWORD, _sign_in
+    from tests.test_cli import run
+
+    desk = _desk(settings, db_url, llm_server)
+    article_id = _seed(desk, "riv", ARTICLE)
+    desk.create_user("ann", PASSWORD, Role.ADMIN)
+    desk.create_user("bob", PASSWORD)
+    with serving(build_app(desk, schedule=False)) as url:
+        body = httpx.get(f"{url}/api/v1/articles/{article_id}/ai/summary?wait=true", timeout=120).json()["ai"]
+        assert body["state"] == "ready" and body["model"] == llm_server.model
+        assert body["output"]["feature"] == "summary" and isinstance(body["output"]["rejected"], int)
+        for sentence in body["output"]["sentences"]:
+            assert sentence["quotes"] and sentence["score"] >= grounding.SUPPORT_THRESHOLD
+        assert httpx.get(f"{url}/api/v1/articles/{article_id}/ai/poem").status_code == 404
+        assert httpx.get(f"{url}/api/v1/articles/{article_id}/ai/answer").status_code == 422
+        assert httpx.get(f"{url}/api/v1/articles/{article_id}/ai/translation?to=<x>").status_code == 422
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=20) as admin:
+            assert _sign_in(admin).status_code == 303
+            page = admin.get("/admin/ai").text
+            assert llm_server.model in page and "<td>1</td>" in page  # one call today, shown per day
+            assert "Sources kept out" in page and "2026-12-03" in page
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=20) as reader:
+            assert _sign_in(reader, "bob").status_code == 303
+            assert reader.get("/admin/ai").status_code == 403
+        assert httpx.get(f"{url}/admin/ai", follow_redirects=False).status_code == 303  # to the sign-in page
+    desk.close()
+    data = Path(settings.data_dir)
+    env = {
+        "NEWSDESK_DB": db_url,
+        "NEWSDESK_LLM_BASE_URL": llm_server.base_url,
+        "NEWSDESK_LLM_MODEL": llm_server.model,
+    }
+    stats = [json.loads(line) for line in run(data, "ai", "stats", "--json", env=env).stdout.splitlines()]
+    assert stats and stats[0]["calls"] >= 1 and stats[0]["cache_hits"] >= 0
+    summarized = run(data, "summarize", article_id, env=env)  # the kept output: no second call
+    assert summarized.returncode == 0 and f"summary by {llm_server.model}" in summarized.stdout
+    assert "extractive:" in summarized.stdout and "[1] The city council of Rivertown" in summarized.stdout
+    plain = run(data, "summarize", article_id, "--extractive", env=env)
+    assert "by " + llm_server.model not in plain.stdout and plain.stdout.startswith("summary (extractive):")
+    stats = [json.loads(line) for line in run(data, "ai", "stats", "--json", env=env).stdout.splitlines()]
+    assert stats[0]["calls"] == 1  # every later ask was served from what was kept

@@ -255,7 +255,14 @@ def test_every_api_address_and_method_answers_json_never_a_bare_detail(base_url:
         return status, answer, headers.get("allow", "")
 
     _, spec, _ = call("GET", "/api/v1/openapi.json")
-    values = {"source_id": "1", "article_id": "a1", "story_id": "a1", "tag": "x", "name": "science"}
+    values = {
+        "source_id": "1",
+        "article_id": "a1",
+        "story_id": "a1",
+        "tag": "x",
+        "name": "science",
+        "feature": "summary",
+    }
     for template in spec["paths"]:
         path = template.format(**values).removesuffix(":path")
         for variant in (path, path + "/"):

@@ -49,6 +49,7 @@ from newsdesk.model import (
     MAX_QUESTION_CHARS,
     MAX_SOURCE_ID,
     Article,
+    ModelState,
     Progress,
     Quote,
     Role,
@@ -76,6 +77,8 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(articles_app, name="articles")
 stories_app = typer.Typer(help="Stories: the same event across publishers and languages.", no_args_is_help=True)
 app.add_typer(stories_app, name="stories")
+ai_app = typer.Typer(help="The language model's use: calls, tokens, cache hits, fallbacks.", no_args_is_help=True)
+app.add_typer(ai_app, name="ai")
 users_app = typer.Typer(help="Readers' accounts: create, list, disable, one-time sign-in links.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -741,16 +744,25 @@ def articles_show(ctx: typer.Context, article_id: Text, as_json: JsonFlag = Fals
     typer.echo(a.text or a.extraction_reason or "")
 
 
+ExtractiveFlag = Annotated[
+    bool, typer.Option("--extractive", help="The extractive feature even when a language model is configured.")
+]
+
+
 @app.command()
-def summarize(ctx: typer.Context, item_id: Text, as_json: JsonFlag = False) -> None:
-    """An article's or a story's summary and key points: their own sentences, each with where it is."""
+def summarize(ctx: typer.Context, item_id: Text, extractive: ExtractiveFlag = False, as_json: JsonFlag = False) -> None:
+    """An article's or a story's summary and key points: their own sentences, each with where it is; with a
+    language model configured, the model's summary (each sentence checked against its sources) first."""
     with _desk(ctx) as desk:
         result = _for_article_or_story(
             desk, item_id, lambda: desk.summary(desk.article(item_id)), lambda: desk.story_summary(item_id)
         )
+        written = None if extractive else _model_output(desk, item_id, "summary", "story_summary")
     if as_json:
-        _print_json(result)
+        _print_json({**as_plain(result), "model": as_plain(written)} if written is not None else result)
         return
+    if written is not None:
+        _echo_model(written)
     if not result.sentences:
         typer.echo("too little text for a summary")
         return
@@ -769,6 +781,7 @@ def ask(
     ctx: typer.Context,
     item_id: Text,
     question: Annotated[str, typer.Argument(help="The question, in any language the embedder reads.")],
+    extractive: ExtractiveFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """The sentences of an article (or a story's articles) that answer a question, or "not found"."""
@@ -778,15 +791,41 @@ def ask(
         answer = _for_article_or_story(
             desk, item_id, lambda: desk.ask(item_id, question), lambda: desk.ask_story(item_id, question)
         )
+        written = None if extractive else _model_output(desk, item_id, "answer", "answer", question=question)
     if as_json:
-        _print_json({**as_plain(answer), "found": answer.found})
+        model = {"model": as_plain(written)} if written is not None else {}
+        _print_json({**as_plain(answer), "found": answer.found, **model})
         return
+    if written is not None:
+        _echo_model(written)
     if not answer.found:
         typer.echo("not found in these articles")
         raise typer.Exit(1)
     many = len({q.article_id for q in answer.quotes}) > 1
     for q in answer.quotes:
         typer.echo(_quote_line(q, many))
+
+
+@ai_app.command("stats")
+def ai_stats(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="How many days back.")] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """The language model's use per day (UTC), newest first: calls, failures, tokens, cache hits, fallbacks to
+    the extractive features, sentences kept and rejected by the grounding check, sources kept out."""
+    with _desk(ctx) as desk:
+        rows = desk.ai_usage(days)
+        model, budget = desk.model_name, desk.settings.llm_daily_tokens
+    if as_json:
+        for row in rows:
+            _print_json(row)
+        return
+    typer.echo(f"model: {model or 'none (extractive features only)'}; daily budget: {budget} tokens", err=True)
+    columns = ("calls", "failures", "prompt_tokens", "completion_tokens", "cache_hits", "fallbacks", "kept", "rejected")
+    typer.echo("day         " + " ".join(f"{c:>17}" for c in (*columns, "quarantined")))
+    for row in rows:
+        typer.echo(f"{row['day']:<11} " + " ".join(f"{row[c]:>17}" for c in (*columns, "quarantined")))
 
 
 @app.command()
@@ -852,6 +891,37 @@ def _for_article_or_story(desk: Newsdesk, item_id: str, of_article: Callable[[],
         return of_article()
     except NotFoundError:
         return of_story()
+
+
+def _model_output(
+    desk: Newsdesk, item_id: str, article_feature: str, story_feature: str, question: str | None = None
+) -> ModelState | None:
+    """The model's feature of the article (or story), waited for; None without a model."""
+    if desk.model_name is None:
+        return None
+    return _for_article_or_story(
+        desk,
+        item_id,
+        lambda: desk.model_feature("article", item_id, article_feature, question=question, wait=True),
+        lambda: desk.model_feature("story", item_id, story_feature, question=question, wait=True),
+    )
+
+
+def _echo_model(state: ModelState) -> None:
+    """The model's output, each sentence with the numbers of the source sentences behind it, or why there is none."""
+    if state.output is None:
+        typer.echo(f"{state.model}: {state.reason or state.state}; the extractive answer follows", err=True)
+        return
+    out = state.output
+    typer.echo(f"{out.feature} by {out.model} (every sentence checked against its sources):")
+    if out.not_found:
+        typer.echo("  not found in these articles")
+    for sentence in out.sentences:
+        where = ", ".join(f"{q.article_id} #{q.index + 1}" for q in sentence.quotes)
+        typer.echo(f"  {_printable(sentence.text, SENTENCE_CHARS)}  [{where}]")
+    if out.rejected or out.quarantined:
+        typer.echo(f"  ({out.rejected} sentences left out: unsupported; {out.quarantined} sources kept out)")
+    typer.echo("extractive:")
 
 
 def _quote_line(q: Quote, with_article: bool) -> str:

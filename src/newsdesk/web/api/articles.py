@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.model import as_plain as plain
@@ -52,3 +52,36 @@ async def ask(article_id: Key, desk: Desk, q: Question) -> dict[str, Any]:
     """The article's sentences that answer ``q``, best first; ``found: false`` when none answers it well enough."""
     answer = await run_in_threadpool(desk.ask, article_id, q)
     return {"answer": {**plain(answer), "found": answer.found}}
+
+
+ARTICLE_FEATURES = ("summary", "key_points", "simple", "translation", "answer")
+
+
+@router.get("/articles/{article_id}/ai/{feature}")
+async def model_feature(
+    article_id: Key,
+    feature: Key,
+    desk: Desk,
+    q: Question = "",
+    to: Annotated[str | None, Query(max_length=8, pattern=r"^[A-Za-z-]+$")] = None,
+    wait: bool = False,
+) -> dict[str, Any]:
+    """What the configured language model wrote (``feature``: summary, key_points, simple, translation with
+    ``to``, answer with ``q``), every sentence checked against the sentences it cites. ``state``: ready,
+    writing (started in the background; ask again, or ``wait=true``), off (no model), spent (the day's
+    budget) or failed (``reason``)."""
+    if feature not in ARTICLE_FEATURES:
+        raise HTTPException(404, f"no AI feature {feature!r}; the features are: {', '.join(ARTICLE_FEATURES)}")
+    if feature == "answer" and not q.strip():
+        raise HTTPException(422, "the answer feature needs a question (?q=)")
+    state = await run_in_threadpool(
+        lambda: desk.model_feature(
+            "article",
+            article_id,
+            feature,
+            language=to.lower() if to and feature == "translation" else None,
+            question=q.strip() or None,
+            wait=wait,
+        )
+    )
+    return {"ai": plain(state)}

@@ -1,5 +1,6 @@
-"""The operator's pages: ``/admin/users`` (every account: change a role, disable or enable) and ``/admin/site``
-(the site's name, who may create an account, the pages' default language).
+"""The operator's pages: ``/admin/users`` (every account: change a role, disable or enable), ``/admin/site``
+(the site's name, who may create an account, the pages' default language) and ``/admin/ai`` (the language
+model's use per day: calls, tokens against the budget, cache hits, fallbacks, sentences kept and rejected).
 
 Only administrators see them: an anonymous reader is sent to sign in, anyone else gets the 403 page.
 The rule itself is the use case's (``people/accounts.py: Accounts.administer``); the page checks it
@@ -75,3 +76,18 @@ async def change_site(request: Request, desk: Desk, render: Render, viewer: Curr
             "admin/site.html", status_code=400, values=shown, error=exc.reason, saved=False, languages=LOCALES
         )
     return RedirectResponse("/admin/site?saved=1", status_code=303)
+
+
+@router.get("/admin/ai", response_class=HTMLResponse)
+async def ai_page(desk: Desk, render: Render, viewer: CurrentViewer) -> Response:
+    if viewer is None:
+        return RedirectResponse("/sign-in?next=/admin/ai", status_code=303)
+    _admin(viewer)
+    days = await run_in_threadpool(desk.ai_usage, 30)
+    return render(
+        "admin/ai.html",
+        days=days,
+        model=desk.model_name,
+        budget=desk.settings.llm_daily_tokens,
+        concurrency=desk.settings.llm_concurrency,
+    )
