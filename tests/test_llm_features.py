@@ -313,3 +313,23 @@ def test_the_api_the_command_line_and_the_operators_page_show_the_model_and_its_
     assert "by " + llm_server.model not in plain.stdout and plain.stdout.startswith("summary (extractive):")
     stats = [json.loads(line) for line in run(data, "ai", "stats", "--json", env=env).stdout.splitlines()]
     assert stats[0]["calls"] == 1  # every later ask was served from what was kept
+
+
+def test_a_translation_is_checked_line_by_line_against_its_source(
+    settings: Settings, db_url: str, llm_server: LlmServer
+) -> None:
+    from newsdesk.assist.writer import TRANSLATION_FLOOR
+
+    desk = _desk(settings, db_url, llm_server)
+    article_id = _seed(desk, "riv", ARTICLE)
+    writer = desk._model_writer
+    assert writer is not None
+    task = writer.task("article:riv", "translation", [desk.article(article_id)], "fr")
+    assert task.sources[0].quote.index == -1 and task.sources[0].quote.text == "Rivertown approves its budget"
+    state = desk.model_feature("article", article_id, "translation", language="fr", wait=True)
+    assert state.state == "ready" and state.output is not None and state.output.language == "fr"
+    output = state.output
+    assert len(output.sentences) + output.rejected == len(task.sources)  # every source line judged
+    for line in output.sentences:  # kept: close in meaning to its one source sentence, the same numbers
+        assert len(line.quotes) == 1 and line.score >= TRANSLATION_FLOOR
+    desk.close()

@@ -118,6 +118,11 @@ class ModelWriter:
         quarantined = 0
         for article in articles:
             taken = 0
+            if feature == "translation" and article.title and not generation.quarantined(article.title):
+                # the headline first (index -1: no sentence of the text), so the reader gets it in their language
+                sources.append(
+                    Source(len(sources) + 1, Quote(article.id, -1, article.title, 0, 0, article.source_title))
+                )
             for sentence in split(article.text or "", article.language):
                 if taken >= per_article or len(sources) >= MAX_SOURCE_SENTENCES:
                     break
