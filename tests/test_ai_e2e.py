@@ -478,3 +478,18 @@ def _shows(out_box: Any, output: Any) -> None:
         assert re.search(rf"\b{output.rejected} sentences? the model wrote (was|were) left out", method), method
     else:
         assert "left out" not in method
+
+
+def test_the_model_panel_has_no_serious_accessibility_violations(
+    model_site: Site, llm_server: LlmServer, browser: Any
+) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/e2e")
+    context, page, _ = _open(browser, "desktop", bypass_csp=True)  # (axe: see above)
+    panel = _reveal_panel(page, model_site.url)
+    summary = panel.locator(".model-out[data-feature=summary]")
+    expect(summary).to_have_attribute("aria-busy", "false", timeout=MODEL_TIMEOUT_MS)
+    panel.locator(".model-tools a.button-like", has_text="Explain simply").click()
+    expect(panel.locator("#model-more .model-out")).to_have_attribute("aria-busy", "false", timeout=MODEL_TIMEOUT_MS)
+    assert _serious_violations(page) == []
+    context.close()

@@ -409,3 +409,19 @@ def test_the_grounding_command_reads_json_lines_and_reports_bad_ones(tmp_path: P
     lenient = run(tmp_path, "grounding", str(path), "--threshold", "0.0")
     verdicts = [json.loads(line).get("supported") for line in lenient.stdout.splitlines()]
     assert verdicts == [True, False, None, None, True]  # at any threshold, a number the source never gave fails
+
+
+def test_a_name_swapped_between_two_reports_is_a_dispute_and_an_added_name_is_not(insight: Insight) -> None:
+    reports = {
+        "one": "Two car bombs killed 100 people in Mogadishu, Somalia, on Saturday, police said.",
+        "two": "Two car bombs killed 100 people in Mogadishu, Uganda, on Saturday, police said.",
+        "three": "Two car bombs killed 100 people in Mogadishu, Somalia, on Saturday, police chief Ali Hassan said.",
+    }
+    articles = [
+        replace(_article(text, article_id=name), source_id=n + 1, source_title=name.title())
+        for n, (name, text) in enumerate(reports.items())
+    ]
+    brief = insight.brief("bombs", articles)
+    names = [d for d in brief.disputed if d.about == "name"]
+    assert [{d.first_says, d.second_says} for d in names] == [{"Somalia", "Uganda"}]
+    assert {names[0].first.source_title, names[0].second.source_title} <= {"One", "Two", "Three"}

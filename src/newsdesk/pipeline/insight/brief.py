@@ -17,7 +17,9 @@ two languages: median 0.54, against 0.09 for two events), so sentences in differ
 - **disputed**: two publishers' sentences about the same thing (``RELATED_SIMILARITY``) that give different
   numbers for the same word ("39 dead" and "36 dead", "aged 41" and "aged 42"). A number is tied to the
   content word after it, or before it when none follows, so a difference in unrelated numbers (a date
-  and a toll) is not a dispute;
+  and a toll) is not a dispute. Names too, where two sentences in one language are very alike
+  (``NAME_SIMILARITY``) and differ by exactly one name each ("in Mogadishu, Somalia" and "in Mogadishu,
+  Uganda"): one more name in a sentence is detail, one name swapped for another is a disagreement;
 - **timeline**: each article's first sentence in publication order, less those that repeat an earlier one
   (and bring no number it did not give).
 """
@@ -36,6 +38,7 @@ from newsdesk.pipeline.stories.language import fold, stopwords
 AGREE_SIMILARITY = 0.66
 CROSS_LANGUAGE_AGREE = 0.52
 RELATED_SIMILARITY = 0.6
+NAME_SIMILARITY = 0.75
 REPEAT_SIMILARITY = 0.85  # a timeline line this close to an earlier one adds nothing
 MAX_AGREED = 5
 MAX_PARTIAL = 4
@@ -44,6 +47,13 @@ MAX_TIMELINE = 12
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,.\u202f ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w])")
 _WORD = re.compile(r"[^\W\d_]+")
+_NAME = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?:-[A-ZÀ-Þ][a-zà-ÿ]+)?\b")
+_NAME_STOP_WORDS = """
+the this that these those there their they then when where what which while after before during
+monday tuesday wednesday thursday friday saturday sunday
+january february march april may june july august september october november december
+"""
+_NAME_STOPS = frozenset(_NAME_STOP_WORDS.split())
 _GROUPED = re.compile(r"\d{1,3}(?:[,.\u202f ]\d{3})+")
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 
@@ -146,6 +156,7 @@ def _partial(
 def _disputed(leads: Sequence[Lead], similarity: NDArray[np.float32], language: str) -> tuple[Dispute, ...]:
     """Pairs of publishers' sentences about the same thing whose numbers for the same word differ."""
     counts = [numbers_by_word(lead.text, language) for lead in leads]
+    names = [names_in(lead.text) for lead in leads]
     found: list[tuple[float, Dispute]] = []
     seen: set[tuple[str, frozenset[str]]] = set()
     for i in range(len(leads)):
@@ -157,8 +168,27 @@ def _disputed(leads: Sequence[Lead], similarity: NDArray[np.float32], language: 
                 if a != b and (word, frozenset((a, b))) not in seen:
                     seen.add((word, frozenset((a, b))))
                     found.append((float(similarity[i, j]), Dispute(i, j, word, a, b)))
+            if leads[i].language == leads[j].language and similarity[i, j] >= NAME_SIMILARITY:
+                only_i, only_j = names[i] - names[j], names[j] - names[i]
+                if len(only_i) == 1 and len(only_j) == 1 and names[i] & names[j]:
+                    a, b = next(iter(only_i)), next(iter(only_j))
+                    if ("name", frozenset((a, b))) not in seen:
+                        seen.add(("name", frozenset((a, b))))
+                        found.append((float(similarity[i, j]), Dispute(i, j, "name", a, b)))
     found.sort(key=lambda x: -x[0])
     return tuple(d for _, d in found[:MAX_DISPUTED])
+
+
+def names_in(text: str) -> frozenset[str]:
+    """The capitalised words of a sentence that are names: not its first word, not a stop word, a weekday or
+    a month, three letters or more ("Somalia", "Mogadishu"; not "The", not "May")."""
+    found = set()
+    for k, match in enumerate(_NAME.finditer(text)):
+        if k == 0 and not text[: match.start()].strip(" \"'“‘(«"):
+            continue  # the sentence's first word is capitalised whatever it is
+        if fold(match.group()) not in _NAME_STOPS:
+            found.add(match.group())
+    return frozenset(found)
 
 
 def numbers_by_word(text: str, language: str = "en") -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from newsdesk.core import Newsdesk, taxonomy_name
@@ -106,3 +106,30 @@ async def ask_story(story_id: Key, desk: Desk, q: Question, language: Languages 
 def _codes(languages: list[str]) -> tuple[str, ...]:
     """Language codes as readers give them (``fr``, ``pt-BR``), bounded and lower-cased."""
     return tuple(code.strip().split("-")[0].lower()[:8] for code in languages if code.strip())
+
+
+STORY_FEATURES = ("story_summary", "perspectives", "answer")
+
+
+@router.get("/stories/{story_id}/ai/{feature}")
+async def story_model_feature(
+    story_id: Key,
+    feature: Key,
+    desk: Desk,
+    q: Question = "",
+    language: Languages = [],  # noqa: B006
+    wait: bool = False,
+) -> dict[str, Any]:
+    """What the configured language model wrote about the story (``feature``: story_summary, perspectives, or
+    answer with ``q``) from its articles (those in ``language`` first), every sentence checked against the
+    sentences it cites; ``state`` as for an article's features."""
+    if feature not in STORY_FEATURES:
+        raise HTTPException(404, f"no AI feature {feature!r}; the features are: {', '.join(STORY_FEATURES)}")
+    if feature == "answer" and not q.strip():
+        raise HTTPException(422, "the answer feature needs a question (?q=)")
+    state = await run_in_threadpool(
+        lambda: desk.model_feature(
+            "story", story_id, feature, question=q.strip() or None, languages=_codes(language), wait=wait
+        )
+    )
+    return {"ai": plain(state)}
