@@ -16,12 +16,13 @@ import pytest
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.model import Article, ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
+from newsdesk.model import Article, ExtractionStatus
 from newsdesk.pipeline.insight.sentences import split, word_count
 from newsdesk.queries.insight import Insight
 from newsdesk.web.pages.render import text_fragment
 from newsdesk.web.server import build_app
 from tests.loopback import serving
+from tests.seeding import seed_article
 
 ARTICLE = """\
 The city council of Rivertown approved a new budget of 42 million euros on Monday, \
@@ -206,34 +207,7 @@ def test_text_fragments_link_to_a_sentence_with_the_syntax_characters_escaped() 
 
 
 def _seed(desk: Newsdesk) -> str:
-    """One stored article with the test text, as a feed delivers it."""
-    source = desk.storage.add_source("https://courier.example/feed", title="Rivertown Courier", now=NOW)
-    draft = ArticleDraft(
-        id="riv1",
-        source_id=source.id,
-        guid="riv1",
-        url="https://courier.example/budget",
-        canonical_url=None,
-        title="Rivertown approves its budget",
-        authors=(),
-        published_at=NOW - timedelta(hours=3),
-        updated_at=None,
-        summary=None,
-        content_html=None,
-        text=ARTICLE,
-        image_url=None,
-        categories=(),
-        word_count=len(ARTICLE.split()),
-        content_hash=None,
-        entry_hash="h",
-    )
-    update = FeedUpdate(
-        source_id=source.id, checked_at=NOW, next_check_at=NOW + timedelta(hours=1), check_interval_s=3600, ok=True
-    )
-    desk.storage.apply_feed_updates(
-        [update], [ArticleUpdate(draft=draft, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)], NOW
-    )
-    return draft.id
+    return seed_article(desk, "riv1", ARTICLE, now=NOW, source_title="Rivertown Courier", hours_ago=3)
 
 
 def test_the_api_and_the_cli_quote_the_article_with_offsets(settings: Settings, db_url: str) -> None:

@@ -10,7 +10,7 @@ import json
 import time
 import urllib.request
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,11 @@ from newsdesk.ai.llm import ChatModel
 from newsdesk.assist.writer import ModelWriter
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.model import ArticleDraft, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
 from newsdesk.pipeline.insight import generation, grounding
 from newsdesk.web.server import build_app
 from tests.llm_server import LlmServer
 from tests.loopback import free_port, serving
+from tests.seeding import seed_article
 from tests.test_insight import ARTICLE, _article
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -39,34 +39,7 @@ INJECTIONS = [
 
 
 def _seed(desk: Newsdesk, article_id: str, text: str) -> str:
-    """A stored article, as a feed delivers it."""
-    source = desk.storage.add_source(f"https://{article_id}.example/feed", title=f"{article_id} news", now=NOW)
-    draft = ArticleDraft(
-        id=article_id,
-        source_id=source.id,
-        guid=article_id,
-        url=f"https://{article_id}.example/a",
-        canonical_url=None,
-        title="Rivertown approves its budget",
-        authors=(),
-        published_at=NOW - timedelta(hours=2),
-        updated_at=None,
-        summary=None,
-        content_html=None,
-        text=text,
-        image_url=None,
-        categories=(),
-        word_count=len(text.split()),
-        content_hash=None,
-        entry_hash=article_id,
-    )
-    update = FeedUpdate(
-        source_id=source.id, checked_at=NOW, next_check_at=NOW + timedelta(hours=1), check_interval_s=3600, ok=True
-    )
-    desk.storage.apply_feed_updates(
-        [update], [ArticleUpdate(draft=draft, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)], NOW
-    )
-    return draft.id
+    return seed_article(desk, article_id, text, now=NOW)
 
 
 def _desk(settings: Settings, db_url: str, server: LlmServer, **changes: Any) -> Newsdesk:
