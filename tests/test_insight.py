@@ -102,6 +102,26 @@ def test_sentences_keep_their_places_titles_and_paragraph_breaks() -> None:
     [
         ("pt", "O Sr. Silva chegou ao Brasil. Ele saiu cedo.", ["O Sr. Silva chegou ao Brasil.", "Ele saiu cedo."]),
         ("fr", "Le Dr. Dupont est arrivé. Il pleut à Paris.", ["Le Dr. Dupont est arrivé.", "Il pleut à Paris."]),
+        (
+            "de",
+            "Der Bürgermeister, Dr. Weber, sprach am 3. Mai. Der Rat stimmte zu.",
+            ["Der Bürgermeister, Dr. Weber, sprach am 3. Mai.", "Der Rat stimmte zu."],
+        ),
+        (
+            "es",
+            "El Sr. García llegó el lunes. ¿Quién pagará? Nadie lo sabe.",
+            ["El Sr. García llegó el lunes.", "¿Quién pagará?", "Nadie lo sabe."],
+        ),
+        (
+            "ru",
+            "Президент прибыл в Москву. Он встретился с министрами.",
+            ["Президент прибыл в Москву.", "Он встретился с министрами."],
+        ),
+        (
+            "tr",
+            "Cumhurbaşkanı bugün Ankara'ya geldi. Bakanlarla görüştü.",
+            ["Cumhurbaşkanı bugün Ankara'ya geldi.", "Bakanlarla görüştü."],
+        ),
         ("ja", "東京は晴れです。明日は雨でしょう。", ["東京は晴れです。", "明日は雨でしょう。"]),
         ("zh", "今天北京下雨了。明天会晴天吗？", ["今天北京下雨了。", "明天会晴天吗？"]),
         (
