@@ -76,8 +76,9 @@ TEXTS: dict[str, tuple[str, str, float, str]] = {
         "Trams return to Northbridge",
         2,
         "Northbridge opened its first tram line on Saturday, between the central station and the university campus.\n"
-        "The line is 9 kilometres long and has 15 stops. Tickets will be free for the first two weeks.\n"
-        "Thousands of residents rode the trams on the first morning, and queues formed at the central station.\n"
+        "The line is 9 kilometres long and has 15 stops. Thousands of residents rode the trams on the first "
+        "morning, and queues formed at the central station.\n"
+        "Tickets will be free for the first two weeks.\n"
         "Shop owners on Market Street said the years of building work had cost them customers.\n",
     ),
     "wire": (
@@ -373,7 +374,16 @@ def test_the_story_brief_names_the_publishers_that_agree_and_links_their_sentenc
         for href in line["hrefs"]:
             assert re.fullmatch(r"/articles/(herald|post|wire)#:~:text=\S+", href), href
     headings = brief.locator("h3").all_inner_texts()
-    assert "Only some report" in headings and "Where they differ" in headings
+    assert "Where they differ" in headings
+    # the Post's alone, "only" beside it, in the summary or else under "Only some report" (never in both)
+    alone = brief.locator("ul.ai-points li", has_text="Thousands of residents rode the trams")
+    expect(alone).to_have_count(1)
+    expect(alone).to_contain_text("only")
+    expect(alone).to_contain_text("Northbridge Post")
+    # the Wire's airport line is no "only": the Herald says it too, further down its article
+    expect(brief.locator("ul.ai-points li", has_text=re.compile(r"airport.*only"))).to_have_count(0)
+    agreed_on_stops = brief.locator("ul.ai-points li", has_text=re.compile(r"1[45] stops.*\d sources:"))
+    expect(agreed_on_stops).to_have_count(0)  # 14 and 15 stops are a dispute, never "agreed"
     dispute = brief.locator("ul.disputes li").first
     expect(dispute).to_contain_text("On “stops”:")
     expect(dispute).to_contain_text("says 14")
@@ -427,7 +437,7 @@ def test_with_a_language_model_the_panel_says_it_is_writing_then_shows_checked_o
     model = llm_server.model
     context, page, watch = _open(browser, "desktop")
     panel = _reveal_panel(page, model_site.url)  # the extractive summary does not wait for the model
-    expect(panel.locator("h3.extractive-h")).to_have_text("Extractive")
+    expect(panel.locator("h3", has_text="Summary, extractive")).to_have_count(1)  # told apart from the model's
     summary = panel.locator(".model-out[data-feature=summary]")
     writing = panel.locator(".model-out[data-feature=summary][aria-busy=true] .writing")  # shown 2 s at least
     expect(writing).to_have_text(f"{model} is writing: summary…", timeout=20_000)

@@ -46,7 +46,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ANALYSES_KEPT = 256  # articles' sentences and vectors kept (about 80 KB each)
 STORY_ARTICLES = 16  # a story's brief, summary and answers read at most this many of its articles
 PER_PUBLISHER = 2  # and at most this many of one publisher's
-LEAD_SENTENCES = 6  # a brief compares each article's first sentences: the facts a report leads with
+LEAD_SENTENCES = 6  # a brief's facts are each article's first sentences: the facts a report leads with
+BRIEF_SENTENCES = 40  # and agreement is looked for this far into each article
 
 
 def story_sample(detail: StoryDetail, languages: Sequence[str] = ()) -> list[StoryArticle]:
@@ -187,7 +188,7 @@ class Insight:
         places: list[tuple[int, int]] = []
         for k, (article, found) in enumerate(zip(articles, analyses, strict=True)):
             for position, (i, _) in enumerate(summarizing.candidates([word_count(s.text) for s in found.sentences])):
-                if position >= LEAD_SENTENCES:
+                if position >= BRIEF_SENTENCES:
                     break
                 code = (article.language or "en").split("-")[0].lower()
                 leads.append(briefing.Lead(k, article.source_id, position, found.sentences[i].text, code))
@@ -197,7 +198,7 @@ class Insight:
             return StoryBrief(story_id, (), (), (), (), len(articles), publishers, EXTRACTIVE)
         vectors = np.vstack([self._pool_vectors(analyses[k], [i]) for k, i in places])
         language = articles[0].language or "en"
-        made = briefing.brief(leads, vectors, language.split("-")[0])
+        made = briefing.brief(leads, vectors, language.split("-")[0], leading=LEAD_SENTENCES)
         quotes = [_quoter(articles[k], analyses[k]) for k in range(len(articles))]
 
         def quote(n: int) -> Quote:

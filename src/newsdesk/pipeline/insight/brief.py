@@ -1,8 +1,9 @@
 """A story's brief: what its sources agree on, what only some report, where their numbers differ, and how it
 developed, every line made of the articles' own sentences.
 
-The input is each article's opening sentences (the facts a report leads with) with their embeddings
-and publishers. Two sentences *report the same fact* when their embeddings are at least
+The input is each article's sentences with their embeddings and publishers; the facts are the opening
+ones (what a report leads with), and a publisher that states a fact further down still counts as
+reporting it. Two sentences *report the same fact* when their embeddings are at least
 ``AGREE_SIMILARITY`` alike: on ECB+ (two articles of one event against two of different events of the
 same kind) the best-matching lead sentences of one event's articles lie mostly at 0.6–0.9, those of
 different events mostly below 0.63, so a fact counts as shared only above that band. Across languages the
@@ -10,10 +11,10 @@ same multilingual model puts one event's sentences lower (Wikipedia "In the news
 two languages: median 0.54, against 0.09 for two events), so sentences in different languages need only
 ``CROSS_LANGUAGE_AGREE``.
 
-- **agreed**: a fact reported by two or more publishers (one sentence each: the best match), most
-  publishers first, then earliest in the articles;
-- **partial**: a leading sentence no other publisher matches, the most central to the story first;
-  the page names who reports it;
+- **agreed**: a fact reported by two or more publishers (one sentence each: the best match that does not
+  give another number for the same thing or swap a name), most publishers first, then earliest;
+- **partial**: a leading sentence no other publisher matches anywhere in its article, the most central to
+  the story first; the page names who reports it;
 - **disputed**: two publishers' sentences about the same thing (``RELATED_SIMILARITY``) that give different
   numbers for the same word ("39 dead" and "36 dead", "aged 41" and "aged 42"). A number is tied to the
   content word after it, or before it when none follows, so a difference in unrelated numbers (a date
@@ -44,6 +45,7 @@ MAX_AGREED = 5
 MAX_PARTIAL = 4
 MAX_DISPUTED = 3
 MAX_TIMELINE = 12
+LEADING = 6  # a report's facts: its first sentences
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,.\u202f ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w])")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -95,38 +97,61 @@ class Brief:
     timeline: tuple[int, ...]
 
 
-def brief(leads: Sequence[Lead], vectors: NDArray[np.float32], language: str = "en") -> Brief:
-    """The brief of a story from its articles' opening sentences and their unit-length vectors."""
-    if not leads:
+def brief(
+    sentences: Sequence[Lead], vectors: NDArray[np.float32], language: str = "en", leading: int = LEADING
+) -> Brief:
+    """The brief of a story from its articles' sentences and their unit-length vectors. Facts are the articles'
+    first ``leading`` sentences (what a report leads with); the later ones only count as agreement, so a lead
+    another publisher states further down is not "only" theirs."""
+    if not sentences:
         return Brief((), (), (), ())
     similarity = vectors @ vectors.T
-    agreed, taken = _agreed(leads, similarity)
-    partial = _partial(leads, vectors, similarity, taken)
-    disputed = _disputed(leads, similarity, language)
-    return Brief(agreed, partial, disputed, _timeline(leads, similarity, language))
+    counts = [numbers_by_word(s.text, language) for s in sentences]
+    names = [names_in(s.text) for s in sentences]
+    anchors = [i for i, s in enumerate(sentences) if s.position < leading]
+    agreed, taken = _agreed(sentences, anchors, similarity, counts, names)
+    partial = _partial(sentences, anchors, vectors, similarity, taken)
+    disputed = _disputed(sentences, anchors, similarity, counts, names)
+    return Brief(agreed, partial, disputed, _timeline(sentences, similarity, counts))
 
 
-def _agreed(leads: Sequence[Lead], similarity: NDArray[np.float32]) -> tuple[tuple[Fact, ...], set[int]]:
-    """Facts two or more publishers report; and every lead that belongs to one."""
-    order = sorted(range(len(leads)), key=lambda i: (leads[i].position, leads[i].article))
+def _conflict(i: int, j: int, counts: Sequence[dict[str, str]], names: Sequence[frozenset[str]]) -> bool:
+    """Whether two sentences give different numbers for the same thing, or swap one name for another: they may
+    be about the same fact, but they do not agree on it."""
+    if any(counts[i][w] != counts[j][w] for w in counts[i].keys() & counts[j].keys()):
+        return True
+    only_i, only_j = names[i] - names[j], names[j] - names[i]
+    return len(only_i) == 1 and len(only_j) == 1 and bool(names[i] & names[j])
+
+
+def _agreed(
+    sentences: Sequence[Lead],
+    anchors: Sequence[int],
+    similarity: NDArray[np.float32],
+    counts: Sequence[dict[str, str]],
+    names: Sequence[frozenset[str]],
+) -> tuple[tuple[Fact, ...], set[int]]:
+    """Facts two or more publishers report (a leading sentence and the best match of each other publisher that
+    does not contradict it); and every sentence that belongs to one."""
+    order = sorted(anchors, key=lambda i: (sentences[i].position, sentences[i].article))
     taken: set[int] = set()
     groups: list[list[int]] = []
     for i in order:
         if i in taken:
             continue
-        best: dict[int, int] = {}  # publisher → its lead most like i
-        for j in range(len(leads)):
-            if j == i or j in taken or leads[j].publisher == leads[i].publisher:
+        best: dict[int, int] = {}  # publisher → its sentence most like i
+        for j in range(len(sentences)):
+            if j == i or j in taken or sentences[j].publisher == sentences[i].publisher:
                 continue
-            if similarity[i, j] >= _agree_floor(leads[i], leads[j]):
-                current = best.get(leads[j].publisher)
+            if similarity[i, j] >= _agree_floor(sentences[i], sentences[j]) and not _conflict(i, j, counts, names):
+                current = best.get(sentences[j].publisher)
                 if current is None or similarity[i, j] > similarity[i, current]:
-                    best[leads[j].publisher] = j
+                    best[sentences[j].publisher] = j
         if best:
             group = [i, *sorted(best.values(), key=lambda j: -similarity[i, j])]
             groups.append(group)
             taken.update(group)
-    groups.sort(key=lambda g: (-len(g), leads[g[0]].position, leads[g[0]].article))
+    groups.sort(key=lambda g: (-len(g), sentences[g[0]].position, sentences[g[0]].article))
     return tuple(Fact(tuple(g)) for g in groups[:MAX_AGREED]), taken
 
 
@@ -135,14 +160,27 @@ def _agree_floor(a: Lead, b: Lead) -> float:
 
 
 def _partial(
-    leads: Sequence[Lead], vectors: NDArray[np.float32], similarity: NDArray[np.float32], taken: set[int]
+    sentences: Sequence[Lead],
+    anchors: Sequence[int],
+    vectors: NDArray[np.float32],
+    similarity: NDArray[np.float32],
+    taken: set[int],
 ) -> tuple[Fact, ...]:
-    """Leading sentences nobody else reports, the most central to the story first, none repeating another."""
-    if len({lead.publisher for lead in leads}) < 2:
+    """Leading sentences no other publisher states anywhere in its article, the most central to the story first,
+    none repeating another."""
+    if len({s.publisher for s in sentences}) < 2:
         return ()  # one publisher: nothing is "only some"
-    centroid = vectors.mean(axis=0)
+    centroid = vectors[list(anchors)].mean(axis=0)
     centrality = vectors @ centroid
-    alone = [i for i in range(len(leads)) if i not in taken and leads[i].position < 3]
+
+    def stated_elsewhere(i: int) -> bool:
+        return any(
+            sentences[j].publisher != sentences[i].publisher
+            and similarity[i, j] >= _agree_floor(sentences[i], sentences[j])
+            for j in range(len(sentences))
+        )
+
+    alone = [i for i in anchors if i not in taken and sentences[i].position < 3 and not stated_elsewhere(i)]
     alone.sort(key=lambda i: -float(centrality[i]))
     chosen: list[int] = []
     for i in alone:
@@ -153,22 +191,29 @@ def _partial(
     return tuple(Fact((i,)) for i in chosen)
 
 
-def _disputed(leads: Sequence[Lead], similarity: NDArray[np.float32], language: str) -> tuple[Dispute, ...]:
-    """Pairs of publishers' sentences about the same thing whose numbers for the same word differ."""
-    counts = [numbers_by_word(lead.text, language) for lead in leads]
-    names = [names_in(lead.text) for lead in leads]
+def _disputed(
+    sentences: Sequence[Lead],
+    anchors: Sequence[int],
+    similarity: NDArray[np.float32],
+    counts: Sequence[dict[str, str]],
+    names: Sequence[frozenset[str]],
+) -> tuple[Dispute, ...]:
+    """Pairs of publishers' sentences about the same thing (one of them leading) whose numbers for the same word
+    differ, or where one name is swapped for another."""
     found: list[tuple[float, Dispute]] = []
     seen: set[tuple[str, frozenset[str]]] = set()
-    for i in range(len(leads)):
-        for j in range(i + 1, len(leads)):
-            if leads[i].publisher == leads[j].publisher or similarity[i, j] < RELATED_SIMILARITY:
+    for i in anchors:
+        for j in range(len(sentences)):
+            if j == i or (j in anchors and j < i) or sentences[i].publisher == sentences[j].publisher:
+                continue
+            if similarity[i, j] < RELATED_SIMILARITY:
                 continue
             for word in counts[i].keys() & counts[j].keys():
                 a, b = counts[i][word], counts[j][word]
                 if a != b and (word, frozenset((a, b))) not in seen:
                     seen.add((word, frozenset((a, b))))
                     found.append((float(similarity[i, j]), Dispute(i, j, word, a, b)))
-            if leads[i].language == leads[j].language and similarity[i, j] >= NAME_SIMILARITY:
+            if sentences[i].language == sentences[j].language and similarity[i, j] >= NAME_SIMILARITY:
                 only_i, only_j = names[i] - names[j], names[j] - names[i]
                 if len(only_i) == 1 and len(only_j) == 1 and names[i] & names[j]:
                     a, b = next(iter(only_i)), next(iter(only_j))
@@ -214,20 +259,18 @@ def _content_words(text: str, stops: frozenset[str]) -> list[str]:
     return [w for w in (fold(x) for x in _WORD.findall(text)) if w not in stops]
 
 
-def _timeline(leads: Sequence[Lead], similarity: NDArray[np.float32], language: str) -> tuple[int, ...]:
+def _timeline(
+    sentences: Sequence[Lead], similarity: NDArray[np.float32], counts: Sequence[dict[str, str]]
+) -> tuple[int, ...]:
     """Each article's first sentence, in the articles' order, less those that repeat an earlier line (a line
     that says the same with a new number, a higher toll, is news)."""
     firsts: dict[int, int] = {}
-    for i, lead in enumerate(leads):
-        if lead.article not in firsts or lead.position < leads[firsts[lead.article]].position:
+    for i, lead in enumerate(sentences):
+        if lead.article not in firsts or lead.position < sentences[firsts[lead.article]].position:
             firsts[lead.article] = i
     shown: list[int] = []
     for article in sorted(firsts):
         i = firsts[article]
-        counts = numbers_by_word(leads[i].text, language).items()
-        if all(
-            similarity[i, j] < REPEAT_SIMILARITY or not counts <= numbers_by_word(leads[j].text, language).items()
-            for j in shown
-        ):
+        if all(similarity[i, j] < REPEAT_SIMILARITY or not counts[i].items() <= counts[j].items() for j in shown):
             shown.append(i)
     return tuple(shown[:MAX_TIMELINE])
