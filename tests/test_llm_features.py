@@ -306,3 +306,20 @@ def test_a_translation_is_checked_line_by_line_against_its_source(
     for line in output.sentences:  # kept: close in meaning to its one source sentence, the same numbers
         assert len(line.quotes) == 1 and line.score >= TRANSLATION_FLOOR
     desk.close()
+
+
+def test_a_storys_translation_asks_for_each_reports_headline_and_lead_only(tmp_path: Path, settings: Settings) -> None:
+    from newsdesk.assist.writer import STORY_TRANSLATED_ARTICLES
+    from newsdesk.store import open_storage
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'n.db'}")
+    model = ChatModel("any", base_url="http://127.0.0.1:9/v1")  # never called: only the task is built
+    writer = ModelWriter(
+        model, storage, EmbedderSlot(settings), daily_tokens=1000, max_tokens=100, concurrency=1, clock=lambda: NOW
+    )
+    reports = [_article(ARTICLE, article_id=f"r{n}") for n in range(STORY_TRANSLATED_ARTICLES + 2)]
+    task = writer.task("story:s", "translation", reports, "fr")
+    assert len({s.quote.article_id for s in task.sources}) == STORY_TRANSLATED_ARTICLES
+    assert [s.quote.index for s in task.sources[:2]] == [-1, 0]  # a headline, then its lead
+    assert len(task.sources) == 2 * STORY_TRANSLATED_ARTICLES
+    storage.close()

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 PROMPT_VERSION = "1"  # part of every output's key: a changed prompt writes anew
 MAX_SOURCE_SENTENCES = generation.MAX_SOURCE_SENTENCES
 STORY_SENTENCES_PER_ARTICLE = 4
+STORY_TRANSLATED_ARTICLES = 6  # a story's translation: six reports' headlines and leads fit one answer
 TRANSLATION_FLOOR = 0.55  # a translation this close in meaning to its source sentence (multilingual embedder)
 CHARS_PER_TOKEN = 4  # the budget's estimate of a prompt before the server counts it
 
@@ -114,6 +115,8 @@ class ModelWriter:
     ) -> Task:
         """The task for a feature over one article (its first sentences) or several (each one's opening)."""
         per_article = MAX_SOURCE_SENTENCES if len(articles) == 1 else STORY_SENTENCES_PER_ARTICLE
+        if feature == "translation" and len(articles) > 1:  # a story's: each report's headline and lead
+            per_article, articles = 1, articles[:STORY_TRANSLATED_ARTICLES]
         sources: list[Source] = []
         quarantined = 0
         for article in articles:

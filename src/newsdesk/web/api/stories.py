@@ -108,7 +108,7 @@ def _codes(languages: list[str]) -> tuple[str, ...]:
     return tuple(code.strip().split("-")[0].lower()[:8] for code in languages if code.strip())
 
 
-STORY_FEATURES = ("story_summary", "perspectives", "answer")
+STORY_FEATURES = ("story_summary", "perspectives", "answer", "translation")
 
 
 @router.get("/stories/{story_id}/ai/{feature}")
@@ -118,18 +118,26 @@ async def story_model_feature(
     desk: Desk,
     q: Question = "",
     language: Languages = [],  # noqa: B006
+    to: Annotated[str | None, Query(max_length=8, pattern=r"^[A-Za-z-]+$")] = None,
     wait: bool = False,
 ) -> dict[str, Any]:
-    """What the configured language model wrote about the story (``feature``: story_summary, perspectives, or
-    answer with ``q``) from its articles (those in ``language`` first), every sentence checked against the
-    sentences it cites; ``state`` as for an article's features."""
+    """What the configured language model wrote about the story (``feature``: story_summary, perspectives,
+    translation of the reports' headlines and leads with ``to``, or answer with ``q``) from its articles (those
+    in ``language`` first), every sentence checked against the sentences it cites; ``state`` as for an
+    article's features."""
     if feature not in STORY_FEATURES:
         raise HTTPException(404, f"no AI feature {feature!r}; the features are: {', '.join(STORY_FEATURES)}")
     if feature == "answer" and not q.strip():
         raise HTTPException(422, "the answer feature needs a question (?q=)")
     state = await run_in_threadpool(
         lambda: desk.model_feature(
-            "story", story_id, feature, question=q.strip() or None, languages=_codes(language), wait=wait
+            "story",
+            story_id,
+            feature,
+            language=to.lower() if to and feature == "translation" else None,
+            question=q.strip() or None,
+            languages=_codes(language),
+            wait=wait,
         )
     )
     return {"ai": plain(state)}

@@ -1,7 +1,8 @@
 """What the language model writes about an article or a story, as fragments the AI panel loads and polls.
 
 ``/articles/{id}/ai/{feature}`` (summary, key_points, simple, translation, answer) and
-``/stories/{id}/ai/{feature}`` (story_summary, perspectives, answer) answer with the model's output when
+``/stories/{id}/ai/{feature}`` (story_summary, perspectives, answer, translation: the reports' headlines
+and leads) answer with the model's output when
 it is ready, with a "writing…" fragment that polls again (htmx) while a background job writes it, or
 with why the extractive features answer instead (no model, the day's budget spent, the model failed).
 A browser without JavaScript gets the same fragment as a page of its own, with a link back.
@@ -22,7 +23,7 @@ from newsdesk.web.params import Key, Question
 router = APIRouter()
 
 ARTICLE_FEATURES = frozenset({"summary", "key_points", "simple", "translation", "answer"})
-STORY_FEATURES = frozenset({"story_summary", "perspectives", "answer"})
+STORY_FEATURES = frozenset({"story_summary", "perspectives", "answer", "translation"})
 LANGUAGE_CODE_CHARS = 8
 
 
@@ -38,12 +39,12 @@ async def article_feature(
 
 @router.get("/stories/{story_id}/ai/{feature}", response_class=HTMLResponse)
 async def story_feature(
-    story_id: Key, feature: Key, desk: Desk, render: Render, request: Request, q: Question = ""
+    story_id: Key, feature: Key, desk: Desk, render: Render, request: Request, q: Question = "", to: Key | None = None
 ) -> HTMLResponse:
     """The model's ``feature`` of the story, from its articles in the page's language first."""
     if feature not in STORY_FEATURES:
         raise HTTPException(404, f"no AI feature {feature!r}")
-    return await _feature(desk, render, request, "story", story_id, feature, q, None)
+    return await _feature(desk, render, request, "story", story_id, feature, q, to)
 
 
 async def _feature(

@@ -148,7 +148,11 @@ async def story_brief(story_id: Key, desk: Desk, render: Render, viewer: Current
         languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
         brief = await run_in_threadpool(desk.story_brief, story_id, languages)
         summary = await run_in_threadpool(desk.story_summary, story_id, languages)
-        return varies_with_htmx(render("partials/brief.html", brief=brief, summary=summary, model=desk.model_name))
+        detail = await run_in_threadpool(desk.story, story_id)
+        foreign = any((a.language or render.locale)[:2] != render.locale for a in detail.articles)
+        return varies_with_htmx(
+            render("partials/brief.html", brief=brief, summary=summary, model=desk.model_name, translate=foreign)
+        )
     view = await run_in_threadpool(lambda: story_view(desk, story_id, render.locale, viewer, with_brief=True))
     if view.detail.story.id != story_id:
         return RedirectResponse(f"/stories/{view.detail.story.id}/brief", status_code=301)
