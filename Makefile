@@ -72,9 +72,10 @@ golden: install
 bench: bytecode
 	$(BIN)/python bench/run_all.py
 
-# The README's screenshots: the reader's walk in Chromium on the demo, saved under docs/screenshots.
+# The README's screenshots: the reader's walk in Chromium on the demo, saved under docs/screenshots (the tests
+# save more than the README shows: front-dark, phone-*, search, ai-model-*, ai-panel-phone, story-brief-phone).
 screenshots: install
-	NEWSDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reader_e2e.py tests/test_people_e2e.py
+	NEWSDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reader_e2e.py tests/test_people_e2e.py tests/test_ai_e2e.py
 
 docs: install
 	$(BIN)/python -m newsdesk.cli config --markdown > docs/configuration.md
