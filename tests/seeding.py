@@ -17,8 +17,10 @@ def seed_article(
     title: str = "Rivertown approves its budget",
     source_title: str | None = None,
     hours_ago: float = 2,
+    language: str | None = None,
 ) -> str:
-    """Store ``text`` as the article ``article_id`` of a source of its own (``source_title``), and return the id."""
+    """Store ``text`` as the article ``article_id`` of a source of its own (``source_title``; ``language``: what its
+    feed declares), and return the id."""
     source = desk.storage.add_source(
         f"https://{article_id}.example/feed", title=source_title or f"{article_id} news", now=now
     )
@@ -40,9 +42,15 @@ def seed_article(
         word_count=len(text.split()),
         content_hash=None,
         entry_hash=article_id,
+        language=language,
     )
     update = FeedUpdate(
-        source_id=source.id, checked_at=now, next_check_at=now + timedelta(hours=1), check_interval_s=3600, ok=True
+        source_id=source.id,
+        checked_at=now,
+        next_check_at=now + timedelta(hours=1),
+        check_interval_s=3600,
+        ok=True,
+        language=language,
     )
     desk.storage.apply_feed_updates(
         [update], [ArticleUpdate(draft=draft, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)], now

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,12 @@ import pytest
 
 from newsdesk.config import Settings
 from newsdesk.core import Newsdesk, make_newsdesk
-from newsdesk.model import ArticleDraft, ArticleEnrichment, ArticleUpdate, DraftAction, ExtractionStatus, FeedUpdate
+from newsdesk.model import ArticleEnrichment
 from newsdesk.web.server import build_app
 from tests.conftest import test_settings
 from tests.llm_server import LlmServer
 from tests.loopback import serving
+from tests.seeding import seed_article
 from tests.test_reader_e2e import AXE, DESKTOP, PHONE, Watch
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -111,40 +112,8 @@ SENTENCE_BOX = """(sentence) => {
 def _seed(desk: Newsdesk) -> None:
     """The three articles as their feeds deliver them, then enriched into one story, as an update pass would."""
     storage = desk.storage
-    for key, (publisher, title, hours_ago, text) in TEXTS.items():
-        # not tests/seeding.py's seed_article: the feeds here declare their language, as most do
-        source = storage.add_source(f"https://{key}.example/feed", title=publisher, now=NOW)
-        draft = ArticleDraft(
-            id=key,
-            source_id=source.id,
-            guid=key,
-            url=f"https://{key}.example/tram",
-            canonical_url=None,
-            title=title,
-            authors=(),
-            published_at=NOW - timedelta(hours=hours_ago),
-            updated_at=None,
-            summary=None,
-            content_html=None,
-            text=text,
-            image_url=None,
-            categories=(),
-            word_count=len(text.split()),
-            content_hash=None,
-            entry_hash=key,
-            language="en",
-        )
-        update = FeedUpdate(
-            source_id=source.id,
-            checked_at=NOW,
-            next_check_at=NOW + timedelta(hours=1),
-            check_interval_s=3600,
-            ok=True,
-            title=publisher,
-            language="en",
-        )
-        inserted = ArticleUpdate(draft=draft, action=DraftAction.INSERT, extraction_status=ExtractionStatus.FEED)
-        storage.apply_feed_updates([update], [inserted], NOW)
+    for key, (publisher, title, hours_ago, text) in TEXTS.items():  # the feeds declare their language
+        seed_article(desk, key, text, now=NOW, title=title, source_title=publisher, hours_ago=hours_ago, language="en")
     vector = (np.ones(4, dtype=np.float32) / 2).tobytes()
     enriched = [
         ArticleEnrichment(article_id=a.id, story_id=STORY, category="Local", vector_model="test", vector=vector)

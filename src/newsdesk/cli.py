@@ -861,7 +861,7 @@ def brief(ctx: typer.Context, story_id: Text, as_json: JsonFlag = False) -> None
     """A story's brief: what its sources agree on, what only some report, where their numbers differ, and how
     it was reported, every line a sentence of an article with the article's id."""
     with _desk(ctx) as desk:
-        result = desk.story_brief(story_id)
+        result, _ = desk.story_brief(story_id)
     if as_json:
         _print_json(result)
         return

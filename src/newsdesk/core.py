@@ -534,10 +534,12 @@ class Newsdesk:
         """A story's summary and key points from its articles (``queries/insight.py: story_sample``)."""
         return self._insight.story_summary(self._story_sample(story_id, languages), languages)
 
-    def story_brief(self, story_id: str, languages: Sequence[str] = ()) -> StoryBrief:
-        """What a story's sources agree on, what only some report, where their numbers differ, its timeline."""
+    def story_brief(self, story_id: str, languages: Sequence[str] = ()) -> tuple[StoryBrief, Summary]:
+        """What a story's sources agree on, what only some report, where their numbers differ, its timeline; and
+        its summary, from the same articles (read once)."""
         articles = self._story_sample(story_id, languages)
-        return self._insight.brief(articles[0].story_id or story_id if articles else story_id, articles, languages)
+        brief = self._insight.brief(articles[0].story_id or story_id if articles else story_id, articles, languages)
+        return brief, self._insight.story_summary(articles, languages)
 
     def ask_story(self, story_id: str, question: str, languages: Sequence[str] = ()) -> Answer:
         """The sentences of a story's articles that answer the question; none when nothing answers it well enough."""

@@ -609,6 +609,7 @@ class StoryBrief:
     articles_read: int
     publishers_read: int
     method: str  # "extractive", or the name of the model that wrote it
+    languages: tuple[str, ...] = ()  # of the articles read
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,8 +194,9 @@ class Insight:
                 leads.append(briefing.Lead(k, article.source_id, position, found.sentences[i].text, code))
                 places.append((k, i))
         publishers = len({a.source_id for a in articles})
+        read = tuple(sorted({(a.language or "").split("-")[0].lower() for a in articles} - {""}))
         if not leads or any(found.vectors is None for found in analyses):
-            return StoryBrief(story_id, (), (), (), (), len(articles), publishers, EXTRACTIVE)
+            return StoryBrief(story_id, (), (), (), (), len(articles), publishers, EXTRACTIVE, read)
         vectors = np.vstack([self._pool_vectors(analyses[k], [i]) for k, i in places])
         language = articles[0].language or "en"
         made = briefing.brief(leads, vectors, language.split("-")[0], leading=LEAD_SENTENCES)
@@ -221,6 +222,7 @@ class Insight:
             len(articles),
             publishers,
             EXTRACTIVE,
+            read,
         )
 
     def _embed(self, texts: list[str]) -> NDArray[np.float32] | None:

@@ -93,7 +93,8 @@ async def story_summary(story_id: Key, desk: Desk, language: Languages = []) -> 
 async def story_brief(story_id: Key, desk: Desk, language: Languages = []) -> dict[str, Any]:  # noqa: B006
     """What the story's sources agree on (two publishers or more), what only some report, where their numbers
     differ, and each article's first sentence in publication order."""
-    return {"brief": plain(await run_in_threadpool(desk.story_brief, story_id, _codes(language)))}
+    brief, _ = await run_in_threadpool(desk.story_brief, story_id, _codes(language))
+    return {"brief": plain(brief)}
 
 
 @router.get("/stories/{story_id}/ask")

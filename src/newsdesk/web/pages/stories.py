@@ -99,8 +99,7 @@ def story_view(
     if view.detail.story.id != story_id:
         return view
     languages = reader_languages(desk, viewer, language)
-    brief = desk.story_brief(story_id, languages) if with_brief else None
-    summary = desk.story_summary(story_id, languages) if with_brief else None
+    brief, summary = desk.story_brief(story_id, languages) if with_brief else (None, None)
     answer = desk.ask_story(story_id, question, languages) if question and question.strip() else None
     return replace(view, brief=brief, summary=summary, answer=answer)
 
@@ -146,10 +145,8 @@ async def story_brief(story_id: Key, desk: Desk, render: Render, viewer: Current
     """The brief and the story's summary: the fragment the page loads (htmx), or the whole page with them."""
     if by_htmx(request):
         languages = await run_in_threadpool(reader_languages, desk, viewer, render.locale)
-        brief = await run_in_threadpool(desk.story_brief, story_id, languages)
-        summary = await run_in_threadpool(desk.story_summary, story_id, languages)
-        detail = await run_in_threadpool(desk.story, story_id)
-        foreign = any((a.language or render.locale)[:2] != render.locale for a in detail.articles)
+        brief, summary = await run_in_threadpool(desk.story_brief, story_id, languages)
+        foreign = any(code != render.locale for code in brief.languages)
         return varies_with_htmx(
             render("partials/brief.html", brief=brief, summary=summary, model=desk.model_name, translate=foreign)
         )
