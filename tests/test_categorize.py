@@ -19,6 +19,7 @@ import pytest
 from newsdesk.pipeline.stories.categorize import (
     CATEGORIES,
     DEFAULT_CATEGORY,
+    DESCRIPTIONS,
     REGIONS,
     Categorization,
     categorize,
@@ -29,8 +30,11 @@ from newsdesk.pipeline.stories.categorize import (
 )
 from tests.conftest import REPO
 
-# As measured (text only): Wikinews 0.795 (majority 0.658), ECB+ dev 0.981 (majority 0.564).
-FLOORS = {"wikinews-en-2004": 0.76, "ecbplus-dev": 0.95}
+# As measured (text only): Wikinews 2004 0.795 (majority 0.658), the demo's Wikinews 2019-20 0.942
+# (majority 0.433), ECB+ dev 0.980 (majority 0.564). The demo's multilingual blurbs need the
+# embedder (0.82 with it, 0.56 without: most of their languages have no lexicon); bench/categories.py
+# --embed measures that.
+FLOORS = {"wikinews-en-2004": 0.76, "wikinews-en-2019-2020": 0.92, "ecbplus-dev": 0.95}
 REGION_FLOORS = (0.82, 0.84)  # precision, recall on Wikinews' continent categories (0.867 / 0.886)
 
 
@@ -79,6 +83,60 @@ def test_feed_labels_map_onto_the_taxonomy(label: str, category: str | None) -> 
 
 
 # --- text -------------------------------------------------------------------------------------------
+
+
+# Stories a new user found misfiled on the demo (texts written for this test): a sailing race,
+# a canonisation, a television programme; words a desk uses in two senses (French "navigateur" is
+# a sailor and a web browser, "émission" a TV programme and an emission) must not decide alone.
+MISFILED = [
+    (
+        "French skipper takes the lead in the round-the-world race",
+        "The sailor took the lead of the solo non-stop round-the-world sailing race as the fleet entered the "
+        "Southern Ocean; her yacht covered 500 nautical miles in 24 hours. Two competitors have retired.",
+        "en",
+        "Sports",
+    ),
+    (
+        "La navigatrice prend la tête du tour du monde",
+        "La navigatrice a pris la tête de la course à la voile en solitaire autour du monde ; son bateau a "
+        "parcouru 500 milles en 24 heures. Deux concurrents ont abandonné.",
+        "fr",
+        "Sports",
+    ),
+    (
+        "Pope canonises two missionaries",
+        "The Pope declared two missionaries saints at a canonisation Mass attended by thousands of pilgrims; "
+        "the Vatican had recognised a second miracle, the healing of a child with a tumour.",
+        "en",
+        "World",
+    ),
+    (
+        "Le pape canonise deux religieuses",
+        "Le pape a proclamé saintes deux religieuses lors d'une messe de canonisation devant des milliers de "
+        "fidèles ; le Vatican avait reconnu un miracle.",
+        "fr",
+        "World",
+    ),
+    (
+        "New quiz programme to air this autumn",
+        "The broadcaster commissioned a Saturday-night quiz show with a former newsreader as presenter; eight "
+        "episodes will air on its main channel and the format drew four million viewers abroad.",
+        "en",
+        "Entertainment",
+    ),
+    (
+        "Une nouvelle émission de télévision",
+        "La chaîne lance une émission de jeu présentée par une ancienne présentatrice, diffusée le samedi soir ; "
+        "le programme compte huit épisodes et vise une forte audience.",
+        "fr",
+        "Entertainment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "language", "category"), MISFILED)
+def test_stories_once_misfiled(title: str, text: str, language: str, category: str) -> None:
+    assert categorize(title, text, language).category == category
 
 
 @pytest.mark.parametrize(
@@ -274,7 +332,8 @@ class _BagOfWords:
 def test_zero_shot_vectors_add_evidence() -> None:
     embedder = _BagOfWords()
     prototypes = category_prototypes(embedder)
-    assert prototypes.matrix.shape == (len(CATEGORIES), 64)
+    assert prototypes.matrix.shape == (sum(map(len, DESCRIPTIONS.values())), 64)
+    assert sorted(set(prototypes.owners)) == list(range(len(CATEGORIES)))
     title, text = "Tuesday evening", "A long evening of talk and waiting."
     vector = embedder.embed(["match team player coach league championship football basketball"])[0]
     without = categorize(title, text, "en")
@@ -298,16 +357,21 @@ def _bench() -> ModuleType:
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     module = _bench()
-    for path in (module.WIKINEWS_FILE, module.ECBPLUS_FILE):
+    for path in (module.WIKINEWS_FILE, module.ECBPLUS_FILE, module.WIKINEWS_2019_FILE):
         if not path.exists():
             pytest.skip(f"benchmark data not found: {path} (the shared data sits beside the repository)")
     return module
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dataset", ["wikinews-en-2004", "ecbplus-dev"])
+@pytest.mark.parametrize("dataset", sorted(FLOORS))
 def test_accuracy_stays_above_its_floor_and_the_majority_class(bench: ModuleType, dataset: str) -> None:
-    items = bench.load_wikinews() if dataset == "wikinews-en-2004" else bench.load_ecbplus()
+    loaders = {
+        "wikinews-en-2004": bench.load_wikinews,
+        "wikinews-en-2019-2020": bench.load_wikinews_2019,
+        "ecbplus-dev": bench.load_ecbplus,
+    }
+    items = loaders[dataset]()
     accuracy = bench.accuracy(items, lambda i: categorize(i.title, i.text, "en").category)
     _, majority = bench.majority(items)
     assert accuracy >= FLOORS[dataset], accuracy
