@@ -272,3 +272,44 @@ def test_f1_stays_above_its_floor(scores: dict[tuple[str, int, bool], object], k
 def test_beats_plain_yake(scores: dict[tuple[str, int, bool], object], k: int, shipped_stems: bool) -> None:
     ours, yake = scores["newsdesk", k, shipped_stems], scores["yake", k, shipped_stems]
     assert ours.f1 > yake.f1, f"newsdesk {ours.line()} vs yake {yake.line()}"  # type: ignore[attr-defined]
+
+
+# --- tags a reader trusts (issue 16 §5; texts written for these tests) -------------------------------
+
+
+def test_common_words_seen_once_and_generic_words_are_no_tags() -> None:
+    title = "Astronomers Meet to Review the Counts"
+    text = (
+        "Calculations based on data from the Chandra telescope show the explosion was the largest seen. "
+        "The state of the galaxy cluster MS 0735 puzzled astronomers; Chandra data showed the cluster's "
+        "hot gas. Brian McNamara of Ohio University led the study of the cluster."
+    )
+    labels = {t.label for t in extract_tags(title, text, "en")}
+    for bad in ("#Calculations", "#Meet", "#Counts", "#State", "#Data"):
+        assert bad not in labels, labels
+    assert "#Chandra" in labels and "#OhioUniversity" in labels, labels
+
+
+def test_languages_without_a_stop_list_get_theirs_from_word_frequencies() -> None:
+    blurb = "Kraftiga jordbävningar i Turkiet och Syrien dödar minst 9 500 människor och skadar andra."
+    labels = {t.label for t in extract_tags(blurb, blurb, "sv")}
+    assert "#Och" not in labels and not any("Och" in label for label in labels), labels
+    assert "#Syrien" in labels, labels
+
+
+def test_a_name_of_common_words_is_no_sure_person() -> None:
+    text = (
+        "The horror film White Noise opens on Friday. Noise, from Universal, follows a man who hears his "
+        "dead wife. White Noise stars Michael Keaton; Keaton said the film frightened him."
+    )
+    by_label = {t.label: t for t in extract_tags("'Noise' opens this weekend", text, "en")}
+    assert by_label["#WhiteNoise"].kind != "person", by_label
+    assert by_label["#MichaelKeaton"].kind == "person", by_label
+
+
+def test_a_blurb_repeated_as_its_body_counts_once() -> None:
+    blurb = "25 février : Bola Tinubu (photo) remporte l'élection présidentielle au Nigeria."
+    tags = extract_tags(blurb, blurb, "fr")
+    labels = {t.label for t in tags}
+    assert "#BolaTinubu" in labels and "#Nigeria" in labels, labels
+    assert "#Photo" not in labels and "#Élection" not in labels, labels

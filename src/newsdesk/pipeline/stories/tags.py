@@ -86,6 +86,18 @@ TITLE_BONUS = 2.0
 NAME_BONUS = 1.5
 RARE_PHRASE_FACTOR = 0.5  # a phrase of common words seen once is a phrase, not a topic
 DEMONYM_FACTOR = 0.5  # "française" alone: the country's name usually carries the topic
+# What makes a hashtag (extract_tags), on top of the ranking. Word frequencies are Zipf values of
+# the ``wordfreq`` lists (log10 of uses per billion words: "the" 7.7, "election" 5.1, "measles"
+# 3.3). Read off the hand-checked tags of tests/data/tag-precision.jsonl (bench/tag_precision.py):
+# of the tags made of one common word, those seen once were all bad, and of the rest nearly every
+# one at or above 3.8 was a generic word (outbreak, funeral, study, election: no topic a reader
+# follows) while the good ones were rarer (measles 3.3, stampede 3.1, anti-Brexit 3.8, French
+# semi-conducteurs 3.8). A small sample: the cut is rounded, not fitted.
+TAG_MIN_COUNT = 2  # a phrase of common words must recur to be the article's topic ("Calculations")
+GENERIC_ZIPF = 3.8  # one common word at least this frequent is too generic for a tag ("state", "meet")
+STOP_ZIPF = 6.0  # in a language without a stop list, a word this frequent is a function word ("och", "dan")
+COMMON_NAME_ZIPF = 4.0  # a name made only of words this common is no sure person ("White Noise")
+RARE_FIRST_ZIPF = 3.5  # a capital forced by position, before a name, on a word this rare: a first name
 
 
 # Connectors allowed *inside* a name made of capitalised words.
@@ -287,12 +299,37 @@ def _pieces(raw: str, lang: str) -> tuple[_Word | None, ...]:
 
 
 @functools.lru_cache(maxsize=200_000)
+def zipf(word: str, lang: str) -> float:
+    """How common a word is in a language: its Zipf frequency in ``wordfreq``'s lists (0.0 when unknown).
+
+    ``wordfreq`` ships its lists in its wheel; a language's list is read on first use (about 0.1 s).
+    Chinese, Japanese and Korean are left out: their lists need a tokenizer of their own.
+    """
+    if not word or lang in CJK or lang == "ko":
+        return 0.0
+    try:
+        from wordfreq import zipf_frequency
+
+        return float(zipf_frequency(word, lang))
+    except (LookupError, ValueError, ImportError):  # a language wordfreq does not have
+        return 0.0
+
+
+@functools.cache
+def _has_stop_list(lang: str) -> bool:
+    """Whether ``data/stopwords.txt`` has the language's own list (others fall back on English's)."""
+    return lang == "en" or stopwords(lang) != stopwords("en")
+
+
+@functools.lru_cache(maxsize=200_000)
 def _word(text: str, lang: str, num: bool) -> _Word:
     low = fold(text)
     cap = text[:1].isupper()  # scripts without case (Hangul, Chinese, Arabic) write no names apart
     acronym = len(text) >= 2 and text.isupper()  # "US", "IT", "WHO": names, not the pronouns
     stop = (low in stopwords(lang) and not acronym) or (len(low) == 1 and not num and not (cap and text.isupper()))
     lower = text.lower()
+    if not stop and not num and not acronym and not _has_stop_list(lang):
+        stop = zipf(lower, lang) >= STOP_ZIPF  # "och", "dan": no list names them, their frequency does
     lem = lemma(lower, lang)
     verb = False
     if not num and not stop and lem != lower and lower not in (lem + "s", lem + "x"):
@@ -372,7 +409,7 @@ def _is_title_case(title: str) -> bool:
     return len(words) >= 2 and sum(w[0].isupper() for w in words) / len(words) > 0.6
 
 
-def _judge_capitals(tokens: Sequence[_Token | None]) -> None:
+def _judge_capitals(tokens: Sequence[_Token | None], lang: str = "") -> None:
     """Decide which capitalised tokens are written as names, and set every token's key.
 
     A capital forced by position is a name's when the word is capitalised elsewhere, or starts a
@@ -401,7 +438,18 @@ def _judge_capitals(tokens: Sequence[_Token | None]) -> None:
         if t.forced and free_caps[w.low] <= lower[w.low] and (lower[w.low] or w.known):
             nxt = tokens[i + 1] if i + 1 < n else None
             if nxt is None or (w.low, nxt.word.low) not in pairs:
-                continue
+                # A rare word never written in lower case, before a word written as a name, is a
+                # first name ("25 février : Bola Tinubu"), even if some dictionary lists it.
+                first_name = (
+                    nxt is not None
+                    and nxt.word.cap
+                    and not nxt.forced
+                    and not nxt.word.stop
+                    and not lower[w.low]
+                    and zipf(w.text.lower(), lang) < RARE_FIRST_ZIPF
+                )
+                if not first_name:
+                    continue
         t.name = True
         t.key = w.name_key
 
@@ -573,7 +621,12 @@ def _kind(c: _Candidate, lang: str) -> str:
     # ("Nouvelle Démocratie"); English dictionaries list first names, so there it cannot tell.
     dictionary_first = lang != "en" and known_word(parts[0].lower(), lang)
     plural_last = parts[-1].endswith("s") and known_word(parts[-1][:-1].lower(), lang)  # "Academy Awards"
-    surname = c.person_votes and 2 <= len(c.words) <= 3 and not dictionary_first and not plural_last
+    # A name of common words only ("White Noise", "Red Cross") is as often a title or a body as a
+    # person's: its surname standing alone proves nothing.
+    common_words = all(zipf(p.lower(), lang) >= COMMON_NAME_ZIPF for p in parts)
+    surname = (
+        c.person_votes and 2 <= len(c.words) <= 3 and not dictionary_first and not plural_last and not common_words
+    )
     if personal and (c.honorific or surname):
         return "person"
     if form.isupper() and len(form) >= 2:
@@ -606,6 +659,8 @@ def extract_keyphrases(title: str | None, text: str | None, language: str | None
     lang = base_language(language)
     title = (title or "").strip()
     body = (text or "")[:MAX_CHARS]
+    if title and body.lstrip().startswith(title):
+        body = body.lstrip()[len(title) :]  # a body that repeats its headline (a blurb) says it once
     title_case = lang not in CJK and lang != "ko" and _is_title_case(title)
     tokens = _tokenize(title, lang, title=True, title_case=title_case)
     tokens.append(None)
@@ -614,7 +669,7 @@ def extract_keyphrases(title: str | None, text: str | None, language: str | None
         if t is not None:
             t.pos += offset
     tokens.extend(body_tokens)
-    _judge_capitals(tokens)
+    _judge_capitals(tokens, lang)
     cands = _candidates(tokens, lang)
     _absorb_name_parts(cands)
     _drop_dependent(cands)
@@ -650,8 +705,14 @@ def extract_tags(title: str | None, text: str | None, language: str | None, k: i
     (:func:`~newsdesk.pipeline.stories.topics.topic_key`): a country gets one key in every language
     (``#ÉtatsUnis``, ``#USA`` and ``#미국`` all link to ``unitedstate``); its label stays as written.
     Two phrases of one article whose labels name one topic make one tag (the better one).
+
+    A ranked phrase of common words becomes a tag only when it recurs (:data:`TAG_MIN_COUNT`) and
+    is not one very frequent word alone (:data:`GENERIC_ZIPF`): "Calculations" opening a sentence,
+    "meet" in a headline or "ville" say nothing a reader would follow. Names need no repeat.
     """
-    phrases = extract_keyphrases(title, text, language, k)
+    lang = base_language(language)
+    ranked = extract_keyphrases(title, text, language, 2 * k)
+    phrases = [p for p in ranked if _worth_a_tag(p, lang)][:k]
     top = phrases[0].score if phrases else 1.0
     tags: dict[str, Tag] = {}
     for p in phrases:
@@ -660,6 +721,16 @@ def extract_tags(title: str | None, text: str | None, language: str | None, k: i
         if key and key not in tags:
             tags[key] = Tag(key=key, label=label, kind=p.kind, score=round(p.score / top, 4))
     return list(tags.values())
+
+
+def _worth_a_tag(phrase: Keyphrase, lang: str) -> bool:
+    """A name always; a phrase of common words when it recurs and is not one generic word."""
+    if phrase.kind != "phrase":
+        return True
+    if phrase.count < TAG_MIN_COUNT:
+        return False
+    words = phrase.text.split()
+    return not (len(words) == 1 and zipf(words[0], lang) >= GENERIC_ZIPF)
 
 
 def story_tags(articles: Sequence[Sequence[Tag]], k: int = 10, *, sources: Sequence[object] | None = None) -> list[Tag]:
