@@ -21,6 +21,7 @@ number of clusters, then the ratios to the baseline and the clusterer's throughp
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import re
@@ -288,6 +289,65 @@ def stress(docs: Sequence[ClusterDoc], batch: int = 200) -> None:
     )
 
 
+def window_bytes_per_article(docs: Sequence[ClusterDoc], clusterer_class: type = StoryClusterer) -> tuple[float, int]:
+    """Bytes the clusterer holds per article in its window (traced allocations), and that article count."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        c = clusterer_class()
+        for i in range(0, len(docs), 200):
+            c.add(docs[i : i + 200])
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return held / max(c.doc_count, 1), c.doc_count
+
+
+def clusterer_at(revision: str) -> type | None:
+    """``StoryClusterer`` as it was at a git revision of this checkout (None without git or the revision)."""
+    import subprocess
+    import tempfile
+
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{revision}:src/newsdesk/pipeline/stories/cluster.py"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = Path(tempfile.mkdtemp()) / "cluster_then.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("cluster_then", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.StoryClusterer  # type: ignore[no-any-return]
+
+
+def memory(feeds: int, baseline: str) -> None:
+    docs = stress_stream(feeds)
+    if docs is None:
+        print("\n(memory skipped: ../shared/bench/corpus.py not found)")
+        return
+    ours, held = window_bytes_per_article(docs)
+    print(f"\nclusterer memory, {len(docs):,} generated items ({feeds} feeds), {held:,} in the window at the end:")
+    print(f"  now: {ours:,.0f} bytes per article")
+    then = clusterer_at(baseline)
+    if then is not None:
+        theirs, _ = window_bytes_per_article(docs, then)
+        print(f"  at {baseline}: {theirs:,.0f} bytes per article; ratio {theirs / ours:.2f}× smaller now")
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -306,6 +366,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--embeddings", action="store_true", help="also run with the default multilingual embedding")
     ap.add_argument("--repeats", type=int, default=3, help="timing runs per set (the best is reported)")
     ap.add_argument("--stress-feeds", type=int, default=1000, help="feeds of the live-sized stream (0: skip it)")
+    ap.add_argument("--memory-feeds", type=int, default=300, help="feeds of the memory measurement (0: skip it)")
+    ap.add_argument(
+        "--memory-baseline", default="d2f7059", help="git revision whose clusterer is measured beside (dicts of floats)"
+    )
     args = ap.parse_args(argv)
     embed = default_embed() if args.embeddings else None
     header = f"{'':<34} {'clust':>5} {'NMI':>6}   {'B3 P / R / F1':<21}   pairwise P / R / F1"
@@ -339,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n(live-sized window skipped: ../shared/bench/corpus.py not found)")
         else:
             stress(docs_or_none)
+    if args.memory_feeds > 0:
+        memory(args.memory_feeds, args.memory_baseline)
     print("\nTiming figures are from a shared 2-core machine: expect ±20 % between runs.")
     return 0
 

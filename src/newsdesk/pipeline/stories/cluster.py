@@ -41,17 +41,16 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from newsdesk.model import StoryAssignment, StoryIntent, StoryMerge
-from newsdesk.pipeline.stories.cluster_text import DocFeatures, doc_features
+from newsdesk.pipeline.stories.cluster_text import doc_features
 from newsdesk.pipeline.stories.embedding import embedding_text
 
 __all__ = [
@@ -64,6 +63,8 @@ __all__ = [
 ]
 
 Vector = npt.NDArray[np.float32]
+Ids = npt.NDArray[np.int32]  # sorted term ids of a sparse vector
+Weights = npt.NDArray[np.float64]
 Embed = Callable[[Sequence[str]], Vector]  # texts → L2-normalised float32 rows (``Embedder.embed``)
 DocVectors = Callable[[Sequence["ClusterDoc"]], Vector]  # documents → their rows (e.g. computed earlier)
 
@@ -127,18 +128,44 @@ class ClusterParams:
     split_sample: int = 120  # a bisection looks at most at this many (newest) articles
 
 
+_NO_IDS: Ids = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS: Weights = np.zeros(0, dtype=np.float64)
+
+
 @dataclass(slots=True, eq=False)
 class _Doc:
+    """An article in the window. Its vectors are sparse, as arrays: sorted term ids (of the
+    window's :class:`_Vocabulary`) with float32 weights beside them, 8 bytes a term where a
+    dict of strings to floats took about 100. Two arrays per article (numpy's header is 100
+    bytes): the parts are views."""
+
     id: str
-    feats: DocFeatures
     time: float
     seq: int  # arrival order
     language: str | None
     emb: Vector | None
-    vec: dict[str, float] = field(default_factory=dict)  # idf-weighted, L2-normalised terms
-    ent: dict[str, float] = field(default_factory=dict)  # idf-weighted, L2-normalised entities
+    ids: Ids  # term ids (sorted), then entity ids (sorted; the private dimension among them)
+    weights: npt.NDArray[np.float32]  # rows: log term frequencies; idf-weighted, L2-normalised (per part)
+    terms: int  # how many of ``ids`` are terms
+    private: int = -1  # the id of the article's private entity dimension (-1: it has no entities)
     vec_n: int = 0  # window size when the vectors were computed (the age of their IDF)
     story: _Story | None = None
+
+    @property
+    def tid(self) -> Ids:
+        return self.ids[: self.terms]
+
+    @property
+    def eid(self) -> Ids:
+        return self.ids[self.terms :]
+
+    @property
+    def vec(self) -> npt.NDArray[np.float32]:
+        return self.weights[1, : self.terms]
+
+    @property
+    def ent(self) -> npt.NDArray[np.float32]:
+        return self.weights[1, self.terms :]
 
 
 @dataclass(slots=True, eq=False)
@@ -149,14 +176,16 @@ class _Story:
     first: float
     last: float
     docs: dict[str, _Doc] = field(default_factory=dict)
-    vec: dict[str, float] = field(default_factory=dict)  # sum of member vectors
+    vid: Ids = field(default_factory=lambda: _NO_IDS)  # sum of member vectors: term ids ...
+    vec: Weights = field(default_factory=lambda: _NO_WEIGHTS)  # ... and weights
     vec_sq: float = 0.0  # its squared norm
-    ent: dict[str, float] = field(default_factory=dict)
+    eid: Ids = field(default_factory=lambda: _NO_IDS)
+    ent: Weights = field(default_factory=lambda: _NO_WEIGHTS)
     ent_sq: float = 0.0
     with_entities: int = 0  # members that have entities
     emb: npt.NDArray[np.float64] | None = None  # sum of member embeddings
     languages: Counter[str] = field(default_factory=Counter)
-    indexed: dict[str, None] = field(default_factory=dict)  # terms it is indexed under (ordered set)
+    indexed: Ids = field(default_factory=lambda: _NO_IDS)  # term ids it is indexed under, heaviest first
     checked_size: int = 0  # size at the last split check
 
 
@@ -174,15 +203,16 @@ class StoryClusterer:
             self.use_embeddings(lambda docs: embed([embedding_text(d.title, d.text) for d in docs]))
         self._docs: dict[str, _Doc] = {}
         self._stories: dict[str, _Story] = {}
-        self._df: Counter[str] = Counter()  # document frequencies over the window
-        self._edf: Counter[str] = Counter()
-        self._index: dict[str, dict[_Story, None]] = {}  # term → stories (ordered set: deterministic)
+        self._terms = _Vocabulary()  # term ids and document frequencies over the window
+        self._entities = _Vocabulary()
+        # term id → stories, in the order they were indexed under it (lists: a dict per term cost
+        # a third of the window's memory; removal scans from the oldest end, where expiry removes)
+        self._index: dict[int, list[_Story]] = {}
         self._vectors = _EmbeddingIndex()
         self._clock = -math.inf
         self._seq = 0
         self._serial = 0
         self._since_refine = 0
-        self._forgotten = 0  # articles expired since the document frequencies were last pruned
         self._dirty: set[_Story] = set()
         self._by_last: list[tuple[float, int, _Story]] = []  # (last seen, serial, story), lazily pruned
 
@@ -298,11 +328,20 @@ class StoryClusterer:
             t = self._clock  # undated articles live at the stream's "now"
         self._clock = max(self._clock, t)
         feats = doc_features(d.title, d.text, title_weight=self.params.title_weight, max_words=self.params.max_words)
-        self._df.update(feats.terms.keys())
-        self._edf.update(feats.entities.keys())
+        entities = dict(feats.entities)
+        if entities:
+            # a private dimension no other document shares: a lone common name ("Apple") shared
+            # by two short items is weak evidence, many shared or rare names are strong
+            entities["\x00" + d.id] = 1.0
+        tid, ttf = self._terms.enter(feats.terms)
+        eid, etf = self._entities.enter(entities)
         self._seq += 1
         language = _language(d) if emb is not None else None
-        doc = _Doc(d.id, feats, t, self._seq, language, emb)
+        weights = np.concatenate([ttf, etf])
+        ids = np.concatenate([tid, eid])
+        doc = _Doc(d.id, t, self._seq, language, emb, ids, np.stack([weights, weights]), len(tid))
+        if entities:
+            doc.private = self._entities.id_of("\x00" + d.id)
         self._vectorise(doc)
         self._docs[d.id] = doc
         return doc
@@ -312,14 +351,12 @@ class StoryClusterer:
         doc.vec_n = n
         # idf = ln((n + 1) / (df + 1)) + 1 (scikit-learn's smoothing); df counts the window
         top = math.log(n + 1) + 1.0
-        log, df, edf = math.log, self._df, self._edf
-        doc.vec = _normalise({t: w * (top - log(df.get(t, 0) + 1)) for t, w in doc.feats.terms.items()})
-        ent = {t: w * (top - log(edf.get(t, 0) + 1)) for t, w in doc.feats.entities.items()}
-        if ent:
-            # a private dimension no other document shares: a lone common name ("Apple") shared
-            # by two short items is weak evidence, many shared or rare names are strong
-            ent["\x00" + doc.id] = self.params.entity_floor
-        doc.ent = _normalise(ent)
+        tf, k = doc.weights[0], doc.terms
+        doc.weights[1, :k] = _normalise(tf[:k] * (top - np.log1p(self._terms.df[doc.tid])))
+        ent = tf[k:] * (top - np.log1p(self._entities.df[doc.eid]))
+        if doc.private >= 0:
+            ent[np.searchsorted(doc.eid, doc.private)] = self.params.entity_floor
+        doc.weights[1, k:] = _normalise(ent)
 
     def _revectorise(self, s: _Story) -> None:
         """Bring aged member vectors up to date; re-index the story under its heaviest terms.
@@ -330,11 +367,11 @@ class StoryClusterer:
         """
         n = len(self._docs) + 1
         drift = self.params.idf_drift
-        for doc in s.docs.values():
-            if doc.vec_n * drift < n or n * drift < doc.vec_n:
-                self._sum_out(s, doc)
-                self._vectorise(doc)
-                self._sum_in(s, doc)
+        aged = [doc for doc in s.docs.values() if doc.vec_n * drift < n or n * drift < doc.vec_n]
+        for doc in aged:
+            self._vectorise(doc)
+        if aged:
+            _set_sums(s, s.docs.values())
         self._reindex(s)
 
     # -- placing ------------------------------------------------------------------------------
@@ -354,8 +391,7 @@ class StoryClusterer:
 
     def _candidates(self, doc: _Doc) -> list[_Story]:
         p = self.params
-        terms = heapq.nlargest(p.query_terms, doc.vec.items(), key=itemgetter(1))
-        found = self._lookup(terms, None, p.max_candidates)
+        found = self._lookup(_heaviest(doc.tid, doc.vec, p.query_terms), None, p.max_candidates)
         if doc.emb is not None:
             for s in self._vectors.nearest(doc.emb, p.embedding_candidates):
                 if s not in found:
@@ -363,7 +399,7 @@ class StoryClusterer:
         found.sort(key=lambda s: s.seq)
         return found
 
-    def _lookup(self, terms: Iterable[tuple[str, float]], exclude: _Story | None, limit: int) -> list[_Story]:
+    def _lookup(self, terms: Iterable[tuple[int, float]], exclude: _Story | None, limit: int) -> list[_Story]:
         """Stories indexed under ``terms``, the ``limit`` best by summed term weight.
 
         A term shared by very many stories says little and would make the lookup slow: only its
@@ -381,15 +417,16 @@ class StoryClusterer:
         if exclude is not None:
             votes.pop(exclude, None)
         if len(votes) > limit:
-            return [s for s, _ in heapq.nlargest(limit, votes.items(), key=itemgetter(1))]
+            return [s for s, _ in heapq.nlargest(limit, votes.items(), key=lambda kv: kv[1])]
         return list(votes)
 
     def _score(self, doc: _Doc, s: _Story) -> float:
         """Evidence that ``doc`` belongs to story ``s``."""
         p = self.params
-        lex = _dot(doc.vec, s.vec) / math.sqrt(s.vec_sq) if s.vec_sq > 1e-12 else 0.0
-        if doc.ent and s.ent_sq > 1e-12:
-            lex = (1.0 - p.entity_weight) * lex + p.entity_weight * _dot(doc.ent, s.ent) / math.sqrt(s.ent_sq)
+        lex = _dot(doc.tid, doc.vec, s.vid, s.vec) / math.sqrt(s.vec_sq) if s.vec_sq > 1e-12 else 0.0
+        if len(doc.eid) and s.ent_sq > 1e-12:
+            ent = _dot(doc.eid, doc.ent, s.eid, s.ent) / math.sqrt(s.ent_sq)
+            lex = (1.0 - p.entity_weight) * lex + p.entity_weight * ent
         if doc.emb is not None and s.emb is not None:
             norm = float(np.sqrt(s.emb @ s.emb))
             if norm > 1e-9:
@@ -418,18 +455,18 @@ class StoryClusterer:
         return self._stories.get(s.id) is s
 
     def _sum_in(self, s: _Story, doc: _Doc) -> None:
-        s.vec_sq = _add_into(s.vec, doc.vec, 1.0, s.vec_sq)
-        s.ent_sq = _add_into(s.ent, doc.ent, 1.0, s.ent_sq)
+        s.vid, s.vec, s.vec_sq = _add(s.vid, s.vec, doc.tid, doc.vec, 1.0)
+        s.eid, s.ent, s.ent_sq = _add(s.eid, s.ent, doc.eid, doc.ent, 1.0)
 
     def _sum_out(self, s: _Story, doc: _Doc) -> None:
-        s.vec_sq = _add_into(s.vec, doc.vec, -1.0, s.vec_sq)
-        s.ent_sq = _add_into(s.ent, doc.ent, -1.0, s.ent_sq)
+        s.vid, s.vec, s.vec_sq = _add(s.vid, s.vec, doc.tid, doc.vec, -1.0)
+        s.eid, s.ent, s.ent_sq = _add(s.eid, s.ent, doc.eid, doc.ent, -1.0)
 
     def _attach(self, doc: _Doc, s: _Story) -> None:
         doc.story = s
         s.docs[doc.id] = doc
         self._sum_in(s, doc)
-        s.with_entities += 1 if doc.ent else 0
+        s.with_entities += 1 if len(doc.eid) else 0
         if doc.language is not None:
             s.languages[doc.language] += 1
         if doc.emb is not None:
@@ -439,10 +476,12 @@ class StoryClusterer:
         if doc.time > s.last or len(s.docs) == 1:
             s.last = max(s.last, doc.time)
             heapq.heappush(self._by_last, (s.last, s.serial, s))
-        for t, _ in heapq.nlargest(self.params.query_terms, doc.vec.items(), key=itemgetter(1)):
-            if t not in s.indexed:
-                s.indexed[t] = None
-                self._index.setdefault(t, {})[s] = None
+        have = set(s.indexed.tolist())
+        new = [t for t, _ in _heaviest(doc.tid, doc.vec, self.params.query_terms) if t not in have]
+        if new:
+            s.indexed = np.concatenate([s.indexed, np.asarray(new, dtype=np.int32)])
+            for t in new:
+                self._index.setdefault(t, []).append(s)
         self._dirty.add(s)
 
     def _detach(self, doc: _Doc) -> None:
@@ -450,7 +489,7 @@ class StoryClusterer:
         assert s is not None
         del s.docs[doc.id]
         self._sum_out(s, doc)
-        s.with_entities -= 1 if doc.ent else 0
+        s.with_entities -= 1 if len(doc.eid) else 0
         if doc.language is not None:
             s.languages[doc.language] -= 1
             if s.languages[doc.language] <= 0:
@@ -467,26 +506,27 @@ class StoryClusterer:
             self._attach(d, to)
 
     def _reindex(self, s: _Story) -> None:
-        top = dict.fromkeys(t for t, _ in heapq.nlargest(self.params.index_terms, s.vec.items(), key=itemgetter(1)))
-        for t in s.indexed:
-            if t not in top:
+        top = [t for t, _ in _heaviest(s.vid, s.vec, self.params.index_terms)]
+        kept, old = set(top), set(s.indexed.tolist())
+        for t in old:
+            if t not in kept:
                 self._unindex_term(s, t)
         for t in top:
-            if t not in s.indexed:
-                self._index.setdefault(t, {})[s] = None
-        s.indexed = top
+            if t not in old:
+                self._index.setdefault(t, []).append(s)
+        s.indexed = np.asarray(top, dtype=np.int32)
 
-    def _unindex_term(self, s: _Story, t: str) -> None:
+    def _unindex_term(self, s: _Story, t: int) -> None:
         post = self._index.get(t)
         if post is not None:
-            post.pop(s, None)
+            post.remove(s)
             if not post:
                 del self._index[t]
 
     def _drop_story(self, s: _Story) -> None:
-        for t in s.indexed:
+        for t in s.indexed.tolist():
             self._unindex_term(s, t)
-        s.indexed = {}
+        s.indexed = _NO_IDS
         self._vectors.drop(s)
         del self._stories[s.id]
         self._dirty.discard(s)
@@ -534,7 +574,8 @@ class StoryClusterer:
         """Pairwise similarity of articles for bisection: lexical and entity cosines; across
         languages, the embedding rule of :meth:`_with_embedding`."""
         p = self.params
-        w = (1.0 - p.entity_weight) * _gram([d.vec for d in docs]) + p.entity_weight * _gram([d.ent for d in docs])
+        lw, ew = 1.0 - p.entity_weight, p.entity_weight
+        w = lw * _gram([(d.tid, d.vec) for d in docs]) + ew * _gram([(d.eid, d.ent) for d in docs])
         langs = [d.language for d in docs]
         if all(d.emb is not None for d in docs) and len({x for x in langs if x is not None}) > 1:
             emb = np.stack([d.emb for d in docs if d.emb is not None]).astype(np.float64)
@@ -548,9 +589,10 @@ class StoryClusterer:
         p = self.params
         lex = 0.0
         if a.vec_sq > 1e-12 and b.vec_sq > 1e-12:
-            lex = _dot(a.vec, b.vec) / math.sqrt(a.vec_sq * b.vec_sq)
+            lex = _dot(a.vid, a.vec, b.vid, b.vec) / math.sqrt(a.vec_sq * b.vec_sq)
         if a.ent_sq > 1e-12 and b.ent_sq > 1e-12:
-            lex = (1.0 - p.entity_weight) * lex + p.entity_weight * _dot(a.ent, b.ent) / math.sqrt(a.ent_sq * b.ent_sq)
+            ent = _dot(a.eid, a.ent, b.eid, b.ent) / math.sqrt(a.ent_sq * b.ent_sq)
+            lex = (1.0 - p.entity_weight) * lex + p.entity_weight * ent
         if a.emb is not None and b.emb is not None:
             norm = float(np.sqrt((a.emb @ a.emb) * (b.emb @ b.emb)))
             if norm > 1e-9:
@@ -559,7 +601,7 @@ class StoryClusterer:
 
     def _merge_into_best(self, s: _Story) -> StoryMerge | None:
         p = self.params
-        terms = [(t, s.vec.get(t, 0.0)) for t in islice(s.indexed, p.query_terms)]
+        terms = _weights_of(s.vid, s.vec, s.indexed[: p.query_terms].tolist())
         cands = self._lookup(terms, s, p.merge_candidates)
         if s.emb is not None:
             for o in self._vectors.nearest(s.emb, p.embedding_candidates):
@@ -600,14 +642,9 @@ class StoryClusterer:
                 continue  # stale entry: the story grew since (a newer entry exists) or is gone
             for doc in s.docs.values():
                 del self._docs[doc.id]
-                self._df.subtract(doc.feats.terms.keys())
-                self._edf.subtract(doc.feats.entities.keys())
-            self._forgotten += len(s.docs)
+                self._terms.leave(doc.tid)
+                self._entities.leave(doc.eid)
             self._drop_story(s)
-        if self._forgotten > max(1000, len(self._docs) // 2):  # drop the zero counts expiry leaves behind
-            self._df = +self._df
-            self._edf = +self._edf
-            self._forgotten = 0
 
 
 class _EmbeddingIndex:
@@ -674,43 +711,129 @@ class _EmbeddingIndex:
 # -- vector helpers ---------------------------------------------------------------------------
 
 
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    # the key intersection runs in C and most pairs share few terms; fsum is exact, so the
-    # result does not depend on the set's (hash-seeded) order
-    return math.fsum([a[t] * b[t] for t in a.keys() & b.keys()])
+def _dot(a_ids: Ids, a_w: npt.NDArray[np.floating], b_ids: Ids, b_w: npt.NDArray[np.floating]) -> float:
+    """Dot product of two sparse vectors (sorted ids with their weights)."""
+    if len(a_ids) > len(b_ids):
+        a_ids, a_w, b_ids, b_w = b_ids, b_w, a_ids, a_w
+    if not len(a_ids):
+        return 0.0
+    pos = np.searchsorted(b_ids, a_ids)
+    pos[pos == len(b_ids)] = 0
+    hit = b_ids[pos] == a_ids
+    return float(np.dot(a_w[hit].astype(np.float64), b_w[pos[hit]]))
 
 
-def _add_into(acc: dict[str, float], vec: dict[str, float], sign: float, sq: float) -> float:
-    """acc += sign·vec; returns the new squared norm of ``acc`` given the old one (``sq``)."""
-    cross = 0.0
-    for t, w in vec.items():
-        old = acc.get(t, 0.0)
-        cross += old * w
-        new = old + sign * w
-        if abs(new) < 1e-12:
-            acc.pop(t, None)
-        else:
-            acc[t] = new
-    sq_vec = sum(w * w for w in vec.values())
-    return max(sq + 2.0 * sign * cross + sq_vec, 0.0)
+def _add(
+    acc_ids: Ids, acc_w: Weights, ids: Ids, w: npt.NDArray[np.floating], sign: float
+) -> tuple[Ids, Weights, float]:
+    """acc + sign·vec as a new sparse vector, with its squared norm (recomputed: no drift)."""
+    if not len(ids):
+        return acc_ids, acc_w, float(acc_w @ acc_w)
+    return _sparse_sum([acc_ids, ids], [acc_w, sign * w.astype(np.float64)])
 
 
-def _normalise(vec: dict[str, float]) -> dict[str, float]:
-    n = math.sqrt(sum(w * w for w in vec.values()))
+def _sparse_sum(ids: Sequence[Ids], weights: Sequence[npt.NDArray[np.floating]]) -> tuple[Ids, Weights, float]:
+    every = np.concatenate(ids)
+    if not len(every):
+        return _NO_IDS, _NO_WEIGHTS, 0.0
+    keys, where = np.unique(every, return_inverse=True)
+    total = np.asarray(
+        np.bincount(where, weights=np.concatenate(weights).astype(np.float64), minlength=len(keys)), dtype=np.float64
+    )
+    keep = np.abs(total) > 1e-12
+    out_ids, out_w = keys[keep].astype(np.int32), total[keep]
+    return out_ids, out_w, float(out_w @ out_w)
+
+
+def _set_sums(s: _Story, docs: Iterable[_Doc]) -> None:
+    """Recompute a story's sum vectors from ``docs`` in one pass."""
+    members = list(docs)
+    s.vid, s.vec, s.vec_sq = _sparse_sum([d.tid for d in members], [d.vec for d in members])
+    s.eid, s.ent, s.ent_sq = _sparse_sum([d.eid for d in members], [d.ent for d in members])
+
+
+def _heaviest(ids: Ids, w: npt.NDArray[np.floating], k: int) -> list[tuple[int, float]]:
+    """The ``k`` heaviest (id, weight) of a sparse vector, heaviest first (ties: lower id first)."""
+    order = np.lexsort((ids, -w))[:k]
+    return list(zip(ids[order].tolist(), w[order].tolist(), strict=True))
+
+
+def _weights_of(ids: Ids, w: Weights, wanted: Sequence[int]) -> list[tuple[int, float]]:
+    """(id, weight) for each of ``wanted`` (0.0 when the vector lacks it)."""
+    if not wanted:
+        return []
+    q = np.asarray(wanted, dtype=np.int32)
+    pos = np.searchsorted(ids, q)
+    pos[pos >= len(ids)] = 0
+    found = (ids[pos] == q) if len(ids) else np.zeros(len(q), dtype=bool)
+    vals = np.where(found, w[pos] if len(ids) else 0.0, 0.0)
+    return list(zip(wanted, vals.tolist(), strict=True))
+
+
+def _normalise(vec: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
+    n = float(np.sqrt(np.dot(vec, vec)))
     if n <= 0.0:
-        return {}
-    return {t: w / n for t, w in vec.items()}
+        return np.zeros(len(vec), dtype=np.float32)
+    return (vec / n).astype(np.float32)
+
+
+class _Vocabulary:
+    """Term ↔ id for the window, with each term's document frequency; ids of terms no article in
+    the window holds any more are reused, so the vocabulary is bounded by the window too."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._terms: list[str | None] = []
+        self._free: list[int] = []
+        self.df: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def enter(self, weights: Mapping[str, float]) -> tuple[Ids, npt.NDArray[np.float32]]:
+        """An arriving article's terms as sorted ids with their weights; counts it in the frequencies."""
+        ids = np.fromiter((self._id(t) for t in weights), dtype=np.int32, count=len(weights))
+        tf = np.fromiter(weights.values(), dtype=np.float32, count=len(weights))
+        order = np.argsort(ids)
+        ids, tf = ids[order], tf[order]
+        self.df[ids] += 1
+        return ids, tf
+
+    def leave(self, ids: Ids) -> None:
+        """An article left the window: its terms count once less; terms at zero free their ids."""
+        self.df[ids] -= 1
+        for i in ids[self.df[ids] == 0].tolist():
+            term = self._terms[i]
+            if term is not None:
+                del self._ids[term]
+                self._terms[i] = None
+                self._free.append(i)
+
+    def id_of(self, term: str) -> int:
+        return self._ids[term]
+
+    def _id(self, term: str) -> int:
+        i = self._ids.get(term)
+        if i is None:
+            if self._free:
+                i = self._free.pop()
+                self._terms[i] = term
+            else:
+                i = len(self._terms)
+                self._terms.append(term)
+                if i >= len(self.df):
+                    self.df = np.concatenate([self.df, np.zeros(len(self.df), dtype=np.int32)])
+            self._ids[term] = i
+        return i
 
 
 def _centroid(docs: Iterable[_Doc]) -> _Story:
     """A throw-away story holding ``docs``' vectors (their ``story`` stays untouched)."""
     c = _Story("", 0, 0, math.inf, -math.inf)
-    for d in docs:
-        c.vec_sq = _add_into(c.vec, d.vec, 1.0, c.vec_sq)
-        c.ent_sq = _add_into(c.ent, d.ent, 1.0, c.ent_sq)
-        c.with_entities += 1 if d.ent else 0
+    members = list(docs)
+    _set_sums(c, members)
+    for d in members:
+        c.with_entities += 1 if len(d.eid) else 0
         if d.emb is not None:
             c.emb = d.emb.astype(np.float64) if c.emb is None else c.emb + d.emb
         if d.language is not None:
@@ -774,7 +897,7 @@ def _pair_ncut(a: _Story, b: _Story, entity_weight: float) -> float:
     split would separate (a cut below ``split_ncut``) are not merged back.
     """
     lw, ew = 1.0 - entity_weight, entity_weight
-    cut = lw * _dot(a.vec, b.vec) + ew * _dot(a.ent, b.ent)
+    cut = lw * _dot(a.vid, a.vec, b.vid, b.vec) + ew * _dot(a.eid, a.ent, b.eid, b.ent)
     if cut <= 1e-12:
         return 0.0
     within_a = lw * (a.vec_sq - len(a.docs)) + ew * (a.ent_sq - a.with_entities)
@@ -782,22 +905,22 @@ def _pair_ncut(a: _Story, b: _Story, entity_weight: float) -> float:
     return cut / (within_a + cut) + cut / (within_b + cut)
 
 
-def _gram(vecs: Sequence[dict[str, float]]) -> npt.NDArray[np.float64]:
+def _gram(vecs: Sequence[tuple[Ids, npt.NDArray[np.floating]]]) -> npt.NDArray[np.float64]:
     """Pairwise dot products of sparse vectors (the diagonal is not meaningful).
 
     Only terms shared by two or more vectors add to an off-diagonal entry, so the dense matrix
     is built over those alone: a few hundred columns instead of the whole vocabulary.
     """
-    seen: Counter[str] = Counter()
-    for v in vecs:
-        seen.update(v.keys())
-    cols = {t: i for i, t in enumerate(t for t, c in seen.items() if c > 1)}
-    m = np.zeros((len(vecs), max(len(cols), 1)))
-    for i, v in enumerate(vecs):
-        for t, x in v.items():
-            j = cols.get(t)
-            if j is not None:
-                m[i, j] = x
+    every = np.concatenate([ids for ids, _ in vecs]) if vecs else _NO_IDS
+    keys, counts = np.unique(every, return_counts=True)
+    shared = keys[counts > 1]
+    m = np.zeros((len(vecs), max(len(shared), 1)))
+    if len(shared):
+        for i, (ids, w) in enumerate(vecs):
+            pos = np.searchsorted(shared, ids)
+            pos[pos == len(shared)] = 0
+            hit = shared[pos] == ids
+            m[i, pos[hit]] = w[hit]
     # m @ m.T one row at a time: matrix-vector products stay off the threaded BLAS path
     return np.stack([m @ row for row in m])
 
