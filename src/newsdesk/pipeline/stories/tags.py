@@ -56,7 +56,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsdesk.model import Tag
 from newsdesk.pipeline.stories.language import (
@@ -71,6 +71,8 @@ from newsdesk.pipeline.stories.language import (
     word_set,
 )
 from newsdesk.pipeline.stories.places import demonym_stem, gazetteer, place
+from newsdesk.pipeline.stories.segment import LANGUAGES as SEGMENTED
+from newsdesk.pipeline.stories.segment import Segment, arabic_key, segment_word
 from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 
 __all__ = ["Keyphrase", "extract_keyphrases", "extract_tags", "story_tags"]
@@ -163,8 +165,10 @@ def _word_key(word: str, language: str, *, name: bool) -> str:
     The last cut is what makes a name and its lower-case spelling meet (``Frères Musulmans`` and
     ``frères musulmans``: a lemmatiser must not touch names, it turns ``Paris`` into ``pari``): it
     is applied to every word alike, so a key is the same in every article, even where it is not a
-    real word (``paris`` → ``pari``).
+    real word (``paris`` → ``pari``). Arabic has its own (clitics and vowel marks off, alif forms one).
     """
+    if language == "ar":
+        return _NON_TAG.sub("", arabic_key(word, name=name)).replace("_", "")
     low = word.casefold()
     if low.endswith(("'s", "’s")):
         low = low[:-2]
@@ -289,6 +293,12 @@ def _pieces(raw: str, lang: str) -> tuple[_Word | None, ...]:
         return _SENTENCE_END
     if kind == "brk":
         return _PHRASE_END
+    if kind in ("word", "num") and lang in SEGMENTED:
+        # Korean, Japanese, Chinese, Arabic: the language's tokenizer (see segment.py), loaded on first use.
+        # A Chinese or Japanese clause that starts with a digit (7日投開票の東京都知事選挙で) is scanned as a number.
+        segments = segment_word(raw, lang)
+        if segments is not None:
+            return tuple(None if s is None else _segment(s, lang) for s in segments)
     if kind == "word":
         pieces: Sequence[str | None] = _split_word(raw, lang)
     elif kind == "acr":
@@ -296,6 +306,14 @@ def _pieces(raw: str, lang: str) -> tuple[_Word | None, ...]:
     else:
         pieces = (raw,)
     return tuple(None if p is None else _word(p, lang, kind == "num") for p in pieces)
+
+
+def _segment(piece: Segment, lang: str) -> _Word:
+    """A tokenizer's piece as a word: a proper noun is a name's word, as a capital is, even of one character."""
+    word = _word(piece.text, lang, False)
+    if piece.proper and not word.cap:
+        return replace(word, cap=True, stop=word.low in stopwords(lang))
+    return word
 
 
 @functools.lru_cache(maxsize=200_000)
