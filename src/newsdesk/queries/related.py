@@ -9,12 +9,13 @@ scan — is :class:`~newsdesk.ai.vector_search.VectorSearch`'s to choose.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from newsdesk.ai.vector_search import VectorSearch
 from newsdesk.config import Settings
 from newsdesk.model import Article, Neighbor, Related, RelatedArticle
-from newsdesk.store import Storage
+from newsdesk.store import IndexedArticle, Storage
 
 OVERFETCH = 4  # neighbours asked of the search per article wanted (same-story and copies are filtered out)
 
@@ -76,22 +77,32 @@ def _same_story(storage: Storage, article: Article, limit: int) -> tuple[Related
 def _pick(
     storage: Storage, article: Article, neighbours: list[Neighbor], since: datetime, limit: int
 ) -> list[tuple[str, float]]:
-    """The neighbours worth showing, with what the database knows of them: not the article itself,
-    not a copy, not its own story, one per other story, inside the window."""
+    """The neighbours worth showing, with what the database knows of them (see :func:`pick_related`)."""
     known = storage.articles_by_vector_keys(n.key for n in neighbours)
+    hits = [(hit, n.similarity) for n in neighbours if (hit := known.get(n.key)) is not None]
+    # a key the database does not know is an entry of a deleted article (skipped until the index is rebuilt)
+    return pick_related(hits, article.id, article.story_id, since, limit)
+
+
+def pick_related(
+    hits: Iterable[tuple[IndexedArticle, float]],
+    article_id: str,
+    story_id: str | None,
+    since: datetime,
+    limit: int,
+) -> list[tuple[str, float]]:
+    """From neighbours nearest first: not the article itself, not a copy, not its own story, one per
+    other story, inside the window. Pure, so ``bench/related_quality.py`` measures this very rule."""
     picked: list[tuple[str, float]] = []
     seen_stories: set[str] = set()
-    for n in neighbours:
-        hit = known.get(n.key)
-        if hit is None:
-            continue  # an entry of a deleted article (skipped until the index is rebuilt)
-        if hit.article_id == article.id or hit.is_copy or hit.published_at < since:
+    for hit, similarity in hits:
+        if hit.article_id == article_id or hit.is_copy or hit.published_at < since:
             continue
         if hit.story_id is not None:
-            if hit.story_id == article.story_id or hit.story_id in seen_stories:
+            if hit.story_id == story_id or hit.story_id in seen_stories:
                 continue
             seen_stories.add(hit.story_id)
-        picked.append((hit.article_id, n.similarity))
+        picked.append((hit.article_id, similarity))
         if len(picked) >= limit:
             break
     return picked
