@@ -97,10 +97,16 @@ def baseline() -> Iterator[None]:
     """The tagger with segment.py off: its own crude split, as before the tokenizers."""
     from newsdesk.pipeline.stories import tags
 
-    tags._pieces.cache_clear()
-    with mock.patch.object(tags, "segment_word", lambda word, lang: None):
+    caches = (tags._pieces, tags._word, tags.stop_topics)
+    for cache in caches:
+        cache.cache_clear()
+    with (
+        mock.patch.object(tags, "segment_word", lambda word, lang: None),
+        mock.patch.object(tags, "segment_key", lambda word, lang, name: None),
+    ):
         yield
-    tags._pieces.cache_clear()
+    for cache in caches:
+        cache.cache_clear()
 
 
 def evaluate(languages: Sequence[str] = LANGUAGES, k: int = 5) -> dict[tuple[str, str], float]:

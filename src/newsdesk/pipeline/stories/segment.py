@@ -41,9 +41,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from newsdesk.pipeline.stories.language import known_word, lemma, word_set
+from newsdesk.pipeline.stories.language import fold, known_word, lemma, word_set
 
-__all__ = ["LANGUAGES", "Segment", "arabic_key", "segment_word"]
+__all__ = ["LANGUAGES", "Segment", "segment_word", "word_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class _Pieces:
     __slots__ = ("kind", "out", "text")
 
     def __init__(self) -> None:
-        self.out: list[Segment | None] = []
+        self.out: list[Segment | None] = [None]  # 。 is not scanned: a run never joins the word before it
         self.text = ""
         self.kind = ""
 
@@ -521,18 +521,33 @@ def _segment_arabic(word: str) -> Segmented:
 _ALIFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 
 
-def arabic_key(word: str, *, name: bool) -> str:
-    """The merge key of an Arabic word: clitics and vowel marks off, lemma of a common word, alif forms one.
+def word_key(word: str, lang: str, *, name: bool) -> str | None:
+    """A word's part of a merge key in these languages; None: the tagger's own key will do.
 
-    ``القاهرة``, ``قاهرة``, ``القاهره`` share a key, as do ``الانتخابات`` and ``انتخابات``.
+    Arabic: clitics and vowel marks off, a common word's lemma, the forms of alif as one
+    (``القاهرة``, ``قاهرة``, ``القاهره``; ``الانتخابات``, ``انتخابات``). Chinese and Japanese: a
+    place with and without its administrative suffix (``海南省``, ``海南``; ``札幌市``, ``札幌``),
+    so that an article naming both gets one tag.
     """
-    text, _ = arabic_strip(word)
-    if not name:
-        text = lemma(text, "ar")
-    text = text.translate(_ALIFS)
-    if text.startswith("ال") and len(text) >= 5:
-        text = text[2:]
+    script = _SCRIPT.get(lang)
+    if script is None or lang == "ko" or not script.search(word):
+        return None
+    if lang == "ar":
+        text, _ = arabic_strip(word)
+        if not name:
+            text = lemma(text, "ar")
+        text = text.translate(_ALIFS)
+        if text.startswith("ال") and len(text) >= 5:
+            text = text[2:]
+        return text
+    text = fold(word)
+    if len(text) >= 3 and text[-1] in _ADMIN_SUFFIX[lang]:
+        return text[:-1]
     return text
+
+
+# Suffixes a place is named with or without (not 道: 北海道; not 区: 選挙区 is no place).
+_ADMIN_SUFFIX = {"zh": frozenset("省市县"), "ja": frozenset("都府県市")}
 
 
 _SEGMENTERS: dict[str, Callable[[str], Segmented]] = {

@@ -72,7 +72,8 @@ from newsdesk.pipeline.stories.language import (
 )
 from newsdesk.pipeline.stories.places import demonym_stem, gazetteer, place
 from newsdesk.pipeline.stories.segment import LANGUAGES as SEGMENTED
-from newsdesk.pipeline.stories.segment import Segment, arabic_key, segment_word
+from newsdesk.pipeline.stories.segment import Segment, segment_word
+from newsdesk.pipeline.stories.segment import word_key as segment_key
 from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 
 __all__ = ["Keyphrase", "extract_keyphrases", "extract_tags", "story_tags"]
@@ -165,10 +166,10 @@ def _word_key(word: str, language: str, *, name: bool) -> str:
     The last cut is what makes a name and its lower-case spelling meet (``Frères Musulmans`` and
     ``frères musulmans``: a lemmatiser must not touch names, it turns ``Paris`` into ``pari``): it
     is applied to every word alike, so a key is the same in every article, even where it is not a
-    real word (``paris`` → ``pari``). Arabic has its own (clitics and vowel marks off, alif forms one).
+    real word (``paris`` → ``pari``). Arabic, Chinese and Japanese words have their own (segment.py).
     """
-    if language == "ar":
-        return _NON_TAG.sub("", arabic_key(word, name=name)).replace("_", "")
+    if language in SEGMENTED and (own := segment_key(word, language, name=name)) is not None:
+        return _NON_TAG.sub("", own).replace("_", "")
     low = word.casefold()
     if low.endswith(("'s", "’s")):
         low = low[:-2]
