@@ -24,11 +24,12 @@ ECB = SHARED_DATA / "ecbplus-event-clustering" / "articles.dev.jsonl"
 MSTREAM = SHARED_DATA / "mstream-news-clustering" / "news.dev.jsonl"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "cluster_quality.py"
 
-# Floors of the issue; measured (lexical, no embeddings): ECB+ dev B³-F1 0.945, NMI 0.979;
-# MStream dev NMI 0.880 (bench/cluster_quality.py, docs/benchmarks.md).
-ECB_B3_F1_FLOOR = 0.88
-ECB_NMI_FLOOR = 0.95
-MSTREAM_NMI_FLOOR = 0.83
+# Measured (lexical, no embeddings): ECB+ dev B³-F1 0.945, NMI 0.979; MStream dev NMI 0.880
+# (bench/cluster_quality.py, docs/benchmarks.md); floors a little under (raised 2026-12-03 from
+# 0.88 / 0.95 / 0.83, the first issue's targets).
+ECB_B3_F1_FLOOR = 0.93
+ECB_NMI_FLOOR = 0.97
+MSTREAM_NMI_FLOOR = 0.87
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -65,6 +66,46 @@ def test_mstream_gate(bench: ModuleType) -> None:
     docs, gold = bench.load_mstream(MSTREAM)
     scores = bench.score(gold, bench.cluster_labels(docs))
     assert scores.nmi >= MSTREAM_NMI_FLOOR, scores
+
+
+# Held-out folds (bench/cluster_cv.py: ECB+ topics and MStream stories split in random halves, each
+# half clustered alone with the production embedding, today's defaults). Measured 2026-12-03: ECB+
+# B³-F1 mean 0.959 (worst fold 0.927), NMI 0.981 (0.967); MStream NMI 0.871 (0.861) over 10 folds.
+# The issue's targets are the floors of the means; the worst fold may sit a little under them.
+CV_ECB_B3_F1_FLOOR = 0.92
+CV_ECB_NMI_FLOOR = 0.96
+CV_ECB_WORST_B3_F1_FLOOR = 0.90
+CV_MSTREAM_NMI_FLOOR = 0.86
+
+
+@pytest.fixture(scope="module")
+def cv() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cluster_cv_bench", BENCH.parent / "cluster_cv.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ECB.exists() or not MSTREAM.exists(), reason="shared ECB+/MStream data not found")
+def test_held_out_topic_folds_gate(cv: ModuleType) -> None:
+    """The defaults on topics they were not looked at with: every fold clustered on its own."""
+    for corpus, repeats in ((cv.ecb(), 5), (cv.mstream(), 1)):
+        embed = cv.lookup(cv.embeddings(corpus.docs))
+        per_fold = []
+        for idx, _ in cv.folds(corpus, repeats):
+            docs = [corpus.docs[i] for i in idx]
+            gold = [corpus.gold[i] for i in idx]
+            per_fold.append(cv.Q.score(gold, cv.Q.cluster_labels(docs, ClusterParams(), embed=embed)))
+        mean = cv.mean_scores(per_fold)
+        if corpus.name == "ECB+":
+            assert mean.b3_f1 >= CV_ECB_B3_F1_FLOOR, mean
+            assert mean.nmi >= CV_ECB_NMI_FLOOR, mean
+            assert min(s.b3_f1 for s in per_fold) >= CV_ECB_WORST_B3_F1_FLOOR, per_fold
+        else:
+            assert mean.nmi >= CV_MSTREAM_NMI_FLOOR, mean
 
 
 def test_metrics_match_their_definitions(bench: ModuleType) -> None:
