@@ -128,7 +128,11 @@ class Settings:
         72.0, "Hours an article can still join a story: the clustering window (memory is bounded by it)."
     )
     front_page_window_h: float = _setting(48.0, "Hours of activity the front page ranks.")
-    related_window_h: float = _setting(24.0 * 14, "How far back related articles are looked for.")
+    related_window_h: float = _setting(
+        24.0 * 14,
+        "How far back related articles are looked for; the vector index file keeps this window (older"
+        " articles leave it within the hour, so its size follows the window, not the history).",
+    )
     related_min_similarity: float = _setting(
         0.35, "Cosine similarity below which an article is not shown as related (fewer, never filler)."
     )

@@ -16,7 +16,10 @@ similarity, most similar first, none below the floor):
 
 The index holds the primaries' vectors only (copies would only repeat their primary), keyed by
 :func:`newsdesk.model.vector_key`, which the ``article_vectors`` table maps back to articles. An
-entry whose article is gone is skipped by the reader (its key no longer maps to a row). One
+entry whose article is gone is skipped by the reader (its key no longer maps to a row). The file
+holds the related-articles window, not all history: the enrichment pass removes the entries of
+articles that left it (:meth:`IndexWriter.remove`, ``tasks/enrich.py`` decides which), and
+:meth:`IndexWriter.save` compacts the file when freed slots pile up (``COMPACT_SHARE``). One
 :class:`VectorSearch` belongs to one facade: its reader cache is not shared by the process.
 """
 
@@ -37,6 +40,12 @@ if TYPE_CHECKING:  # numpy and usearch load on the first search or write: most c
     import numpy.typing as npt
 
     from newsdesk.ai.vectors import USearchIndex
+
+COMPACT_SHARE = 0.25
+"""Freed slots, as a share of the live entries, past which saving compacts the file first. Additions
+take freed slots first, so in a steady stream they hardly build up (the window loses about what it
+gains); they do when the stream thins out or the window is shortened. At 0.25 the file stays within
+1.25× of what its entries need, and the rebuild (about a millisecond per entry and core) is rare."""
 
 
 class StoredVectors(Protocol):
@@ -125,10 +134,13 @@ class VectorSearch:
 
 
 class IndexWriter:
-    """Adds a run's vectors to one model's index file; :meth:`save` writes it once, at the end.
+    """Changes one model's index file within a run; :meth:`save` writes it once, at the end.
 
-    Save after the database transaction: an index entry without its row is skipped by readers, a
-    row without its entry is only missed until the next run adds it.
+    Save after the database transaction: an index entry without its row is skipped by readers (and
+    removed by the next upkeep); a row without its entry (a crash between the two) is not found by
+    related reading until the file is rebuilt, which the next run does when the file is deleted.
+    The index is read from its file on first use, not taken from the readers' cache, so a run
+    that fails half-way leaves the readers' copy untouched.
     """
 
     def __init__(self, search: VectorSearch, path: Path, dim: int) -> None:
@@ -136,28 +148,58 @@ class IndexWriter:
         self.path = path
         self.dim = dim
         self._index: USearchIndex | None = None
+        self._found = False  # a readable index file was there when the writer opened it
         self.added = 0
+        self.removed = 0
+        self.compacted = False  # the last save rebuilt the graph to give freed slots back
+
+    @property
+    def found(self) -> bool:
+        """Whether a readable index file of this dimension was there (False: nothing yet, or rebuild it)."""
+        self._open()
+        return self._found
+
+    def keys(self) -> list[int]:
+        """The keys the index holds (the file as read, with this run's changes)."""
+        return [int(k) for k in self._open().keys().tolist()]
 
     def add(self, results: Sequence[ArticleEnrichment]) -> None:
         import numpy as np
 
-        from newsdesk.ai.vectors import USearchIndex
-
         rows = [r for r in results if r.vector is not None and r.near_duplicate_of is None]
         if not rows:
             return
-        if self._index is None:
-            self._index = _load(self.path, self.dim) or USearchIndex(self.dim)
         keys = [vector_key(r.article_id) for r in rows]
         vectors = np.frombuffer(b"".join(r.vector for r in rows if r.vector is not None), dtype=np.float32)
-        self._index.add(keys, vectors.reshape(len(rows), self.dim))
+        self._open().add(keys, vectors.reshape(len(rows), self.dim))
         self.added += len(rows)
 
+    def remove(self, keys: Sequence[int]) -> int:
+        """Remove these keys (absent ones are ignored: removing twice is harmless); how many went."""
+        if not keys:
+            return 0
+        removed = self._open().remove(keys)
+        self.removed += removed
+        return removed
+
     def save(self) -> None:
-        if self._index is None or not self.added:
+        """Write the index if this run changed it, compacted first when freed slots exceed ``COMPACT_SHARE``."""
+        if self._index is None or not (self.added or self.removed):
             return
+        if self._index.removed > COMPACT_SHARE * len(self._index):
+            self._index = self._index.compacted()
+            self.compacted = True
         self._index.save(self.path)
         self._search._remember(self.path, self._index)  # readers of this facade need not load it again
+
+    def _open(self) -> USearchIndex:
+        if self._index is None:
+            from newsdesk.ai.vectors import USearchIndex
+
+            loaded = _load(self.path, self.dim)
+            self._found = loaded is not None
+            self._index = loaded or USearchIndex(self.dim)
+        return self._index
 
 
 def _load(path: Path, dim: int | None) -> USearchIndex | None:

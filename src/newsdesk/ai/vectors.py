@@ -17,11 +17,14 @@ and ``expansion_add`` 128 build the graph (~1 ms per vector and core); ``expansi
 512 gives recall@10 0.96 against exact search at a p95 of 5 ms per query (128: 0.88 at 2 ms;
 below 100k vectors, 64 already reaches 0.99).
 
-Removal marks the vector deleted (it disappears from results at once); the memory comes back
-when the index is rebuilt (:meth:`USearchIndex.rebuild`), which the owner does now and then,
-e.g. when articles leave the retention window. Saving writes a temporary file in the same
-directory and renames it over the old one, so a crash leaves either the old or the new index,
-never half of one.
+Removal marks the vector deleted (it disappears from results at once) but keeps its slot: the
+file and the memory stay the size of every slot ever used (measured with usearch 2.26: removing
+half of 20,000 vectors leaves a file of the same 23 MB). Later additions take the freed slots
+first, so an index whose owner removes about as much as it adds (articles leaving a window while
+new ones arrive) stays the size of the window; when removals outrun additions, the freed slots
+(:attr:`USearchIndex.removed`) are given back by :meth:`USearchIndex.compacted`, a fresh graph of
+the live vectors. Saving writes a temporary file in the same directory and renames it over the
+old one, so a crash leaves either the old or the new index, never half of one.
 """
 
 from __future__ import annotations
@@ -196,6 +199,45 @@ class USearchIndex:
     def memory_bytes(self) -> int:
         """What the graph and the vectors take in memory."""
         return int(self._index.memory_usage)
+
+    @property
+    def slots(self) -> int:
+        """Nodes in the graph, removed ones included: what the file's size follows (~1.2 KB each at 512-d f16)."""
+        return int(self._index.stats.nodes)
+
+    @property
+    def removed(self) -> int:
+        """Slots of removed vectors not yet taken again by an addition (see the module's notes)."""
+        return max(0, self.slots - len(self))
+
+    def keys(self) -> NDArray[np.uint64]:
+        """Every key the index holds, in no particular order."""
+        with self._lock:
+            return np.asarray(self._index.keys[0 : len(self)], dtype=np.uint64)
+
+    def compacted(self, *, batch: int = 10_000) -> USearchIndex:
+        """A fresh index of this one's live vectors (same dimension, quantization and search width),
+        without the slots of removed ones; this index is left as it was.
+
+        The vectors are read back as stored (f16 widens to f32 exactly, so nothing is rounded twice).
+        The graph is built again: about a millisecond per vector and core.
+        """
+        keys = self.keys()
+        quantization = _QUANTIZATIONS.get(str(self._index.dtype).rsplit(".", 1)[-1].lower(), "f16")
+
+        def items() -> Iterable[tuple[int, NDArray[np.floating]]]:
+            for start in range(0, len(keys), batch):
+                part = keys[start : start + batch]
+                with self._lock:
+                    vectors = self._index.get(part, dtype="f32")  # one array per key (all present)
+                assert isinstance(vectors, tuple)
+                for key, vector in zip(part.tolist(), vectors, strict=True):
+                    assert vector is not None
+                    yield key, vector
+
+        return USearchIndex.rebuild(
+            items(), self.dim, batch=batch, quantization=quantization, expansion_search=self.expansion_search
+        )
 
     def add(self, keys: Sequence[int] | NDArray[np.integer], vectors: NDArray[np.floating]) -> None:
         """Add (or replace) one vector per key; vectors need not be normalised (cosine)."""

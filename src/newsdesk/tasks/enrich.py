@@ -10,6 +10,10 @@ The window state (the near-duplicate index and the clusterer, bounded by ``story
 rebuilt from the database when needed, and kept by this facade's :class:`Enricher` between runs
 while nobody else enriched the database in the meantime, so ``newsdesk serve`` does not rebuild it
 after every scheduler tick.
+
+The vector index file (related reading) is bounded by ``related_window_h`` the same way: before a
+run adds its vectors, the entries of articles that left that window (or are gone) are removed, so
+the new vectors take their slots and the file stays the size of the window (:meth:`Enricher._upkeep`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import datetime, timedelta
 
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.embedder import Embedder
-from newsdesk.ai.vector_search import VectorSearch
+from newsdesk.ai.vector_search import IndexWriter, VectorSearch
 from newsdesk.config import Settings
 from newsdesk.errors import StorageError
 from newsdesk.logs import event
@@ -35,6 +39,11 @@ log = logging.getLogger(__name__)
 
 ENRICH_LEASE = "articles"  # the one key of the "enrich" lease: the database's waiting articles
 LEASE_POLL_S = 1.0  # how often a process waiting for the enrichment lease asks again
+INDEX_UPKEEP_EVERY = timedelta(hours=1)
+"""How often a process checks the vector index against the window: each check looks up every entry's
+article (``bench/vector_window.py``: 0.17 s for the 9,600 entries of 14 days at ~700 articles a day, on
+SQLite), and entries linger at most this long past the window."""
+UPKEEP_LOOKUP = 5_000  # index keys looked up per query (well under the databases' bound-parameter limits)
 
 
 class Enricher:
@@ -59,6 +68,7 @@ class Enricher:
         # The state after this facade's last run, and the number of enriched articles it had seen:
         # when no other process enriched since, the next run goes on from it instead of rebuilding.
         self._kept: tuple[int, EnrichmentState] | None = None
+        self._upkept_at: datetime | None = None  # when this process last checked the vector index's window
 
     def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> EnrichReport:
         """Embed, fold, cluster, tag and categorize every article still waiting, oldest first.
@@ -101,11 +111,15 @@ class Enricher:
         embedder = self.embedder.get()
         # after a change of model, the window's articles are embedded again first
         reembedded = self._reembed(embedder, now) if embedder is not None else 0
+        writer = self.vectors.writer(embedder.model_id, embedder.dim) if embedder is not None else None
+        if writer is not None and embedder is not None:
+            self._upkeep(writer, embedder.model_id, now)  # first: this run's vectors then take the freed slots
         if counts.waiting == 0:
+            if writer is not None:
+                writer.save()
             return EnrichReport(reembedded=reembedded)
         state = self._window(embedder, now, counts.enriched)
         self._kept = None  # a run that fails half-way leaves no state to trust
-        writer = self.vectors.writer(embedder.model_id, embedder.dim) if embedder is not None else None
         done = new = merged = copies = 0
         # 10–14, a batch at a time. The model embeds the next batch on a thread while this one is
         # folded, clustered, tagged and written: onnxruntime releases the GIL, so both cores work.
@@ -153,6 +167,45 @@ class Enricher:
             return self._kept[1]
         window = self.storage.enrichment_window(now - timedelta(hours=self.settings.story_window_h))
         return EnrichmentState.rebuild(window, embedder, window_h=self.settings.story_window_h)
+
+    def _upkeep(self, writer: IndexWriter, model_id: str, now: datetime) -> None:
+        """Keep the vector index file to the related-articles window, at most every ``INDEX_UPKEEP_EVERY``.
+
+        Entries whose article left the window, was deleted or became a copy are removed; a missing
+        or unreadable file is rebuilt from the window's stored vectors. Both are idempotent and
+        touch only the writer's copy, saved atomically at the end of the run: a crash before then
+        leaves the old file, and the next process's first run does the same work again.
+        """
+        if self._upkept_at is not None and now - self._upkept_at < INDEX_UPKEEP_EVERY:
+            return
+        since = now - timedelta(hours=self.settings.related_window_h)
+        started = time.perf_counter()
+        try:
+            leaving: list[int] = []
+            if not writer.found:
+                stored = self.storage.vectors_since(since, model_id)
+                for start in range(0, len(stored), UPKEEP_LOOKUP):
+                    window = stored[start : start + UPKEEP_LOOKUP]
+                    writer.add([ArticleEnrichment(w.article_id, None, vector=w.vector) for w in window])
+            else:
+                keys = writer.keys()
+                for start in range(0, len(keys), UPKEEP_LOOKUP):
+                    part = keys[start : start + UPKEEP_LOOKUP]
+                    known = self.storage.articles_by_vector_keys(part)
+                    leaving += [k for k in part if (a := known.get(k)) is None or a.is_copy or a.published_at < since]
+                writer.remove(leaving)
+        except StorageError as exc:  # the database failed: the run goes on, the next one tries again
+            log.warning(event("enrich.index_upkeep_failed", reason=exc.reason))
+            return
+        self._upkept_at = now
+        log.info(
+            event(
+                "enrich.index_upkeep",
+                removed=len(leaving),
+                rebuilt=writer.added,
+                s=round(time.perf_counter() - started, 3),
+            )
+        )
 
     def _reembed(self, embedder: Embedder, now: datetime) -> int:
         """After a model change: embed again the window's articles whose vectors came from another model.
