@@ -4,14 +4,15 @@ The ground truth is ``plan.json`` of ``../shared/bench/corpus.py``: ~10% of the 
 story syndicated across 3-6 feeds (small word swaps, a title prefix, sometimes the last
 sentence cut). A *copy pair* is two items of the same story; the folding's pairs are two
 articles under the same primary. The exact baseline folds articles with equal content hashes
-(what ``dedup.py`` does at ingestion).
+(what ``dedup.py`` does at ingestion). Labelled pairs of more kinds (summaries, new leads,
+boilerplate, and distinct articles that look alike) are scored by ``bench/neardup_pairs.py``.
 
 Two orders are measured:
 * ``poll``: as a first poll delivers them, feed after feed in chunks of 25 feeds, no expiry;
 * ``stream``: in publication order with a 3-day window, expired as the clock advances
   (the live steady state: memory bounded by the window).
 
-    .venv/bin/python bench/neardup.py [--corpus .bench/corpus-1000-p8765] [--repeat 3]
+    .venv/bin/python bench/neardup.py [--corpus .bench/corpus-1000-p8765] [--repeat 3] [--memory]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import re
 import sys
 import time
+import tracemalloc
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,6 +106,19 @@ def run_poll(rows: list[dict[str, Any]], chunk_feeds: int = 25) -> tuple[dict[st
     return primary, t_sig, t_add, len(index)
 
 
+def index_memory(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """(bytes allocated by an index holding every article, articles held); signatures made beforehand."""
+    sigs = signatures([r["text"] for r in rows])
+    docs = [NearDupDoc(r["id"], r["published"], s) for r, s in zip(rows, sigs, strict=True)]
+    tracemalloc.start()
+    index = NearDupIndex(window=timedelta(days=8))
+    for i in range(0, len(docs), 1000):
+        index.add(docs[i : i + 1000])
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return size, len(index)
+
+
 def run_stream(rows: list[dict[str, Any]], batch: int = 100) -> tuple[dict[str, str], float, int]:
     """Publication order with a 3-day window and expiry; returns (primary by id, seconds, max held)."""
     ordered = sorted(rows, key=lambda r: (r["published"], r["id"]))
@@ -125,6 +140,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=ROOT / ".bench" / "corpus-1000-p8765")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--memory", action="store_true", help="also trace the index's memory with every article held")
     a = ap.parse_args()
     if not (a.corpus / "plan.json").exists():
         sys.exit(f"no corpus at {a.corpus}: generate one with ../shared/bench/corpus.py --out {a.corpus}")
@@ -145,15 +161,18 @@ def main() -> None:
         add_s.append(ta)
     scores = pair_scores(rows, primary)
     n = len(rows)
-    print("minhash poll order:", json.dumps(scores))
+    print("near-duplicate index, poll order:", json.dumps(scores))
     print(
         f"  signatures {np.median(sig_s) * 1e6 / n:.0f} µs/article, add {np.median(add_s) * 1e6 / n:.0f} µs/article "
         f"(median of {a.repeat}), {n / (np.median(sig_s) + np.median(add_s)):.0f} articles/s, held {held}"
     )
+    if a.memory:
+        size, held = index_memory(rows)
+        print(f"  memory: {size / 1e6:.1f} MB with {held} articles held, {size / held:.0f} bytes each")
     for _ in range(a.repeat):
         primary, ts, held = run_stream(rows)
         stream_s.append(ts)
-    print("minhash stream order, 3-day window:", json.dumps(pair_scores(rows, primary)))
+    print("near-duplicate index, stream order, 3-day window:", json.dumps(pair_scores(rows, primary)))
     print(
         f"  {np.median(stream_s) * 1e6 / n:.0f} µs/article all in, {n / np.median(stream_s):.0f} articles/s, "
         f"at most {held} held"
