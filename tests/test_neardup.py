@@ -377,5 +377,9 @@ def test_signatures_of_another_version_stand_alone() -> None:
     wire = text(50)
     stale = b"\x00" + (signature(wire) or b"")[1:]
     assert not is_current(stale)
-    got = NearDupIndex().add([doc("a", wire), NearDupDoc("b", T0, stale), NearDupDoc("c", T0, b"junk")])
-    assert got == [FoldDecision("a", None), FoldDecision("b", None), FoldDecision("c", None)]
+    too_long = bytes([2]) + (600).to_bytes(2, "little") + bytes(1200)  # more fingerprints than are ever kept
+    assert not is_current(too_long)
+    got = NearDupIndex().add(
+        [doc("a", wire), NearDupDoc("b", T0, stale), NearDupDoc("c", T0, b"junk"), NearDupDoc("d", T0, too_long)]
+    )
+    assert got == [FoldDecision("a", None), FoldDecision("b", None), FoldDecision("c", None), FoldDecision("d", None)]

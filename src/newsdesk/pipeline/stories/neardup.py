@@ -123,12 +123,10 @@ def signatures(texts: Sequence[str]) -> list[bytes | None]:
 
 def is_current(sig: bytes) -> bool:
     """Whether ``sig`` was made by this version of :func:`signature` (else recompute it)."""
-    return (
-        len(sig) >= _HEADER
-        and sig[0] == SIGNATURE_VERSION
-        and len(sig) == _HEADER + 2 * int.from_bytes(sig[1:3], "little")
-        and int.from_bytes(sig[1:3], "little") >= MIN_SHINGLES
-    )
+    if len(sig) < _HEADER or sig[0] != SIGNATURE_VERSION:
+        return False
+    n = int.from_bytes(sig[1:3], "little")
+    return MIN_SHINGLES <= n <= MAX_FINGERPRINTS and len(sig) == _HEADER + 2 * n
 
 
 def estimate_similarity(a: bytes, b: bytes) -> tuple[float, float]:
