@@ -383,3 +383,17 @@ def test_signatures_of_another_version_stand_alone() -> None:
         [doc("a", wire), NearDupDoc("b", T0, stale), NearDupDoc("c", T0, b"junk"), NearDupDoc("d", T0, too_long)]
     )
     assert got == [FoldDecision("a", None), FoldDecision("b", None), FoldDecision("c", None), FoldDecision("d", None)]
+
+
+def test_a_window_stored_with_old_signatures_still_catches_copies() -> None:
+    """After an upgrade the stored signatures are of the previous format: the rebuilt window computes
+    them again from the text, so a new copy still folds under an article stored before it."""
+    from newsdesk.model import WindowArticle
+    from newsdesk.pipeline.stories.enrich import EnrichmentState
+
+    wire = text(41, 160)
+    old_format = b"\x01" + bytes(64)  # a version-1 (MinHash) signature
+    stored = WindowArticle("orig", 1, "Wire", wire, T0, "en", "orig", None, None, old_format)
+    state = EnrichmentState.rebuild([stored], None, window_h=72)
+    got = primaries(state.neardup.add([doc("copy", edited(wire, 3), hours=1)]))
+    assert got["copy"] == "orig"

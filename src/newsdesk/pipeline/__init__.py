@@ -23,7 +23,7 @@ Page — the same pass, for articles whose feed text is short:
 Stories — after each update (``tasks/enrich.py``), a batch of new articles in publication order,
 ``stories/enrich.py``: ``enrich_batch``:
   10. embed           ``stories/embedding.py``   title and lead, through the configured model
-  11. fold copies     ``stories/neardup.py``     MinHash near-duplicates (wire copies)
+  11. fold copies     ``stories/neardup.py``     near-duplicates by containment (summaries, wire copies)
   12. cluster         ``stories/cluster.py``     online story clustering, refined as it goes
   13. tag             ``stories/tags.py``        hashtags; their topic keys: ``stories/topics.py``
   14. categorize      ``stories/categorize.py``  the taxonomy and regions

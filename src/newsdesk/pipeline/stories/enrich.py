@@ -23,7 +23,7 @@ from newsdesk.model import ArticleEnrichment, EnrichInput, StoryAssignment, Stor
 from newsdesk.pipeline.stories.categorize import CategoryPrototypes, categorize, category_prototypes
 from newsdesk.pipeline.stories.cluster import ClusterDoc, ClusterParams, StoredArticle, StoryClusterer
 from newsdesk.pipeline.stories.embedding import embed_batch
-from newsdesk.pipeline.stories.neardup import NearDupDoc, NearDupIndex, signatures
+from newsdesk.pipeline.stories.neardup import NearDupDoc, NearDupIndex, is_current, signature, signatures
 from newsdesk.pipeline.stories.tags import extract_tags
 
 TAGS_PER_ARTICLE = 10
@@ -44,7 +44,7 @@ class EnrichmentState:
         """The state as it was after the window's articles were enriched, from what was stored of them."""
         span = timedelta(hours=window_h)
         neardup = NearDupIndex.rebuild(
-            (NearDupDoc(a.id, a.published_at, a.signature) for a in window if a.signature is not None),
+            (NearDupDoc(a.id, a.published_at, sig) for a in window if (sig := _current_signature(a)) is not None),
             window=span,
         )
         dim = embedder.dim if embedder is not None else 0
@@ -105,7 +105,7 @@ def enrich_batch(
     # 10. embed: title + first 120 words, one batched call (vectors also serve "related articles")
     if vectors is None:
         vectors = embed_batch(batch, state.embedder)
-    # 11. fold near-duplicates: MinHash signatures, verified by Jaccard and containment
+    # 11. fold near-duplicates: shingle fingerprints, candidates by shared runs, checked by containment and Jaccard
     sigs = signatures([a.text for a in batch])
     folds = state.neardup.add(
         NearDupDoc(a.id, a.published_at, sig) for a, sig in zip(batch, sigs, strict=True) if sig is not None
@@ -196,3 +196,11 @@ def _vector(raw: bytes | None, dim: int) -> npt.NDArray[np.float32] | None:
     if raw is None or dim <= 0 or len(raw) != dim * 4:
         return None  # another model's vector (or none): the clusterer goes on with the text alone
     return np.frombuffer(raw, dtype=np.float32)
+
+
+def _current_signature(a: WindowArticle) -> bytes | None:
+    """The article's stored near-duplicate signature, recomputed from its text when it was stored in an
+    older format (after an upgrade, copies still fold under the articles of the window before it)."""
+    if a.signature is not None and is_current(a.signature):
+        return a.signature
+    return signature(a.text) if a.text else None
