@@ -3,6 +3,7 @@
 
   python bench/tag_precision.py            # precision of the labelled tags, per stratum, before/after
   python bench/tag_precision.py --todo     # the tags today's code gives that carry no label yet
+  python bench/tag_precision.py --empty [--limit N]  # "In the news" blurbs left without any tag
 
 The sample: articles drawn with a fixed seed, stratum by stratum, until each stratum holds its
 quota of tags (every tag of a drawn article is kept, so "after" is measured on the same articles):
@@ -162,14 +163,43 @@ def current_precision(rows: list[dict[str, object]]) -> tuple[float, int, int]:
     return (good / total if total else 0.0), total, missing
 
 
+def empty(limit: int | None = None) -> None:
+    """Blurbs of the ITN file (55 languages) left without a tag, filed as the bench files them (the blurb as
+    headline and text) and as the demo site does (the linked article's title as headline): an article
+    without tags is on no topic page. Baseline in the same run: blurbs with no ranked phrase at all."""
+    from newsdesk.pipeline.stories.tags import extract_keyphrases, extract_tags
+
+    lines = (DEMO / "itn-multilingual-2022-2023.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()][:limit]
+    for filed, title_of in (("blurb as headline", "text"), ("subject as headline", "keyword")):
+        empty_langs: Counter[str] = Counter()
+        nothing = tags = 0
+        for d in rows:
+            found = extract_tags(d[title_of], d["text"], d["language"], K)
+            tags += len(found)
+            if not found:
+                empty_langs[d["language"]] += 1
+                nothing += not extract_keyphrases(d[title_of], d["text"], d["language"], K)
+        print(
+            f"{filed}: {sum(empty_langs.values())} of {len(rows)} blurbs without a tag "
+            f"({nothing} without any ranked phrase), {tags / len(rows):.2f} tags a blurb; "
+            f"{dict(empty_langs.most_common())}"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--todo", action="store_true", help="print today's unlabelled tags with their article")
     ap.add_argument("--draw", action="store_true", help="print the sample as drawn with today's tagger")
+    ap.add_argument("--empty", action="store_true", help="count the ITN blurbs left without a tag")
+    ap.add_argument("--limit", type=int, help="with --empty: the first N blurbs only")
     args = ap.parse_args()
     if not DEMO.is_dir() or not CORPUS_SCRIPT.exists():
         print(f"data not found under {SHARED}", file=sys.stderr)
         return 1
+    if args.empty:
+        empty(args.limit)
+        return 0
     if args.draw:
         for a in sample():
             print(json.dumps({"article": a.key, "stratum": a.stratum, "language": a.language, "tags": tags_of(a)}))

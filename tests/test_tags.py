@@ -16,7 +16,7 @@ import pytest
 
 from newsdesk.model import Tag
 from newsdesk.pipeline.stories.places import place
-from newsdesk.pipeline.stories.tags import extract_keyphrases, extract_tags, story_tags
+from newsdesk.pipeline.stories.tags import extract_keyphrases, extract_tags, frequency_language, story_tags
 from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 from tests.conftest import REPO, SHARED_DATA
 
@@ -313,3 +313,51 @@ def test_a_blurb_repeated_as_its_body_counts_once() -> None:
     labels = {t.label for t in tags}
     assert "#BolaTinubu" in labels and "#Nigeria" in labels, labels
     assert "#Photo" not in labels and "#Élection" not in labels, labels
+
+
+# --- scripts without case, languages without a frequency list (texts written for these tests) ---------
+
+
+def test_a_city_named_again_and_again_in_arabic_is_a_tag() -> None:
+    """No capital marks a name in Arabic; القاهرة keeps its article where الحكومة drops it, so one is a name."""
+    title = "ماكرون يزور القاهرة"
+    text = (
+        "وصل الرئيس الفرنسي إيمانويل ماكرون إلى القاهرة يوم الأحد في زيارة تستمر يومين. "
+        "وقالت الحكومة المصرية إن محادثات القاهرة تتناول الحرب في غزة. "
+        "وأكدت الحكومة أن القاهرة تستضيف وفودا من المنطقة، فيما تشهد شوارع القاهرة إجراءات أمنية مشددة."
+    )
+    labels = [t.label for t in extract_tags(title, text, "ar")]
+    assert labels[:2] == ["#القاهرة", "#ماكرون"], labels
+    assert "#الحكومة" not in labels, labels  # "the government": a common noun, however often
+
+
+def test_a_language_without_a_frequency_list_of_its_own_keeps_its_tags(caplog: pytest.LogCaptureFixture) -> None:
+    """Georgian: wordfreq's nearest list would be English's; none is used, nothing is logged, a tag stays."""
+    blurb = "ლიზ ტრასი გაერთიანებული სამეფოს პრემიერ-მინისტრი გახდა."
+    with caplog.at_level("WARNING"):
+        headline_and_blurb = extract_tags("ლიზ ტრასი", blurb, "ka")
+        blurb_alone = extract_tags(blurb, blurb, "ka")
+    assert [topic_key(t.label) for t in headline_and_blurb][:1] == [topic_key("ლიზ ტრასი")], headline_and_blurb
+    assert blurb_alone, "an article with phrases is never left without a tag"
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert (frequency_language("ka"), frequency_language("ckb"), frequency_language("be")) == (None, None, None)
+    assert (frequency_language("no"), frequency_language("sr"), frequency_language("zh-classical")) == (
+        "nb",
+        "sh",
+        None,
+    )
+
+
+def test_a_headline_that_only_opens_the_body_is_not_cut_from_it() -> None:
+    by_text = {p.text: p for p in extract_keyphrases("Liz Truss", "Liz Truss resigns after six weeks in office.", "en")}
+    assert by_text["Liz Truss"].count >= 2, by_text  # the headline's and the body's
+
+
+def test_a_frequent_word_with_a_capital_is_a_name_unless_its_place_forced_it() -> None:
+    """Norwegian has no stop list here: "og" (and) and "Norge" (Norway) are both above the function-word cut."""
+    text = (
+        "Og i finalen vant Norge over Danmark med fem mål. Dermed tok Norge sitt niende EM-gull, og Danmark fikk sølv."
+    )
+    labels = {t.label for t in extract_tags("Håndball-EM", text, "no")}
+    assert "#Norge" in labels and "#Danmark" in labels, labels
+    assert not any(label.startswith("#Og") for label in labels), labels

@@ -87,9 +87,21 @@ def _labels(desk: Newsdesk) -> dict[str, set[str]]:
 
 def test_every_label_a_page_shows_finds_its_topic(desk: Newsdesk) -> None:
     shown = _labels(desk)
-    assert len(shown) >= 20, sorted(shown)
+    # Every article shows some labels (3 to 6, 16 in all; the tagger no longer makes "#Trait" or
+    # "#OuvertMardi" of common words, so the count says nothing about the lookup checked below).
+    for article in desk.articles(limit=100):
+        assert sum(article.id in ids for ids in shown.values()) >= 2, (article.guid, sorted(shown))
     # the kinds of label the bug lost: plural, accented, multiword, Korean, a country in two languages
-    for wanted in ("#FrèresMusulmans", "#Congrès", "#Paris", "#LeeJaeMyung", "#USForcesKorea", "#이재명"):
+    for wanted in (
+        "#FrèresMusulmans",
+        "#Congrès",
+        "#Paris",
+        "#LeeJaeMyung",
+        "#USForcesKorea",
+        "#이재명",
+        "#ÉtatsUnis",
+        "#미국",
+    ):
         assert wanted in shown, (wanted, sorted(shown))
     for label, article_ids in shown.items():
         for typed in (label, label.removeprefix("#"), f"  {label} "):

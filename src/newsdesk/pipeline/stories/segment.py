@@ -43,7 +43,7 @@ from typing import Any
 
 from newsdesk.pipeline.stories.language import fold, known_word, lemma, word_set
 
-__all__ = ["LANGUAGES", "Segment", "segment_word", "word_key"]
+__all__ = ["LANGUAGES", "Segment", "fixed_form", "segment_word", "word_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -516,6 +516,27 @@ def _segment_arabic(word: str) -> Segmented:
     if clitic:
         return (None, Segment(text))  # غزة ولبنان: two places, not one phrase
     return (Segment(text),)
+
+
+def fixed_form(word: str, lang: str) -> bool:
+    """Whether a word is written in one form where a common word takes several: a name's mark without case.
+
+    Arabic: a noun takes the article or not as the sentence needs (``الشركة`` and ``شركة`` are both
+    common, ``مشروع`` and ``المشروع``), a proper noun keeps the form it has (``القاهرة`` 5.2 but
+    ``قاهرة`` 2.9; ``قطر`` 5.2 but ``القطر`` 3.7; ``بايدن`` 3.5, ``البايدن`` unknown). The word as
+    written must be at least ten times as common (Zipf + 1) as its other form in ``wordfreq``'s list.
+    Other languages: False (no such test here).
+    """
+    if lang != "ar":
+        return False
+    text, _ = arabic_strip(word)
+    other = text[2:] if text.startswith("ال") and len(text) >= 5 else "ال" + text
+    own = _arabic_frequency(text)
+    return own > 0.0 and own >= _arabic_frequency(other) + ARABIC_FIXED_MARGIN
+
+
+# How much more common (Zipf, log10) a word must be than its form with or without the article to be a name's.
+ARABIC_FIXED_MARGIN = 1.0
 
 
 _ALIFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})

@@ -72,7 +72,7 @@ from newsdesk.pipeline.stories.language import (
 )
 from newsdesk.pipeline.stories.places import demonym_stem, gazetteer, place
 from newsdesk.pipeline.stories.segment import LANGUAGES as SEGMENTED
-from newsdesk.pipeline.stories.segment import Segment, segment_word
+from newsdesk.pipeline.stories.segment import Segment, fixed_form, segment_word
 from newsdesk.pipeline.stories.segment import word_key as segment_key
 from newsdesk.pipeline.stories.topics import hashtag_label, topic_key
 
@@ -101,6 +101,8 @@ GENERIC_ZIPF = 3.8  # one common word at least this frequent is too generic for 
 STOP_ZIPF = 6.0  # in a language without a stop list, a word this frequent is a function word ("och", "dan")
 COMMON_NAME_ZIPF = 4.0  # a name made only of words this common is no sure person ("White Noise")
 RARE_FIRST_ZIPF = 3.5  # a capital forced by position, before a name, on a word this rare: a first name
+MIN_TAGS = 1  # an article with ranked phrases keeps at least its best one, whatever the filter says
+SAME_LANGUAGE = 9  # langcodes distance up to which a frequency list is the language's own (see frequency_language)
 
 
 # Connectors allowed *inside* a name made of capitalised words.
@@ -234,6 +236,7 @@ class _Word:
     cap: bool  # written with a capital (or a word of a script without case)
     stop: bool
     num: bool
+    frequent: bool  # as frequent as a function word, in a language without a stop list (see _judge_capitals)
     verb: bool  # an inflected verb form (French, English): it ends a noun phrase
     known: bool  # in simplemma's dictionary: a capital at a sentence start is then no name's
     abbreviation: bool  # a dot after it ends no sentence
@@ -322,16 +325,37 @@ def zipf(word: str, lang: str) -> float:
     """How common a word is in a language: its Zipf frequency in ``wordfreq``'s lists (0.0 when unknown).
 
     ``wordfreq`` ships its lists in its wheel; a language's list is read on first use (about 0.1 s).
-    Chinese, Japanese and Korean are left out: their lists need a tokenizer of their own.
+    Chinese, Japanese and Korean are left out: their lists need a tokenizer of their own. So is every
+    language :func:`frequency_language` finds no list for: 0.0 then means "not known", not "rare".
     """
-    if not word or lang in CJK or lang == "ko":
+    code = frequency_language(lang)
+    if not word or code is None:
         return 0.0
-    try:
-        from wordfreq import zipf_frequency
+    from wordfreq import zipf_frequency
 
-        return float(zipf_frequency(word, lang))
-    except (LookupError, ValueError, ImportError):  # a language wordfreq does not have
-        return 0.0
+    return float(zipf_frequency(word, code))
+
+
+@functools.cache
+def frequency_language(lang: str) -> str | None:
+    """The code of ``wordfreq``'s list for the language itself (``no`` → ``nb``), None when it has none.
+
+    ``wordfreq`` alone would answer for any language with the nearest list it has, however far
+    (Georgian with English's, Sorani Kurdish with Arabic's, Belarusian with Russian's), and warn on
+    stderr each time: such numbers say nothing about the language's words. A list is taken only at a
+    ``langcodes`` distance under 10, which its scale calls the same language (``no``/``nb`` 1,
+    ``sr``/``sh`` 5, ``hr``/``sh`` 9; ``be``/``ru`` 24, ``ka``/``en`` 44).
+    """
+    if lang in CJK or lang == "ko":
+        return None
+    try:
+        import langcodes
+        from wordfreq import available_languages
+
+        best, distance = langcodes.closest_match(lang, list(available_languages()), max_distance=SAME_LANGUAGE)
+    except (ImportError, ValueError):  # no wordfreq, or no valid language code ("zh-classical")
+        return None
+    return None if best == "und" or distance > SAME_LANGUAGE else str(best)
 
 
 @functools.cache
@@ -347,8 +371,10 @@ def _word(text: str, lang: str, num: bool) -> _Word:
     acronym = len(text) >= 2 and text.isupper()  # "US", "IT", "WHO": names, not the pronouns
     stop = (low in stopwords(lang) and not acronym) or (len(low) == 1 and not num and not (cap and text.isupper()))
     lower = text.lower()
-    if not stop and not num and not acronym and not _has_stop_list(lang):
-        stop = zipf(lower, lang) >= STOP_ZIPF  # "och", "dan": no list names them, their frequency does
+    frequent = not stop and not num and not acronym and not _has_stop_list(lang) and zipf(lower, lang) >= STOP_ZIPF
+    # "och", "dan": no list names them, their frequency does. Written with a capital, the word may be
+    # a name as frequent ("Norge", "України", "Suomen"): _judge_capitals tells by the capital's place.
+    stop = stop or (frequent and not cap)
     lem = lemma(lower, lang)
     verb = False
     if not num and not stop and lem != lower and lower not in (lem + "s", lem + "x"):
@@ -368,6 +394,7 @@ def _word(text: str, lang: str, num: bool) -> _Word:
         cap=cap,
         stop=stop,
         num=num,
+        frequent=frequent,
         verb=verb,
         known=known_word(lower, lang),
         abbreviation=low in ABBREVIATIONS,
@@ -433,7 +460,9 @@ def _judge_capitals(tokens: Sequence[_Token | None], lang: str = "") -> None:
 
     A capital forced by position is a name's when the word is capitalised elsewhere, or starts a
     pair of capitalised words seen elsewhere (``New Orleans``), or when it is never written in
-    lower case and the dictionary does not know it.
+    lower case and the dictionary does not know it. A word as frequent as a function word, in a
+    language without a stop list, is a name only when capitalised where no position forces it
+    (``Norge`` mid-sentence); forced, it is the function word (``Og``, ``Och`` opening a sentence).
     """
     free_caps: Counter[str] = Counter()
     lower: Counter[str] = Counter()
@@ -454,7 +483,7 @@ def _judge_capitals(tokens: Sequence[_Token | None], lang: str = "") -> None:
         if t is None or not t.word.cap or t.word.stop:
             continue
         w = t.word
-        if t.forced and free_caps[w.low] <= lower[w.low] and (lower[w.low] or w.known):
+        if t.forced and free_caps[w.low] <= lower[w.low] and (lower[w.low] or w.known or w.frequent):
             nxt = tokens[i + 1] if i + 1 < n else None
             if nxt is None or (w.low, nxt.word.low) not in pairs:
                 # A rare word never written in lower case, before a word written as a name, is a
@@ -468,6 +497,8 @@ def _judge_capitals(tokens: Sequence[_Token | None], lang: str = "") -> None:
                     and zipf(w.text.lower(), lang) < RARE_FIRST_ZIPF
                 )
                 if not first_name:
+                    if w.frequent:  # "Och" opening a sentence: the function word, not a name
+                        t.word = replace(w, stop=True)
                     continue
         t.name = True
         t.key = w.name_key
@@ -673,12 +704,34 @@ def _demonym_word(key: str) -> bool:
     return demonym_stem(key) in gazetteer().demonyms
 
 
+_SENTENCE_PUNCTUATION = ".!?…。！？"
+
+
+def _repeats_headline(title: str, body: str) -> bool:
+    """Whether the body opens with the headline as a sentence or paragraph of its own (a blurb's page).
+
+    A headline that is only the body's first words is no repeat: under the headline "Liz Truss", a
+    body "Liz Truss resigns…" still names her, and cutting the name off would count it once.
+    """
+    if not title:
+        return False
+    body = body.lstrip()
+    if not body.startswith(title):
+        return False
+    rest = body[len(title) :]
+    return (
+        title[-1] in _SENTENCE_PUNCTUATION
+        or not rest.strip()
+        or rest.lstrip(" \t")[:1] in ("\n", *_SENTENCE_PUNCTUATION)
+    )
+
+
 def extract_keyphrases(title: str | None, text: str | None, language: str | None, k: int = 10) -> list[Keyphrase]:
     """The ``k`` best key phrases and names of an article, best first (see the module docstring)."""
     lang = base_language(language)
     title = (title or "").strip()
     body = (text or "")[:MAX_CHARS]
-    if title and body.lstrip().startswith(title):
+    if _repeats_headline(title, body):
         body = body.lstrip()[len(title) :]  # a body that repeats its headline (a blurb) says it once
     title_case = lang not in CJK and lang != "ko" and _is_title_case(title)
     tokens = _tokenize(title, lang, title=True, title_case=title_case)
@@ -732,6 +785,9 @@ def extract_tags(title: str | None, text: str | None, language: str | None, k: i
     lang = base_language(language)
     ranked = extract_keyphrases(title, text, language, 2 * k)
     phrases = [p for p in ranked if _worth_a_tag(p, lang)][:k]
+    if len(phrases) < MIN_TAGS:  # the filter judges words; an article with phrases stays findable
+        extra = [p for p in ranked if p not in phrases][: MIN_TAGS - len(phrases)]
+        phrases = [p for p in ranked if p in phrases or p in extra]
     top = phrases[0].score if phrases else 1.0
     tags: dict[str, Tag] = {}
     for p in phrases:
@@ -743,13 +799,22 @@ def extract_tags(title: str | None, text: str | None, language: str | None, k: i
 
 
 def _worth_a_tag(phrase: Keyphrase, lang: str) -> bool:
-    """A name always; a phrase of common words when it recurs and is not one generic word."""
+    """A name always; a phrase of common words when it recurs and is not one generic word.
+
+    "Common words" are those no capital marks as a name's. In a script without case (Arabic,
+    Persian, Georgian, Hindi…) that is every word the tokenizer does not call a proper noun: such a
+    phrase must recur too, and a lone frequent word is dropped unless its form marks a name the way a
+    capital would (:func:`~newsdesk.pipeline.stories.segment.fixed_form`: Arabic ``القاهرة``, 5.2, is
+    never written without its article, ``الشركة`` is). Frequency drops nothing in a language
+    ``wordfreq`` has no list of its own for (:func:`frequency_language`), and an article is never left
+    without tags by this filter (:data:`MIN_TAGS`).
+    """
     if phrase.kind != "phrase":
         return True
     if phrase.count < TAG_MIN_COUNT:
         return False
     words = phrase.text.split()
-    return not (len(words) == 1 and zipf(words[0], lang) >= GENERIC_ZIPF)
+    return not (len(words) == 1 and zipf(words[0], lang) >= GENERIC_ZIPF and not fixed_form(words[0], lang))
 
 
 def story_tags(articles: Sequence[Sequence[Tag]], k: int = 10, *, sources: Sequence[object] | None = None) -> list[Tag]:
