@@ -18,6 +18,7 @@ import pytest
 from newsdesk.model import StoryAssignment, StoryIntent, StoryMerge
 from newsdesk.pipeline.stories.cluster import ClusterDoc, ClusterParams, StoredArticle, StoryClusterer
 from newsdesk.pipeline.stories.cluster_text import doc_features, tokens
+from tests.conftest import load_bench
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ECB = SHARED_DATA / "ecbplus-event-clustering" / "articles.dev.jsonl"
@@ -80,12 +81,7 @@ CV_MSTREAM_NMI_FLOOR = 0.86
 
 @pytest.fixture(scope="module")
 def cv() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cluster_cv_bench", BENCH.parent / "cluster_cv.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("cluster_cv")
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ from newsdesk.pipeline.stories.neardup import (
     signature,
     signatures,
 )
-from tests.conftest import require_shared
+from tests.conftest import load_bench, require_shared
 from tests.loopback import make_corpus
 from tests.neardup_pairs import CORPUS_PY, ECBPLUS, POSITIVE, ZYTE, make_pairs
 
@@ -347,12 +347,7 @@ def test_copy_pair_gate_on_generated_corpus(bench: ModuleType, tmp_path_factory:
 @pytest.fixture(scope="module")
 def pair_bench() -> ModuleType:
     """bench/neardup_pairs.py scores labelled pairs; the gate runs a sample of them through it."""
-    spec = importlib.util.spec_from_file_location("neardup_pairs_bench", PAIR_BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("neardup_pairs")
 
 
 @pytest.mark.slow

@@ -6,12 +6,12 @@ pins floors a little under the measured ones (docs/benchmarks.md: nDCG@5 0.840, 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.conftest import load_bench
 
 REPO = Path(__file__).resolve().parents[1]
 ECB = REPO.parent / "shared" / "data" / "ecbplus-event-clustering" / "articles.dev.jsonl"
@@ -21,12 +21,7 @@ P_AT_1_FLOOR = 0.66
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("related_quality_bench", REPO / "bench" / "related_quality.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("related_quality")
 
 
 @pytest.mark.slow

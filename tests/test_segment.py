@@ -8,7 +8,6 @@ per language with hand-checked tags) against floors pinned a little below the me
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from types import ModuleType
@@ -18,7 +17,7 @@ import pytest
 from newsdesk.pipeline.stories import segment
 from newsdesk.pipeline.stories.segment import Segment, arabic_strip, segment_word, word_key
 from newsdesk.pipeline.stories.tags import extract_keyphrases, extract_tags
-from tests.conftest import REPO
+from tests.conftest import REPO, load_bench
 
 # Measured (bench/keyphrases_cjk.py): ko 0.717, ja 0.856, zh 0.683, ar 0.871 (0.818 before Arabic names were
 # told by their article, segment.fixed_form); with segment.py off 0.600 / 0.519 / 0.651 / 0.679. Lowering a
@@ -193,12 +192,7 @@ def test_segments_are_frozen_values() -> None:
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_keyphrases_cjk", REPO / "bench" / "keyphrases_cjk.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("keyphrases_cjk")
 
 
 @pytest.fixture(scope="module")
