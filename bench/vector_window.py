@@ -47,16 +47,18 @@ DIM = 512  # the default model's (USE multilingual v3)
 
 
 class RandomEmbedder:
-    """Unit vectors of the default model's size, a pure function of the text (no model to run)."""
+    """Unit vectors (by default of the default model's size), a pure function of the text: no model to run.
+    ``tests/test_vector_window.py`` uses it too, with fewer dimensions."""
 
-    model_id = "random-unit-512"
-    dim = DIM
+    def __init__(self, dim: int = DIM) -> None:
+        self.dim = dim
+        self.model_id = f"random-unit-{dim}"
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        out = np.empty((len(texts), DIM), dtype=np.float32)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-            v = np.random.default_rng(seed).standard_normal(DIM)
+            v = np.random.default_rng(seed).standard_normal(self.dim)
             out[i] = v / np.linalg.norm(v)
         return out
 

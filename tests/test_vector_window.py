@@ -9,15 +9,13 @@ run takes seconds. ``bench/vector_window.py`` is the same run at the bench corpu
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from newsdesk.ai.embed import EmbedderSlot
 from newsdesk.ai.vector_search import COMPACT_SHARE, VectorSearch
@@ -34,7 +32,7 @@ from newsdesk.model import (
     vector_key,
 )
 from newsdesk.store import open_storage
-from tests.conftest import fresh_database, test_settings
+from tests.conftest import fresh_database, load_bench, test_settings
 
 START = datetime(2026, 5, 4, tzinfo=UTC)
 DIM = 64
@@ -42,27 +40,15 @@ PER_DAY = 12
 WINDOW_H = 48.0
 
 
-class RandomEmbedder:
-    """Unit vectors that are a pure function of the text: what the index's upkeep needs, at no model cost."""
-
-    model_id = "random-unit-test"
-    dim = DIM
-
-    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        out = np.empty((len(texts), DIM), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-            v = np.random.default_rng(seed).standard_normal(DIM)
-            out[i] = v / np.linalg.norm(v)
-        return out
+EMBEDDER = load_bench("vector_window").RandomEmbedder(DIM)  # unit vectors, a pure function of the text
 
 
 class RandomSlot(EmbedderSlot):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.embedder = RandomEmbedder()
+        self.embedder = EMBEDDER
 
-    def get(self) -> RandomEmbedder:
+    def get(self) -> Any:
         return self.embedder
 
 
@@ -92,7 +78,7 @@ class Run:
 
     @property
     def path(self) -> Path:
-        return self.vectors.index_path(RandomEmbedder.model_id)
+        return self.vectors.index_path(EMBEDDER.model_id)
 
     def day(self, n: int) -> None:
         """Store day ``n``'s articles (spread over the day), then enrich at its end."""
@@ -178,7 +164,7 @@ def test_upkeep_is_idempotent_and_a_lost_file_is_rebuilt_from_stored_vectors(run
         run.day(n)
     before = run.path.read_bytes()
     # a writer that removes and is never saved (a crash) leaves the file as it was
-    writer = run.vectors.writer(RandomEmbedder.model_id, DIM)
+    writer = run.vectors.writer(EMBEDDER.model_id, DIM)
     assert writer.remove(writer.keys()) == 2 * PER_DAY
     assert run.path.read_bytes() == before
     # removing what is already gone changes nothing, and the next day's upkeep does its work again
@@ -196,7 +182,7 @@ def test_saving_after_many_removals_gives_the_slots_back(tmp_path: Path) -> None
             return None
 
     search = VectorSearch(str(tmp_path), NoDatabase())  # type: ignore[arg-type]
-    vectors = RandomEmbedder().embed([f"article {i}" for i in range(400)])
+    vectors = EMBEDDER.embed([f"article {i}" for i in range(400)])
     writer = search.writer("m", DIM)
     writer.add([ArticleEnrichment(f"a{i}", None, vector=v.tobytes()) for i, v in enumerate(vectors)])
     writer.save()
