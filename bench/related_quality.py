@@ -102,12 +102,12 @@ def scores(
     }
 
 
-def evaluate(embed_rows: np.ndarray | None = None, k: int = 5) -> dict[str, dict[str, float]]:
+def evaluate(k: int = 5) -> dict[str, dict[str, float]]:
     """The figures of the module docstring for newsdesk and the TF-IDF baseline."""
     corpus = CV.ecb()
     table = CV.embeddings(corpus.docs)
     texts = [CV.embedding_text(d.title, d.text) for d in corpus.docs]
-    rows = np.stack([table[t] for t in texts]) if embed_rows is None else embed_rows
+    rows = np.stack([table[t] for t in texts])
     stories = CV.Q.cluster_labels(corpus.docs, embed=CV.lookup(table))
     ids = [d.id for d in corpus.docs]
     gold, topic = corpus.gold, corpus.group

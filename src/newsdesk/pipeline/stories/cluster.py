@@ -787,9 +787,6 @@ class _Vocabulary:
         self._free: list[int] = []
         self.df: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
     def enter(self, weights: Mapping[str, float]) -> tuple[Ids, npt.NDArray[np.float32]]:
         """An arriving article's terms as sorted ids with their weights; counts it in the frequencies."""
         ids = np.fromiter((self._id(t) for t in weights), dtype=np.int32, count=len(weights))
