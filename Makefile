@@ -53,12 +53,8 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
-# The signal tests run in a pytest process of their own: after the rest of the suite (models loaded
-# in-process, their threads) their SIGINT cases fail in the same process, and pass alone; the cause is
-# not found yet (see the closing note of issue 16).
 pytest: install
-	$(BIN)/python -m pytest --ignore tests/test_signals.py
-	$(BIN)/python -m pytest tests/test_signals.py
+	$(BIN)/python -m pytest
 
 test: lint typecheck layers pytest
 

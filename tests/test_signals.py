@@ -16,6 +16,7 @@ printed the workers' tracebacks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -26,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import psutil
 import pytest
@@ -117,16 +119,31 @@ def start(
     subscribe(server, data)
     marker = uuid.uuid4().hex
     stderr = tmp_path / "stderr.txt"
-    with stderr.open("wb") as err:
+    with stderr.open("wb") as err, sigint_inherited(signal.SIG_IGN if ignore_sigint else signal.default_int_handler):
         proc = subprocess.Popen(
             newsdesk(data, *args),
             env=env_with(marker) | (env or {}),
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,
-            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,  # noqa: PLW1509 - no threads in the test process to deadlock
         )
     return Run(proc, data, marker, stderr)
+
+
+@contextlib.contextmanager
+def sigint_inherited(handler: Callable[[int, FrameType | None], object] | signal.Handlers) -> Iterator[None]:
+    """The SIGINT disposition a command started inside inherits: ignored with ``SIG_IGN``, else the default.
+
+    A child inherits an ignored signal across exec, and the test process may itself have been started
+    with SIGINT ignored (``pytest … &`` in a script without job control): its Ctrl-C cases then saw a
+    command that ran to its end as if no Ctrl-C came. Set here, in the test process, around the start:
+    no Python code runs in the child between fork and exec (unsafe with the suite's threads).
+    """
+    before = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def assert_stops_at(
