@@ -8,8 +8,6 @@ categorizer was written (lowering one needs a reason in the commit) and above th
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 from typing import Any
 
@@ -28,7 +26,7 @@ from newsdesk.pipeline.stories.categorize import (
     regions_of,
     story_category,
 )
-from tests.conftest import REPO
+from tests.conftest import load_bench
 
 # As measured (text only): Wikinews 2004 0.795 (majority 0.658), the demo's Wikinews 2019-20 0.942
 # (majority 0.433), ECB+ dev 0.980 (majority 0.564). The demo's multilingual blurbs need the
@@ -345,18 +343,9 @@ def test_zero_shot_vectors_add_evidence() -> None:
 # --- quality gate -------------------------------------------------------------------------------------
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_categories", REPO / "bench" / "categories.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    module = _bench()
+    module = load_bench("categories")
     for path in (module.WIKINEWS_FILE, module.ECBPLUS_FILE, module.WIKINEWS_2019_FILE):
         if not path.exists():
             pytest.skip(f"benchmark data not found: {path} (the shared data sits beside the repository)")

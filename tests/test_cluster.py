@@ -7,8 +7,6 @@ unit tests use sentences written for this file.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -23,7 +21,6 @@ from tests.conftest import load_bench
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ECB = SHARED_DATA / "ecbplus-event-clustering" / "articles.dev.jsonl"
 MSTREAM = SHARED_DATA / "mstream-news-clustering" / "news.dev.jsonl"
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "cluster_quality.py"
 
 # Measured (lexical, no embeddings): ECB+ dev B³-F1 0.945, NMI 0.979; MStream dev NMI 0.880
 # (bench/cluster_quality.py, docs/benchmarks.md); floors a little under (raised 2026-12-03 from
@@ -38,12 +35,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """bench/cluster_quality.py holds the one definition of the metrics; the gate reuses it."""
-    spec = importlib.util.spec_from_file_location("cluster_quality_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("cluster_quality")
 
 
 # -- quality gates ------------------------------------------------------------------------------

@@ -10,11 +10,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -34,8 +31,6 @@ from tests.conftest import load_bench, require_shared
 from tests.loopback import make_corpus
 from tests.neardup_pairs import CORPUS_PY, ECBPLUS, POSITIVE, ZYTE, make_pairs
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "neardup.py"
-PAIR_BENCH = BENCH.with_name("neardup_pairs.py")
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 PRECISION_FLOOR = 0.99  # measured 1.0 at 300, 1000 and 5000 feeds
@@ -319,12 +314,7 @@ def test_a_footer_on_every_article_proposes_no_candidates() -> None:
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """bench/neardup.py holds the one definition of copy-pair scoring; the gate reuses it."""
-    spec = importlib.util.spec_from_file_location("neardup_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("neardup")
 
 
 @pytest.mark.slow
