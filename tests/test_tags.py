@@ -39,6 +39,7 @@ F1_FLOORS = {5: 0.35, 10: 0.41}
         ("l'Élysée", "#LÉlysée"),
         ("이재명", "#이재명"),
         ("États-Unis", "#ÉtatsUnis"),
+        ("ირაკლი კობახიძე", "#ირაკლიკობახიძე"),  # Georgian writes no capitals (Mtavruli is for all-caps)
     ],
 )
 def test_hashtag_labels_are_camel_case_without_punctuation(phrase: str, label: str) -> None:

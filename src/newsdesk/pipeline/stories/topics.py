@@ -102,6 +102,7 @@ def hashtag_label(phrase: str) -> str:
         if not part:
             continue
         if part[0].isalpha() and part[0].islower():
-            part = part[0].upper() + part[1:]
+            # title case, not upper: Georgian's letters have capitals (Mtavruli) only for all-caps titling
+            part = part[0].title() + part[1:]
         pieces.append(part)
     return "#" + "".join(pieces)
