@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -508,7 +509,9 @@ def test_postgresql_connections_the_server_dropped_are_replaced_before_use(
     from tests.conftest import fresh_database
 
     url = fresh_database("postgresql", tmp_path)
-    storage = open_storage(url)
+    # only this storage's connections are dropped: other test runs may share the database
+    name = f"newsdesk-drop-{uuid.uuid4().hex[:12]}"
+    storage = open_storage(f"{url}&application_name={name}" if "?" in url else f"{url}?application_name={name}")
     try:
         source = storage.add_source("http://127.0.0.1:9/feed.xml", title="Feed", now=datetime.now(UTC))
         assert storage.get_source(source.id).title == "Feed"
@@ -517,9 +520,9 @@ def test_postgresql_connections_the_server_dropped_are_replaced_before_use(
         with admin.begin() as conn:
             dropped = conn.execute(
                 sqlalchemy.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
+                ),
+                {"name": name},
             ).scalar_one()
         admin.dispose()
         assert dropped >= 1
