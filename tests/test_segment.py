@@ -8,8 +8,11 @@ per language with hand-checked tags) against floors pinned a little below the me
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -42,6 +45,22 @@ def test_importing_the_tagger_loads_no_tokenizer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() in ("[]", "['wordfreq']"), out.stdout  # wordfreq: the tagger's, not segment.py's
     assert "kiwipiepy" not in out.stdout and "fugashi" not in out.stdout and "jieba" not in out.stdout
+
+
+def test_jiebas_dictionary_cache_is_private_to_the_user(tmp_path: Path) -> None:
+    """jieba's prefix dictionary cache (a marshal file it loads) is kept where only this user writes, not in /tmp."""
+    code = (
+        "import tempfile, newsdesk.pipeline.stories.tags as t\n"
+        "t.extract_tags('习近平抵达巴黎', '国家主席习近平抵达巴黎。', 'zh')\n"
+        "print(tempfile.gettempdir())"
+    )
+    env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, env=env)
+    cache = tmp_path / "cache" / "newsdesk" / "jieba"
+    assert (cache / "jieba.cache").stat().st_size > 1_000_000
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert not list((tmp_path / "tmp").glob("jieba*"))
 
 
 def test_a_missing_tokenizer_falls_back_instead_of_raising() -> None:

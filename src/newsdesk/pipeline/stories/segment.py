@@ -35,10 +35,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from newsdesk.pipeline.stories.language import fold, known_word, lemma, word_set
@@ -156,9 +159,28 @@ def _load_jieba() -> Any:
     for handler in list(jieba_logger.handlers):
         jieba_logger.removeHandler(handler)
     jieba_logger.setLevel(logging.WARNING)
-    tokenizer = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    words = jieba.Tokenizer()
+    words.tmp_dir = _private_cache_dir("jieba")
+    tokenizer = jieba.posseg.POSTokenizer(words)
     tokenizer.tokenizer.initialize()
     return tokenizer
+
+
+def _private_cache_dir(name: str) -> str:
+    """A directory only this user can write, for a library's cache: jieba keeps its prefix dictionary (a
+    ``marshal`` file, 2 s to build) in the system's temporary directory by default, where another local
+    user could plant a file that it would load."""
+    import platformdirs
+
+    path = Path(platformdirs.user_cache_dir("newsdesk", appauthor=False)) / name
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+        if os.name != "posix" or (st.st_uid == os.getuid() and not st.st_mode & 0o022):
+            return str(path)
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix=f"newsdesk-{name}-")  # private, built again by the next process
 
 
 _kiwi = _loaded("kiwipiepy", _load_kiwi)
