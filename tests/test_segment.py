@@ -50,9 +50,7 @@ def test_importing_the_tagger_loads_no_tokenizer() -> None:
 def test_jiebas_dictionary_cache_is_private_to_the_user(tmp_path: Path) -> None:
     """jieba's prefix dictionary cache (a marshal file it loads) is kept where only this user writes, not in /tmp."""
     code = (
-        "import tempfile, newsdesk.pipeline.stories.tags as t\n"
-        "t.extract_tags('习近平抵达巴黎', '国家主席习近平抵达巴黎。', 'zh')\n"
-        "print(tempfile.gettempdir())"
+        "import newsdesk.pipeline.stories.tags as t\nt.extract_tags('习近平抵达巴黎', '国家主席习近平抵达巴黎。', 'zh')"
     )
     env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()

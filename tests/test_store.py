@@ -511,7 +511,8 @@ def test_postgresql_connections_the_server_dropped_are_replaced_before_use(
     url = fresh_database("postgresql", tmp_path)
     # only this storage's connections are dropped: other test runs may share the database
     name = f"newsdesk-drop-{uuid.uuid4().hex[:12]}"
-    storage = open_storage(f"{url}&application_name={name}" if "?" in url else f"{url}?application_name={name}")
+    own = sqlalchemy.make_url(url).update_query_dict({"application_name": name})
+    storage = open_storage(own.render_as_string(hide_password=False))
     try:
         source = storage.add_source("http://127.0.0.1:9/feed.xml", title="Feed", now=datetime.now(UTC))
         assert storage.get_source(source.id).title == "Feed"

@@ -13,11 +13,11 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from newsdesk.ai.embed import EmbedderSlot
+from newsdesk.ai.embedder import Embedder
 from newsdesk.ai.vector_search import COMPACT_SHARE, VectorSearch
 from newsdesk.ai.vectors import USearchIndex
 from newsdesk.config import Settings
@@ -48,7 +48,7 @@ class RandomSlot(EmbedderSlot):
         super().__init__(settings)
         self.embedder = EMBEDDER
 
-    def get(self) -> Any:
+    def get(self) -> Embedder:
         return self.embedder
 
 

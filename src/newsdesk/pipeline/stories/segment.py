@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import tempfile
 import threading
@@ -167,7 +166,7 @@ def _load_jieba() -> Any:
 
 
 def _private_cache_dir(name: str) -> str:
-    """A directory only this user can write, for a library's cache: jieba keeps its prefix dictionary (a
+    """A directory of this user's own, for a library's cache: jieba keeps its prefix dictionary (a
     ``marshal`` file, 2 s to build) in the system's temporary directory by default, where another local
     user could plant a file that it would load."""
     import platformdirs
@@ -175,12 +174,9 @@ def _private_cache_dir(name: str) -> str:
     path = Path(platformdirs.user_cache_dir("newsdesk", appauthor=False)) / name
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = path.stat()
-        if os.name != "posix" or (st.st_uid == os.getuid() and not st.st_mode & 0o022):
-            return str(path)
-    except OSError:
-        pass
-    return tempfile.mkdtemp(prefix=f"newsdesk-{name}-")  # private, built again by the next process
+    except OSError:  # no writable home: a private directory, built again by the next process
+        return tempfile.mkdtemp(prefix=f"newsdesk-{name}-")
+    return str(path)
 
 
 _kiwi = _loaded("kiwipiepy", _load_kiwi)
